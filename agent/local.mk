@@ -1,0 +1,2 @@
+sbin_PROGRAMS += agent/blagent
+agent_blagent_SOURCES = agent/main.c

@@ -1,0 +1,67 @@
+/* Small helpers shared by every program: time, fds, numbers, cleanup. */
+#ifndef BL_UTIL_H
+#define BL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Scope cleanup for locals in functions with many exits (setup and
+ * confinement code). Never for struct fields.
+ */
+static inline void
+cleanup_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void
+cleanup_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_fd __attribute__((cleanup(cleanup_closep)))
+
+static inline void *
+steal_pointer_impl(void **pp)
+{
+	void *p = *pp;
+
+	*pp = NULL;
+	return p;
+}
+#define steal_pointer(pp) steal_pointer_impl((void **)(pp))
+
+static inline int
+steal_fd(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
+
+uint64_t now_ms_real(void);
+uint64_t now_ms_mono(void);
+
+int	fd_set_nonblock(int fd);
+int	fd_set_cloexec(int fd, int on);
+
+/* Blocking helpers for clients and children, retrying on EINTR. */
+ssize_t	read_full(int fd, void *buf, size_t len);
+ssize_t	write_full(int fd, const void *buf, size_t len);
+
+/* "250ms", "30s", "2m", "1h"; a bare number is seconds. */
+int	parse_duration_ms(const char *s, uint64_t *ms);
+/* Decimal number within [0, max]; 0 on success, -1 otherwise. */
+int	parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+#endif
