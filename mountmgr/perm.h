@@ -1,0 +1,57 @@
+/* Drive permission rules: parsing (drive.json, command line) and evaluation. */
+#ifndef BL_PERM_H
+#define BL_PERM_H
+
+#include <jansson.h>
+
+#include "common/labels.h"
+
+#define PERM_MAX_RULES 3
+
+enum perm_mode { PERM_READ_WRITE = 0, PERM_READ = 1 };
+
+struct perm_rule {
+	struct labels	labels;		/* required, non-empty; all must match */
+	enum perm_mode	mode;		/* default read-write */
+	char		*path;		/* normalised, absolute; default "/" */
+};
+
+struct perm_rules {
+	size_t			n;	/* 0..PERM_MAX_RULES; 0 = anyone may mount */
+	struct perm_rule	rule[PERM_MAX_RULES];
+};
+
+struct perm_decision {
+	int	rule;		/* index of the matching rule, -1 when none/no rules */
+	enum perm_mode mode;	/* granted mode */
+	char	path[4096];	/* the drive path the mount is confined to */
+};
+
+void	perm_rules_clear(struct perm_rules *);
+
+/*
+ * drive.json's "permissions" value (an array, or absent/null meaning no
+ * rules). Returns 0, or -1 with *cause naming the rule and field.
+ */
+int	perm_rules_from_json(const json_t *arr, struct perm_rules *out,
+	    char **cause);
+json_t	*perm_rules_to_json(const struct perm_rules *);
+
+/*
+ * One command-line rule: 'K=V[,K=V...][:read|read-write[:/path]]'.
+ * Appends to out (refusing a fourth rule). 0, or -1 with *cause.
+ */
+int	perm_rule_parse_cli(const char *spec, struct perm_rules *out,
+	    char **cause);
+
+/*
+ * The mount-time decision. drive_path is the normalised path asked for
+ * ("/" when not given). Returns 0 with *d filled (d->path is the drive
+ * path to serve), or -EACCES with *cause saying which rule matched or that
+ * none did, and why it refuses.
+ */
+int	perm_evaluate(const struct perm_rules *, const struct labels *workload,
+	    int read_only, const char *drive_path, struct perm_decision *d,
+	    char **cause);
+
+#endif
