@@ -1,6 +1,7 @@
 /* Key/value labels as a small array: a handful per workload or drive. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/labels.h"
