@@ -1,1 +1,5 @@
-# mountmgr
+# mountmgr/: mounts, drives, states; nothing about sockets.
+# Shared fragment: each module adds its own SOURCES line; touch only yours.
+noinst_LIBRARIES += mountmgr/libmountmgr.a
+mountmgr_libmountmgr_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+mountmgr_libmountmgr_a_SOURCES = mountmgr/state.c mountmgr/state.h mountmgr/perm.h
