@@ -7,6 +7,10 @@
 #include "common/labels.h"
 
 #define PERM_MAX_RULES 3
+/* Bounds on a rule's labels (the token's labels share them: token.h). */
+#define PERM_LABELS_MAX		64
+#define PERM_LABEL_KEY_MAX	63
+#define PERM_LABEL_VALUE_MAX	256
 
 enum perm_mode { PERM_READ_WRITE = 0, PERM_READ = 1 };
 
@@ -28,6 +32,8 @@ struct perm_decision {
 };
 
 void	perm_rules_clear(struct perm_rules *);
+/* "read" or "read-write", as drive.json spells it. */
+const char *perm_mode_name(enum perm_mode);
 
 /*
  * drive.json's "permissions" value (an array, or absent/null meaning no
@@ -48,10 +54,22 @@ int	perm_rule_parse_cli(const char *spec, struct perm_rules *out,
  * The mount-time decision. drive_path is the normalised path asked for
  * ("/" when not given). Returns 0 with *d filled (d->path is the drive
  * path to serve), or -EACCES with *cause saying which rule matched or that
- * none did, and why it refuses.
+ * none did, and why it refuses (d->rule then names the matched rule, or
+ * is -1). A drive_path that is relative or holds ".." is -EINVAL: callers
+ * normalise first, this only refuses to trust that they did.
  */
 int	perm_evaluate(const struct perm_rules *, const struct labels *workload,
 	    int read_only, const char *drive_path, struct perm_decision *d,
 	    char **cause);
+
+/*
+ * One line for the agent's log: drive, the labels the decision used (the
+ * matched rule's, or the workload's when none matched), the rule and the
+ * outcome. cause is perm_evaluate's (NULL when it allowed). Control
+ * characters are escaped. The caller frees the string.
+ */
+char	*perm_decision_string(const char *drive, const struct perm_rules *,
+	    const struct labels *workload, const struct perm_decision *d,
+	    const char *cause);
 
 #endif
