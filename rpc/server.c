@@ -1,0 +1,755 @@
+/*
+ * msgpack-RPC server: listeners, connections and calls.
+ *
+ * Every connection is bounded: what it may have buffered in (one message
+ * plus a read), what it may have queued out, how many requests it may
+ * have unanswered, how long it may stay quiet. Reading pauses while its
+ * output is backed up, so a client that never reads costs at most
+ * pause_out bytes until the idle timer drops it. Connections are
+ * refcounted (the list holds one reference, each unanswered call one) and
+ * freed on a later loop turn, never inside their own callbacks.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "rpc/server.h"
+
+const struct rpc_limits rpc_default_limits = {
+	.wire = { .max_msg = 1024 * 1024, .max_depth = 32,
+	    .max_objects = 65536 },
+	.max_out = 8 * 1024 * 1024,
+	.pause_out = 1024 * 1024,
+	.max_conns = 4096,
+	.max_pending = 128,
+	.idle_ms = 120 * 1000,
+};
+
+#define RPC_READ_CHUNK	65536
+#define RPC_BACKOFF_MS	1000
+
+struct rpc_listener {
+	TAILQ_ENTRY(rpc_listener) entry;
+	struct rpc_server	*srv;
+	int			 fd;
+	int			 flags;
+	char			*path;
+	dev_t			 dev;	/* to unlink only the socket we made */
+	ino_t			 ino;
+	struct event		*ev;
+	struct event		*backoff;
+};
+
+struct rpc_conn {
+	TAILQ_ENTRY(rpc_conn)	 entry;
+	struct rpc_server	*srv;
+	int			 fd;
+	int			 flags;		/* the listener's RPC_L_* */
+	int			 refs;
+	int			 dead;
+	int			 eof;		/* peer closed its side */
+	int			 closing;	/* close once output is flushed */
+	int			 denied;	/* failed the peer check */
+	int			 subscribed;
+	int			 paused;
+	size_t			 pending;
+	uid_t			 uid;
+	pid_t			 pid;
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	struct event		*rev;
+	struct event		*wev;
+	struct event		*timer;
+	struct wire_scanner	 scan;
+};
+
+struct rpc_call {
+	struct rpc_conn	*conn;
+	uint32_t	 msgid;
+	const struct rpc_method *method;
+};
+
+struct rpc_server {
+	struct event_base		*base;
+	const struct rpc_method *const	*methods;
+	size_t				 nmethods;
+	struct rpc_limits		 lim;
+	void				*arg;
+	size_t				 nconns;
+	TAILQ_HEAD(, rpc_listener)	 listeners;
+	TAILQ_HEAD(, rpc_conn)		 conns;
+};
+
+static void	rpc_conn_close(struct rpc_conn *, const char *why);
+static void	rpc_conn_process(struct rpc_conn *);
+static void	rpc_conn_flush(struct rpc_conn *);
+
+static struct timeval
+ms_tv(uint64_t ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+	    .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
+
+struct rpc_server *
+rpc_server_new(struct event_base *base, const struct rpc_method *const *methods,
+    size_t nmethods, const struct rpc_limits *lim, void *arg)
+{
+	struct rpc_server *srv = xcalloc(1, sizeof(*srv));
+
+	srv->base = base;
+	srv->methods = methods;
+	srv->nmethods = nmethods;
+	srv->lim = lim ? *lim : rpc_default_limits;
+	srv->arg = arg;
+	TAILQ_INIT(&srv->listeners);
+	TAILQ_INIT(&srv->conns);
+	return srv;
+}
+
+size_t
+rpc_server_nconns(const struct rpc_server *srv)
+{
+	return srv->nconns;
+}
+
+static void
+rpc_conn_ref(struct rpc_conn *c)
+{
+	c->refs++;
+}
+
+static void
+on_conn_free(evutil_socket_t fd, short what, void *arg)
+{
+	free(arg);
+}
+
+static void
+rpc_conn_unref(struct rpc_conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	/* Callers up the stack may still look at c->dead: free later. */
+	event_base_once(c->srv->base, -1, EV_TIMEOUT, on_conn_free, c, NULL);
+}
+
+static void
+rpc_conn_touch(struct rpc_conn *c)
+{
+	struct timeval tv = ms_tv(c->srv->lim.idle_ms);
+
+	if (c->srv->lim.idle_ms > 0)
+		evtimer_add(c->timer, &tv);
+}
+
+static void
+rpc_conn_close(struct rpc_conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	log_debug("connection fd %d (uid %d pid %d) closed: %s", c->fd,
+	    (int)c->uid, (int)c->pid, why);
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	c->srv->nconns--;
+	event_free(c->rev);
+	event_free(c->wev);
+	event_free(c->timer);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	c->in = c->out = NULL;
+	close(c->fd);
+	c->fd = -1;
+	rpc_conn_unref(c);
+}
+
+/* Closes a connection that has nothing more to say or hear. */
+static void
+rpc_conn_maybe_done(struct rpc_conn *c)
+{
+	if (c->dead)
+		return;
+	if ((c->eof || c->closing) && c->pending == 0 &&
+	    evbuffer_get_length(c->out) == 0)
+		rpc_conn_close(c, c->eof ? "peer closed" : "done");
+}
+
+static void
+rpc_conn_flush(struct rpc_conn *c)
+{
+	size_t left;
+
+	if (c->dead)
+		return;
+	while ((left = evbuffer_get_length(c->out)) > 0) {
+		int n = evbuffer_write(c->out, c->fd);
+
+		if (n > 0) {
+			rpc_conn_touch(c);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		rpc_conn_close(c, "write failed");
+		return;
+	}
+	if (left > c->srv->lim.max_out) {
+		log_warnx("dropping a client (uid %d pid %d) that does not "
+		    "read its answers (%zu bytes queued)", (int)c->uid,
+		    (int)c->pid, left);
+		rpc_conn_close(c, "output over the limit");
+		return;
+	}
+	if (left > 0)
+		event_add(c->wev, NULL);
+	else
+		event_del(c->wev);
+	/* Output drained below the mark: take requests again. */
+	if (c->paused && left <= c->srv->lim.pause_out &&
+	    c->pending < c->srv->lim.max_pending) {
+		c->paused = 0;
+		if (!c->eof)
+			event_add(c->rev, NULL);
+		rpc_conn_process(c);
+		if (c->dead)
+			return;
+	}
+	rpc_conn_maybe_done(c);
+}
+
+static void
+rpc_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+static void
+rpc_send_error(struct rpc_conn *c, uint32_t msgid, const char *code,
+    const char *message)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, c->out, wire_evbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint32(&pk, 1);
+	msgpack_pack_uint32(&pk, msgid);
+	msgpack_pack_map(&pk, 2);
+	rpc_pack_str(&pk, "code");
+	rpc_pack_str(&pk, code);
+	rpc_pack_str(&pk, "message");
+	rpc_pack_str(&pk, message);
+	msgpack_pack_nil(&pk);
+}
+
+static const struct rpc_method *
+rpc_find_method(struct rpc_server *srv, const char *name, size_t len)
+{
+	for (size_t i = 0; i < srv->nmethods; i++) {
+		const char *m = srv->methods[i]->name;
+
+		if (strlen(m) == len && memcmp(m, name, len) == 0)
+			return srv->methods[i];
+	}
+	return NULL;
+}
+
+static void
+rpc_conn_request(struct rpc_conn *c, const struct wire_msg *m)
+{
+	const struct rpc_method *meth;
+	struct rpc_args *args;
+	struct rpc_call *call;
+	char *cause = NULL;
+	char name[64];
+	size_t n = m->method_len < sizeof(name) - 1 ? m->method_len :
+	    sizeof(name) - 1;
+
+	memcpy(name, m->method, n);
+	name[n] = '\0';
+	if (c->denied) {
+		rpc_send_error(c, m->msgid, "EPERM", "the control socket "
+		    "serves only root and the agent's own user; use the "
+		    "status socket");
+		c->closing = 1;
+		return;
+	}
+	if ((meth = rpc_find_method(c->srv, m->method, m->method_len)) ==
+	    NULL) {
+		char *msg;
+
+		xasprintf(&msg, "no such method \"%s\"", name);
+		rpc_send_error(c, m->msgid, "ENOSYS", msg);
+		free(msg);
+		return;
+	}
+	if ((c->flags & RPC_L_STATUS) && !(meth->flags & RPC_M_STATUS)) {
+		char *msg;
+
+		xasprintf(&msg, "%s is not served on the status socket; use "
+		    "the control socket", meth->name);
+		rpc_send_error(c, m->msgid, "EPERM", msg);
+		free(msg);
+		return;
+	}
+	if (rpc_args_parse(meth->params, &m->params, &args, &cause) == -1) {
+		char *msg;
+
+		xasprintf(&msg, "%s: %s", meth->name, cause);
+		rpc_send_error(c, m->msgid, "EINVAL", msg);
+		free(msg);
+		free(cause);
+		return;
+	}
+	call = xcalloc(1, sizeof(*call));
+	call->conn = c;
+	call->msgid = m->msgid;
+	call->method = meth;
+	rpc_conn_ref(c);
+	c->pending++;
+	meth->handler(call, args, c->srv->arg);
+	rpc_args_free(args);
+}
+
+/* One whole message of len bytes at buf. */
+static void
+rpc_conn_message(struct rpc_conn *c, const unsigned char *buf, size_t len)
+{
+	msgpack_unpacked u;
+	struct wire_msg m;
+	const char *why;
+	int msgid_ok;
+	size_t off = 0;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)buf, len, &off) !=
+	    MSGPACK_UNPACK_SUCCESS || off != len) {
+		rpc_conn_close(c, "undecodable message");
+		goto out;
+	}
+	if (wire_parse(&u.data, &m, &msgid_ok, &why) == -1) {
+		if (msgid_ok && m.kind == WIRE_REQUEST)
+			rpc_send_error(c, m.msgid, "EINVAL", why);
+		else
+			rpc_conn_close(c, why);
+		goto out;
+	}
+	/* Notifications and responses from clients carry nothing for us. */
+	if (m.kind == WIRE_REQUEST)
+		rpc_conn_request(c, &m);
+out:
+	msgpack_unpacked_destroy(&u);
+}
+
+static void
+rpc_conn_process(struct rpc_conn *c)
+{
+	const struct rpc_limits *lim = &c->srv->lim;
+
+	while (!c->dead && !c->closing) {
+		size_t len = evbuffer_get_length(c->in), msglen;
+		const unsigned char *buf;
+		const char *why;
+		uint32_t msgid;
+
+		if (len == 0)
+			break;
+		if (evbuffer_get_length(c->out) > lim->pause_out ||
+		    c->pending >= lim->max_pending) {
+			c->paused = 1;
+			event_del(c->rev);
+			break;
+		}
+		buf = evbuffer_pullup(c->in, -1);
+		switch (wire_scan(&c->scan, &lim->wire, buf, len, &msglen,
+		    &why)) {
+		case WIRE_INCOMPLETE:
+			return;
+		case WIRE_BAD:
+			/* The stream cannot be resynchronised: answer if a
+			 * msgid is readable, then close. */
+			if (wire_peek_request_msgid(buf, len, &msgid) == 0) {
+				rpc_send_error(c, msgid, "EINVAL", why);
+				c->closing = 1;
+				evbuffer_drain(c->in, len);
+				event_del(c->rev);
+				rpc_conn_flush(c);
+			} else
+				rpc_conn_close(c, why);
+			return;
+		case WIRE_COMPLETE:
+			rpc_conn_touch(c);
+			rpc_conn_message(c, buf, msglen);
+			if (c->dead)
+				return;
+			evbuffer_drain(c->in, msglen);
+			break;
+		}
+	}
+	if (!c->dead)
+		rpc_conn_flush(c);
+}
+
+static void
+on_conn_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_conn *c = arg;
+	size_t have = evbuffer_get_length(c->in);
+	size_t room = c->srv->lim.wire.max_msg + 1 - (have <
+	    c->srv->lim.wire.max_msg ? have : c->srv->lim.wire.max_msg);
+	int n;
+
+	if (room > RPC_READ_CHUNK)
+		room = RPC_READ_CHUNK;
+	n = evbuffer_read(c->in, fd, (int)room);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		rpc_conn_close(c, "read failed");
+		return;
+	}
+	rpc_conn_ref(c);
+	if (n == 0) {
+		/* Half-close: answer what was asked, then close. */
+		c->eof = 1;
+		event_del(c->rev);
+	}
+	rpc_conn_process(c);
+	if (!c->dead && c->eof && evbuffer_get_length(c->in) > 0 &&
+	    !c->paused)
+		c->closing = 1;	/* a partial message will never complete */
+	if (!c->dead)
+		rpc_conn_maybe_done(c);
+	rpc_conn_unref(c);
+}
+
+static void
+on_conn_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_conn *c = arg;
+
+	rpc_conn_ref(c);
+	rpc_conn_flush(c);
+	rpc_conn_unref(c);
+}
+
+static void
+on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_conn *c = arg;
+
+	if (evbuffer_get_length(c->out) > 0) {
+		log_warnx("dropping a client (uid %d pid %d) that stopped "
+		    "reading", (int)c->uid, (int)c->pid);
+		rpc_conn_close(c, "not reading");
+	} else if (c->pending == 0 && !c->subscribed)
+		rpc_conn_close(c, "idle");
+	else
+		rpc_conn_touch(c);
+}
+
+static void
+rpc_conn_new(struct rpc_listener *l, int fd)
+{
+	struct rpc_server *srv = l->srv;
+	struct rpc_conn *c = xcalloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	c->srv = srv;
+	c->fd = fd;
+	c->flags = l->flags;
+	c->refs = 1;
+	c->uid = (uid_t)-1;
+	c->pid = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+	}
+	if ((l->flags & RPC_L_CHECK_PEER) && c->uid != 0 &&
+	    c->uid != geteuid()) {
+		log_warnx("control socket: refusing uid %d (pid %d)",
+		    (int)c->uid, (int)c->pid);
+		c->denied = 1;
+	}
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	if (c->in == NULL || c->out == NULL)
+		fatalx("evbuffer_new");
+	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_conn_read,
+	    c);
+	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST,
+	    on_conn_write, c);
+	c->timer = evtimer_new(srv->base, on_conn_timer, c);
+	if (c->rev == NULL || c->wev == NULL || c->timer == NULL)
+		fatalx("event_new");
+	wire_scanner_reset(&c->scan);
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
+	event_add(c->rev, NULL);
+	rpc_conn_touch(c);
+	log_debug("connection fd %d from uid %d pid %d on %s", fd,
+	    (int)c->uid, (int)c->pid, l->path);
+}
+
+static void
+on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_listener *l = arg;
+
+	event_add(l->ev, NULL);
+}
+
+static void
+on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct rpc_listener *l = arg;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of fds: back off instead of spinning on
+				 * a listener that stays readable. */
+				struct timeval tv = ms_tv(RPC_BACKOFF_MS);
+
+				log_warn("accept on %s", l->path);
+				event_del(l->ev);
+				evtimer_add(l->backoff, &tv);
+			}
+			return;
+		}
+		if (l->srv->nconns >= l->srv->lim.max_conns) {
+			log_warnx("%s: %zu connections already; refusing one",
+			    l->path, l->srv->nconns);
+			close(fd);
+			continue;
+		}
+		rpc_conn_new(l, fd);
+	}
+}
+
+/* Is something serving at path? Decides between "busy" and "stale". */
+static int
+rpc_socket_alive(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return r == 0;
+}
+
+int
+rpc_server_listen(struct rpc_server *srv, const char *path, mode_t mode,
+    int flags, char **cause)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct rpc_listener *l;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		xasprintf(cause, "socket path %s is longer than %zu bytes",
+		    path, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			xasprintf(cause, "%s exists and is not a socket", path);
+			return -1;
+		}
+		if (rpc_socket_alive(path)) {
+			xasprintf(cause, "an agent is already serving on %s",
+			    path);
+			return -1;
+		}
+		log_info("removing stale socket %s", path);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			xasprintf(cause, "removing stale socket %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Never let the socket exist with wider permissions than asked. */
+	old = umask(0777 & ~mode);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		xasprintf(cause, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, mode) == -1 || lstat(path, &st) == -1 ||
+	    listen(fd, 512) == -1) {
+		xasprintf(cause, "setting up %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->srv = srv;
+	l->fd = fd;
+	l->flags = flags;
+	l->path = xstrdup(path);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_accept, l);
+	l->backoff = evtimer_new(srv->base, on_backoff, l);
+	if (l->ev == NULL || l->backoff == NULL)
+		fatalx("event_new");
+	event_add(l->ev, NULL);
+	TAILQ_INSERT_TAIL(&srv->listeners, l, entry);
+	return 0;
+}
+
+void
+rpc_server_free(struct rpc_server *srv)
+{
+	struct rpc_listener *l;
+	struct rpc_conn *c;
+	struct stat st;
+
+	if (srv == NULL)
+		return;
+	while ((l = TAILQ_FIRST(&srv->listeners)) != NULL) {
+		TAILQ_REMOVE(&srv->listeners, l, entry);
+		if (lstat(l->path, &st) == 0 && st.st_dev == l->dev &&
+		    st.st_ino == l->ino)
+			unlink(l->path);
+		event_free(l->ev);
+		event_free(l->backoff);
+		close(l->fd);
+		free(l->path);
+		free(l);
+	}
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		rpc_conn_close(c, "server stopping");
+	free(srv);
+}
+
+
+void
+rpc_server_broadcast(struct rpc_server *srv, const char *method,
+    rpc_pack_fn *fn, const void *arg)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct rpc_conn *c, *next;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint32(&pk, 2);
+	rpc_pack_str(&pk, method);
+	msgpack_pack_array(&pk, 1);
+	fn(&pk, arg);
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->subscribed || c->dead)
+			continue;
+		evbuffer_add(c->out, sb.data, sb.size);
+		rpc_conn_flush(c);
+	}
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+rpc_call_end(struct rpc_call *call)
+{
+	struct rpc_conn *c = call->conn;
+
+	c->pending--;
+	if (!c->dead)
+		rpc_conn_flush(c);
+	rpc_conn_unref(c);
+	free(call);
+}
+
+void
+rpc_call_reply(struct rpc_call *call, rpc_pack_fn *fn, const void *arg)
+{
+	struct rpc_conn *c = call->conn;
+
+	if (!c->dead) {
+		msgpack_packer pk;
+
+		msgpack_packer_init(&pk, c->out, wire_evbuffer_write);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint32(&pk, 1);
+		msgpack_pack_uint32(&pk, call->msgid);
+		msgpack_pack_nil(&pk);
+		fn(&pk, arg);
+	}
+	rpc_call_end(call);
+}
+
+void
+rpc_call_error(struct rpc_call *call, const char *code, const char *fmt, ...)
+{
+	struct rpc_conn *c = call->conn;
+	va_list ap;
+	char *msg;
+
+	if (!c->dead) {
+		va_start(ap, fmt);
+		if (vasprintf(&msg, fmt, ap) == -1)
+			fatal("vasprintf");
+		va_end(ap);
+		rpc_send_error(c, call->msgid, code, msg);
+		free(msg);
+	}
+	rpc_call_end(call);
+}
+
+void
+rpc_call_subscribe(struct rpc_call *call)
+{
+	call->conn->subscribed = 1;
+}
+
+int
+rpc_call_alive(const struct rpc_call *call)
+{
+	return !call->conn->dead;
+}
+
+const char *
+rpc_call_method(const struct rpc_call *call)
+{
+	return call->method->name;
+}
