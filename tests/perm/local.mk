@@ -1,1 +1,7 @@
-# tests/perm
+# tests/perm: drive permission rules and the identity token (pure modules).
+check_PROGRAMS += tests/perm/test-perm
+TESTS += tests/perm/test-perm
+tests_perm_test_perm_SOURCES = tests/perm/test-perm.c tests/perm/tap.h
+tests_perm_test_perm_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_perm_test_perm_LDADD = mountmgr/libmountmgr.a common/libcommon.a \
+	$(JANSSON_LIBS)
