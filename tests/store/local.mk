@@ -1,1 +1,7 @@
-# tests/store
+# tests/store: path rules, the posix drive store, `blctl drive`.
+STORE_TEST_LDADD = mountmgr/libmountmgr.a common/libcommon.a $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/store/paths-test
+tests_store_paths_test_SOURCES = tests/store/paths-test.c tests/store/tap.h
+tests_store_paths_test_LDADD = $(STORE_TEST_LDADD)
+TESTS += tests/store/paths-test
