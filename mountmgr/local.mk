@@ -4,3 +4,4 @@ noinst_LIBRARIES += mountmgr/libmountmgr.a
 mountmgr_libmountmgr_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 mountmgr_libmountmgr_a_SOURCES = mountmgr/state.c mountmgr/state.h mountmgr/perm.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/perm.c
+mountmgr_libmountmgr_a_SOURCES += mountmgr/paths.c mountmgr/paths.h
