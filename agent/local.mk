@@ -1,2 +1,11 @@
+# agent/: the daemon; the only place that sees both rpc/ and mountmgr/.
 sbin_PROGRAMS += agent/blagent
-agent_blagent_SOURCES = agent/main.c
+agent_blagent_SOURCES = \
+	agent/main.c agent/agent.h \
+	agent/method-ping.c agent/method-mount.c agent/method-status.c
+agent_blagent_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(JANSSON_CFLAGS)
+agent_blagent_LDADD = rpc/librpc.a mountmgr/libmountmgr.a \
+	sandboxing/libsandbox.a common/libcommon.a \
+	$(LIBEVENT_LIBS) $(MSGPACK_LIBS) $(JANSSON_LIBS) $(LIBCRYPTO_LIBS) \
+	$(LIBCAP_LIBS) $(LIBSECCOMP_LIBS)

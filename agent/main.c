@@ -1,7 +1,413 @@
-/* blagent: placeholder until the daemon lands. */
-int main(void);
-int
-main(void)
+/*
+ * blagent: the in-sandbox agent. Parses its command line, sets up the run
+ * directory and both sockets, and runs one event loop until SIGTERM.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+
+static const struct rpc_method *const agent_methods[] = {
+	&method_ping,
+	&method_mount,
+	&method_unmount,
+	&method_mount_status,
+	&method_wait_mounts,
+	&method_subscribe,
+};
+
+static struct agent agent;
+static int agent_ready_fd = -1;	/* to the parent when daemonised */
+
+static void __attribute__((noreturn))
+usage(int status)
 {
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: blagent [--control-socket PATH] [--status-socket PATH] [--store DIR]\n"
+"               [--token PATH] [--token-key FILE] [--state-dir DIR] [--blfs PATH]\n"
+"               [--mount drive=NAME,path=/mnt/x[,drive-path=/sub][,ro]]...\n"
+"               [--wait-mounts DURATION] [--foreground] [--log-level LEVEL]\n"
+"               [--idle-timeout DURATION] [--max-connections N]\n"
+"\n"
+"The in-sandbox agent: serves msgpack-RPC on a control socket (every method,\n"
+"root only) and a status socket (Ping, MountStatus, WaitMounts, Subscribe),\n"
+"and mounts drives from a store, each served by its own blfs process.\n"
+"\n"
+"  --control-socket PATH  control socket, mode 0600 [%s]\n"
+"  --status-socket PATH   status socket, mode 0666 [%s]\n"
+"  --store DIR            posix drive store [%s]\n"
+"  --token PATH           identity token (JWT) [%s]\n"
+"  --token-key FILE       verify the token's signature with this key\n"
+"  --state-dir DIR        where mounts are recorded across restarts [%s]\n"
+"  --blfs PATH            the blfs binary [%s]\n"
+"  --mount SPEC           mount at start (repeatable)\n"
+"  --wait-mounts DURATION hold readiness until start-up mounts settle (e.g. 10s)\n"
+"  --foreground           do not detach\n"
+"  --log-level LEVEL      error, warn, info or debug [info]\n"
+"  --idle-timeout DURATION  close quiet connections after this [120s]\n"
+"  --max-connections N    connections served at once [4096]\n"
+"  --help, --version\n",
+	    AGENT_DEFAULT_CONTROL, AGENT_DEFAULT_STATUS, AGENT_DEFAULT_STORE,
+	    AGENT_DEFAULT_TOKEN, AGENT_DEFAULT_STATE_DIR,
+	    BL_LIBEXECDIR "/blfs");
+	exit(status);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "blagent: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'blagent --help'.\n");
+	exit(2);
+}
+
+static const char *
+abs_path_arg(const char *opt, const char *v)
+{
+	if (v[0] != '/')
+		usage_error("%s: %s is not an absolute path", opt, v);
+	if (strlen(v) >= PATH_MAX)
+		usage_error("%s: path too long", opt);
+	return v;
+}
+
+/* mkdir -p, with the last component at the given mode. */
+static int
+make_dir(const char *path, mode_t mode, char **cause)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (strlen(path) >= sizeof(buf)) {
+		xasprintf(cause, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST) {
+			xasprintf(cause, "creating %s: %s", buf,
+			    strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+		xasprintf(cause, "creating %s: %s", buf, strerror(errno));
+		return -1;
+	}
+	if (lstat(buf, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "%s is not a directory", buf);
+		return -1;
+	}
+	/* Others must never write where our sockets and state live. */
+	if ((st.st_mode & 022) != 0 && chmod(buf, st.st_mode & ~022) == -1) {
+		xasprintf(cause, "chmod %s: %s", buf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+make_parent_dir(const char *path, char **cause)
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	strcpy(buf, path);
+	if ((slash = strrchr(buf, '/')) == NULL || slash == buf)
+		return 0;
+	*slash = '\0';
+	return make_dir(buf, 0755, cause);
+}
+
+/* READY=1 to the service manager, written by hand (no libsystemd). */
+static void
+notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	socklen_t len;
+	int fd;
+
+	if (agent_ready_fd != -1) {
+		(void)write_full(agent_ready_fd, "1", 1);
+		close(agent_ready_fd);
+		agent_ready_fd = -1;
+	}
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return;
+	strcpy(sun.sun_path, path);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("notify socket");
+		return;
+	}
+	if (sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sun,
+	    len) == -1)
+		log_warn("sending READY=1 to %s", path);
+	else
+		log_debug("sent READY=1 to %s", path);
+	close(fd);
+}
+
+/*
+ * Without --foreground: the parent waits until the child serves, so the
+ * caller knows the sockets are up when blagent returns.
+ */
+static void
+daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		if (read_full(p[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[0]);
+	agent_ready_fd = p[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull != -1) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		close(devnull);
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(agent.base);
+}
+
+enum {
+	OPT_CONTROL = 256, OPT_STATUS, OPT_STORE, OPT_TOKEN, OPT_TOKEN_KEY,
+	OPT_STATE_DIR, OPT_BLFS, OPT_MOUNT, OPT_WAIT_MOUNTS, OPT_FOREGROUND,
+	OPT_LOG_LEVEL, OPT_IDLE, OPT_MAX_CONNS, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option agent_options[] = {
+	{ "control-socket", required_argument, NULL, OPT_CONTROL },
+	{ "status-socket", required_argument, NULL, OPT_STATUS },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "token-key", required_argument, NULL, OPT_TOKEN_KEY },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "blfs", required_argument, NULL, OPT_BLFS },
+	{ "mount", required_argument, NULL, OPT_MOUNT },
+	{ "wait-mounts", required_argument, NULL, OPT_WAIT_MOUNTS },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+parse_args(int argc, char **argv, struct agent_config *cfg,
+    enum log_level *level)
+{
+	uint64_t v;
+	int ch;
+
+	cfg->control_socket = AGENT_DEFAULT_CONTROL;
+	cfg->status_socket = AGENT_DEFAULT_STATUS;
+	cfg->store = AGENT_DEFAULT_STORE;
+	cfg->token = AGENT_DEFAULT_TOKEN;
+	cfg->state_dir = AGENT_DEFAULT_STATE_DIR;
+	cfg->blfs = BL_LIBEXECDIR "/blfs";
+	cfg->idle_timeout_ms = rpc_default_limits.idle_ms;
+	cfg->max_connections = rpc_default_limits.max_conns;
+	*level = LOG_LVL_INFO;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", agent_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_CONTROL:
+			cfg->control_socket = abs_path_arg("--control-socket",
+			    optarg);
+			break;
+		case OPT_STATUS:
+			cfg->status_socket = abs_path_arg("--status-socket",
+			    optarg);
+			break;
+		case OPT_STORE:
+			cfg->store = abs_path_arg("--store", optarg);
+			break;
+		case OPT_TOKEN:
+			cfg->token = abs_path_arg("--token", optarg);
+			break;
+		case OPT_TOKEN_KEY:
+			cfg->token_key = abs_path_arg("--token-key", optarg);
+			break;
+		case OPT_STATE_DIR:
+			cfg->state_dir = abs_path_arg("--state-dir", optarg);
+			break;
+		case OPT_BLFS:
+			cfg->blfs = abs_path_arg("--blfs", optarg);
+			break;
+		case OPT_MOUNT:
+			cfg->mounts = xreallocarray(cfg->mounts,
+			    cfg->nmounts + 1, sizeof(char *));
+			cfg->mounts[cfg->nmounts++] = optarg;
+			break;
+		case OPT_WAIT_MOUNTS:
+			if (parse_duration_ms(optarg, &cfg->wait_mounts_ms) ==
+			    -1)
+				usage_error("--wait-mounts: %s is not a "
+				    "duration (like 500ms, 10s, 2m)", optarg);
+			break;
+		case OPT_FOREGROUND:
+			cfg->foreground = 1;
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_level_parse(optarg, level) == -1)
+				usage_error("--log-level: %s is not one of "
+				    "error, warn, info, debug", optarg);
+			break;
+		case OPT_IDLE:
+			if (parse_duration_ms(optarg, &cfg->idle_timeout_ms) ==
+			    -1 || cfg->idle_timeout_ms == 0)
+				usage_error("--idle-timeout: %s is not a "
+				    "positive duration", optarg);
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_u64(optarg, 1000000, &v) == -1 || v == 0)
+				usage_error("--max-connections: %s is not a "
+				    "number from 1 to 1000000", optarg);
+			cfg->max_connections = (size_t)v;
+			break;
+		case OPT_HELP:
+			usage(0);
+		case OPT_VERSION:
+			printf("blagent %s\n", PACKAGE_VERSION);
+			exit(0);
+		case ':':
+			usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument %s", argv[optind]);
+	if (strcmp(cfg->control_socket, cfg->status_socket) == 0)
+		usage_error("the control and status sockets must differ");
+}
+
+/* Serve far more connections (and blfs children) than the default 1024. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("raising the open file limit");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent_config *cfg = &agent.cfg;
+	struct rpc_limits lim = rpc_default_limits;
+	enum log_level level;
+	struct event *sigterm, *sigint;
+	char *cause = NULL;
+
+	parse_args(argc, argv, cfg, &level);
+	log_init("blagent", level);
+	if (cfg->nmounts > 0 || cfg->wait_mounts_ms > 0)
+		usage_error("--mount and --wait-mounts: the mount manager is "
+		    "not built yet");
+	if (cfg->token_key != NULL)
+		usage_error("--token-key: token verification is not built "
+		    "yet");
+
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	if (make_parent_dir(cfg->control_socket, &cause) == -1 ||
+	    make_parent_dir(cfg->status_socket, &cause) == -1 ||
+	    make_dir(cfg->state_dir, 0700, &cause) == -1)
+		fatalx("%s", cause);
+	if (!cfg->foreground)
+		daemonize();
+
+	agent.started_ms = now_ms_mono();
+	if ((agent.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	lim.idle_ms = cfg->idle_timeout_ms;
+	lim.max_conns = cfg->max_connections;
+	agent.rpc = rpc_server_new(agent.base, agent_methods,
+	    nitems(agent_methods), &lim, &agent);
+	if (rpc_server_listen(agent.rpc, cfg->control_socket, 0600,
+	    RPC_L_CHECK_PEER, &cause) == -1 ||
+	    rpc_server_listen(agent.rpc, cfg->status_socket, 0666,
+	    RPC_L_STATUS, &cause) == -1)
+		fatalx("%s", cause);
+
+	sigterm = evsignal_new(agent.base, SIGTERM, on_signal, NULL);
+	sigint = evsignal_new(agent.base, SIGINT, on_signal, NULL);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+
+	log_info("serving on %s (control) and %s (status), version %s",
+	    cfg->control_socket, cfg->status_socket, PACKAGE_VERSION);
+	notify_ready();
+	event_base_dispatch(agent.base);
+
+	rpc_server_free(agent.rpc);
+	event_free(sigterm);
+	event_free(sigint);
+	event_base_free(agent.base);
+	free(cfg->mounts);
+	log_info("stopped");
 	return 0;
 }

@@ -96,6 +96,13 @@ struct rpc_server {
 	TAILQ_HEAD(, rpc_conn)		 conns;
 };
 
+/* A msgpack_packer write callback appending to a connection's output. */
+static int
+rpc_evbuffer_write(void *evbuf, const char *buf, size_t len)
+{
+	return evbuffer_add(evbuf, buf, len);
+}
+
 static void	rpc_conn_close(struct rpc_conn *, const char *why);
 static void	rpc_conn_process(struct rpc_conn *);
 static void	rpc_conn_flush(struct rpc_conn *);
@@ -251,7 +258,7 @@ rpc_send_error(struct rpc_conn *c, uint32_t msgid, const char *code,
 {
 	msgpack_packer pk;
 
-	msgpack_packer_init(&pk, c->out, wire_evbuffer_write);
+	msgpack_packer_init(&pk, c->out, rpc_evbuffer_write);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint32(&pk, 1);
 	msgpack_pack_uint32(&pk, msgid);
@@ -708,7 +715,7 @@ rpc_call_reply(struct rpc_call *call, rpc_pack_fn *fn, const void *arg)
 	if (!c->dead) {
 		msgpack_packer pk;
 
-		msgpack_packer_init(&pk, c->out, wire_evbuffer_write);
+		msgpack_packer_init(&pk, c->out, rpc_evbuffer_write);
 		msgpack_pack_array(&pk, 4);
 		msgpack_pack_uint32(&pk, 1);
 		msgpack_pack_uint32(&pk, call->msgid);

@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "rpc/wire.h"
 
 const struct wire_limits wire_default_limits = {
@@ -286,10 +284,4 @@ wire_parse(const msgpack_object *o, struct wire_msg *m, int *msgid_ok,
 		return 0;
 	}
 	return -1;
-}
-
-int
-wire_evbuffer_write(void *evbuf, const char *buf, size_t len)
-{
-	return evbuffer_add(evbuf, buf, len);
 }

@@ -72,7 +72,5 @@ int	wire_parse(const msgpack_object *, struct wire_msg *msg, int *msgid_ok,
 /* Packs one msgpack object: params, a result, a notification's payload. */
 typedef void rpc_pack_fn(msgpack_packer *, const void *arg);
 
-/* A msgpack_packer write callback appending to a libevent evbuffer. */
-int	wire_evbuffer_write(void *evbuf, const char *buf, size_t len);
 
 #endif

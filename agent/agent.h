@@ -1,0 +1,53 @@
+/* The agent: one event loop wiring the RPC server to the mount manager. */
+#ifndef BL_AGENT_H
+#define BL_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "rpc/server.h"
+
+#define AGENT_DEFAULT_RUN_DIR		"/run/blagent"
+#define AGENT_DEFAULT_CONTROL		"/run/blagent/control.sock"
+#define AGENT_DEFAULT_STATUS		"/run/blagent/status.sock"
+#define AGENT_DEFAULT_STATE_DIR		"/run/blagent/state"
+#define AGENT_DEFAULT_STORE		"/var/lib/blagent/store"
+#define AGENT_DEFAULT_TOKEN		"/var/run/secrets/blaxel.ai/identity/token"
+
+struct mountmgr;
+
+struct agent_config {
+	const char	*control_socket;
+	const char	*status_socket;
+	const char	*store;
+	const char	*token;
+	const char	*token_key;
+	const char	*state_dir;
+	const char	*blfs;
+	char		**mounts;	/* --mount specs */
+	size_t		 nmounts;
+	uint64_t	 wait_mounts_ms;
+	int		 foreground;
+	uint64_t	 idle_timeout_ms;
+	size_t		 max_connections;
+};
+
+struct agent {
+	struct event_base	*base;
+	struct agent_config	 cfg;
+	struct rpc_server	*rpc;
+	struct mountmgr		*mm;
+	uint64_t		 started_ms;
+};
+
+/* The method table entries, one family per file. */
+extern const struct rpc_method method_ping;
+extern const struct rpc_method method_mount;
+extern const struct rpc_method method_unmount;
+extern const struct rpc_method method_mount_status;
+extern const struct rpc_method method_wait_mounts;
+extern const struct rpc_method method_subscribe;
+
+#endif
