@@ -5,3 +5,11 @@ tests_perm_test_perm_SOURCES = tests/perm/test-perm.c tests/perm/tap.h
 tests_perm_test_perm_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_perm_test_perm_LDADD = mountmgr/libmountmgr.a common/libcommon.a \
 	$(JANSSON_LIBS)
+
+check_PROGRAMS += tests/perm/test-token
+TESTS += tests/perm/test-token
+tests_perm_test_token_SOURCES = tests/perm/test-token.c tests/perm/tap.h
+tests_perm_test_token_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBCRYPTO_CFLAGS)
+tests_perm_test_token_LDADD = sandboxing/libsandbox.a common/libcommon.a \
+	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
