@@ -12,6 +12,7 @@
 
 #include "common/labels.h"
 #include "common/xmalloc.h"
+#include "mountmgr/paths.h"
 #include "mountmgr/perm.h"
 
 static const char *const perm_mode_names[] = {
@@ -25,76 +26,6 @@ perm_mode_name(enum perm_mode mode)
 	if (mode == PERM_READ)
 		return perm_mode_names[PERM_READ];
 	return perm_mode_names[PERM_READ_WRITE];
-}
-
-/*
- * Normalise an absolute drive path into out: collapse repeated slashes,
- * drop "." components and a trailing slash. ".." is refused outright
- * rather than resolved: a rule or a request that spells ".." is either a
- * mistake or an attempt to climb out of a granted subtree, and refusing
- * it leaves no room for a resolver bug to widen a grant.
- */
-static int
-perm_path_normalise(const char *in, char *out, size_t outlen, char **cause)
-{
-	const char *p = in, *e;
-	size_t len = 0, n;
-
-	if (in[0] != '/') {
-		xasprintf(cause, "must be an absolute path");
-		return -1;
-	}
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		e = strchr(p, '/');
-		n = (e != NULL) ? (size_t)(e - p) : strlen(p);
-		if (n == 1 && p[0] == '.') {
-			p += n;
-			continue;
-		}
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			xasprintf(cause, "must not contain \"..\"");
-			return -1;
-		}
-		if (len + 1 + n + 1 > outlen) {
-			xasprintf(cause, "is too long");
-			return -1;
-		}
-		out[len++] = '/';
-		memcpy(out + len, p, n);
-		len += n;
-		p += n;
-	}
-	if (len == 0) {
-		if (outlen < 2) {
-			xasprintf(cause, "is too long");
-			return -1;
-		}
-		out[len++] = '/';
-	}
-	out[len] = '\0';
-	return 0;
-}
-
-/*
- * Is the normalised path equal to or beneath the normalised base? A plain
- * prefix test would let "/shared2" pass for "/shared", so the character
- * after the prefix must be a separator.
- */
-static int
-perm_path_inside(const char *path, const char *base)
-{
-	size_t n;
-
-	if (strcmp(base, "/") == 0)
-		return 1;
-	n = strlen(base);
-	if (strncmp(path, base, n) != 0)
-		return 0;
-	return path[n] == '\0' || path[n] == '/';
 }
 
 /*
@@ -207,17 +138,27 @@ perm_mode_parse(const char *s, enum perm_mode *mode)
 	return 0;
 }
 
-/* A rule's path; empty means the whole drive (as the reference says). */
+/*
+ * A rule's path; empty means the whole drive (as the reference says).
+ * ".." is refused outright rather than resolved: a rule that spells ".."
+ * is a mistake or an attempt to reach past its own subtree, and refusing
+ * it leaves no room to grant more than the text seems to say.
+ */
 static int
 perm_rule_path(const char *s, char **out, char **cause)
 {
-	char buf[sizeof(((struct perm_decision *)0)->path)];
+	const char *p;
 
 	if (*s == '\0')
 		s = "/";
-	if (perm_path_normalise(s, buf, sizeof(buf), cause) != 0)
+	for (p = s; (p = strstr(p, "..")) != NULL; p += 2) {
+		if ((p == s || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) {
+			xasprintf(cause, "path must not contain \"..\"");
+			return -1;
+		}
+	}
+	if (paths_normalise("path", s, out, cause) != PATHS_OK)
 		return -1;
-	*out = xstrdup(buf);
 	return 0;
 }
 
@@ -301,11 +242,8 @@ perm_rule_from_json(const json_t *obj, struct perm_rule *rule, char **cause)
 			return -1;
 		}
 	}
-	if (perm_rule_path(s, &rule->path, &why) != 0) {
-		xasprintf(cause, "path: %s", why);
-		free(why);
+	if (perm_rule_path(s, &rule->path, cause) != 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -464,13 +402,8 @@ perm_rule_parse_cli(const char *spec, struct perm_rules *out, char **cause)
 			goto fail;
 		}
 	}
-	if (perm_rule_path(path_s, &rule.path, &why) != 0) {
-		char *tmp = why;
-
-		xasprintf(&why, "path %s", tmp);
-		free(tmp);
+	if (perm_rule_path(path_s, &rule.path, &why) != 0)
 		goto fail;
-	}
 	free(mode);
 	out->rule[out->n++] = rule;
 	return 0;
@@ -507,26 +440,32 @@ perm_evaluate(const struct perm_rules *r, const struct labels *workload,
 {
 	const struct perm_rule *rule = NULL;
 	const char *granted;
-	char asked[sizeof(d->path)], *why = NULL, *desc;
+	char *asked = NULL, *desc;
 	size_t i;
+	int rc = -EACCES;
 
 	d->rule = -1;
 	d->mode = PERM_READ_WRITE;
 	d->path[0] = '\0';
 
-	/* Callers pass a normalised path; refuse, rather than trust, one that is not. */
-	if (drive_path == NULL || *drive_path == '\0')
-		drive_path = "/";
-	if (perm_path_normalise(drive_path, asked, sizeof(asked), &why) != 0) {
-		xasprintf(cause, "drive_path %s", why);
-		free(why);
+	/*
+	 * Callers pass a normalised path. Normalising again, the same way
+	 * the mount does, costs nothing and guarantees that the path judged
+	 * here is the path that d->path hands back to be served.
+	 */
+	if (paths_drive_path_normalise(drive_path, &asked, cause) != PATHS_OK)
 		return -EINVAL;
+	if (strlen(asked) >= sizeof(d->path)) {
+		xasprintf(cause, "drive_path is too long");
+		rc = -EINVAL;
+		goto out;
 	}
 
 	/* The reference: no permissions on a drive means anyone may mount. */
 	if (r == NULL || r->n == 0) {
 		snprintf(d->path, sizeof(d->path), "%s", asked);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 
 	/* OR across rules in order; the first match decides, no fall-through. */
@@ -539,7 +478,7 @@ perm_evaluate(const struct perm_rules *r, const struct labels *workload,
 	if (rule == NULL) {
 		xasprintf(cause, "no permission rule of drive matches this "
 		    "workload's labels");
-		return -EACCES;
+		goto out;
 	}
 	d->rule = (int)i;
 	d->mode = rule->mode;
@@ -550,7 +489,7 @@ perm_evaluate(const struct perm_rules *r, const struct labels *workload,
 		xasprintf(cause, "permission %zu (%s) grants read only; mount "
 		    "with read_only", i + 1, desc);
 		free(desc);
-		return -EACCES;
+		goto out;
 	}
 
 	/*
@@ -561,18 +500,20 @@ perm_evaluate(const struct perm_rules *r, const struct labels *workload,
 	 */
 	if (strcmp(asked, "/") == 0) {
 		snprintf(d->path, sizeof(d->path), "%s", granted);
-		return 0;
-	}
-	if (!perm_path_inside(asked, granted)) {
+		rc = 0;
+	} else if (paths_is_beneath(granted, asked)) {
+		snprintf(d->path, sizeof(d->path), "%s", asked);
+		rc = 0;
+	} else {
 		desc = perm_labels_string(&rule->labels);
 		xasprintf(cause, "permission %zu (%s) grants only %s; "
 		    "drive_path %s lies outside it", i + 1, desc, granted,
 		    asked);
 		free(desc);
-		return -EACCES;
 	}
-	snprintf(d->path, sizeof(d->path), "%s", asked);
-	return 0;
+out:
+	free(asked);
+	return rc;
 }
 
 char *

@@ -55,8 +55,9 @@ int	perm_rule_parse_cli(const char *spec, struct perm_rules *out,
  * ("/" when not given). Returns 0 with *d filled (d->path is the drive
  * path to serve), or -EACCES with *cause saying which rule matched or that
  * none did, and why it refuses (d->rule then names the matched rule, or
- * is -1). A drive_path that is relative or holds ".." is -EINVAL: callers
- * normalise first, this only refuses to trust that they did.
+ * is -1). drive_path is normalised again with paths_drive_path_normalise,
+ * so the path judged is the one d->path hands back; one it refuses
+ * (control characters, too long) is -EINVAL.
  */
 int	perm_evaluate(const struct perm_rules *, const struct labels *workload,
 	    int read_only, const char *drive_path, struct perm_decision *d,

@@ -367,10 +367,18 @@ test_reference_behaviour(void)
 	check("path_grant_unnormalised_drive_path_normalised", &r,
 	    "team=analytics", 1, "/reports//2024/./", 0, "/reports/2024", 0,
 	    NULL);
-	check("drive_path_with_dotdot_refused", &r, "team=analytics", 1,
-	    "/reports/../etc", -EINVAL, NULL, 0, "\"..\"");
-	check("relative_drive_path_refused", &r, "team=analytics", 1,
-	    "reports", -EINVAL, NULL, 0, "absolute");
+	check("drive_path_dotdot_judged_after_resolution", &r,
+	    "team=analytics", 1, "/reports/../etc", -EACCES, NULL, 0,
+	    "drive_path /etc lies outside it");
+	check("drive_path_dotdot_cannot_climb_out_of_grant", &r,
+	    "team=analytics", 1, "/reports/../reports2", -EACCES, NULL, 0,
+	    "lies outside");
+	check("drive_path_dotdot_inside_grant_allowed", &r, "team=analytics",
+	    1, "/reports/x/../y", 0, "/reports/y", 0, NULL);
+	check("drive_path_relative_taken_from_drive_root", &r,
+	    "team=analytics", 1, "reports/q1", 0, "/reports/q1", 0, NULL);
+	check("drive_path_control_character_refused", &r, "team=analytics", 1,
+	    "/reports/\n", -EINVAL, NULL, 0, "control character");
 	perm_rules_clear(&r);
 
 	/* "Create a drive with permissions": team-drive. */
@@ -467,13 +475,22 @@ test_json_parsing(void)
 	    "permission 1: mode: not a string");
 	bad_json("json_path_relative",
 	    "[{\"labels\":{\"a\":\"1\"},\"path\":\"shared\"}]",
-	    "permission 1: path: must be an absolute path");
+	    "permission 1: path \"shared\" is not absolute");
 	bad_json("json_path_dotdot",
 	    "[{\"labels\":{\"a\":\"1\"},\"path\":\"/shared/../..\"}]",
-	    "permission 1: path: must not contain \"..\"");
+	    "permission 1: path must not contain \"..\"");
 	bad_json("json_path_dotdot_escape",
 	    "[{\"labels\":{\"a\":\"1\"},\"path\":\"/..\"}]",
-	    "path: must not contain \"..\"");
+	    "path must not contain \"..\"");
+	bad_json("json_path_control_character",
+	    "[{\"labels\":{\"a\":\"1\"},\"path\":\"/a\\nb\"}]",
+	    "permission 1: path contains a control character");
+	bad_json("json_path_dotdot_in_middle",
+	    "[{\"labels\":{\"a\":\"1\"},\"path\":\"/a/../b\"}]",
+	    "must not contain \"..\"");
+	good_json("json_path_dots_in_names_allowed", "[{\"labels\":{\"a\":"
+	    "\"b\"},\"path\":\"/..a/b../...\"}]", "read-write",
+	    "/..a/b../...");
 	bad_json("json_path_not_string",
 	    "[{\"labels\":{\"a\":\"1\"},\"path\":7}]",
 	    "permission 1: path: not a string");
@@ -562,7 +579,7 @@ test_cli_parsing(void)
 	bad_cli("cli_bad_mode", "k=v:write", "mode \"write\" must be read or "
 	    "read-write");
 	bad_cli("cli_relative_path", "k=v:read:shared",
-	    "path must be an absolute path");
+	    "path \"shared\" is not absolute");
 	bad_cli("cli_escaping_path", "k=v:read:/a/../../b",
 	    "path must not contain \"..\"");
 	bad_cli("cli_no_labels_before_mode", ":read", "no labels");
