@@ -17,6 +17,8 @@
 #define AGENT_DEFAULT_TOKEN		"/var/run/secrets/blaxel.ai/identity/token"
 
 struct mountmgr;
+struct mount;
+struct token_state;
 
 struct agent_config {
 	const char	*control_socket;
@@ -39,8 +41,20 @@ struct agent {
 	struct agent_config	 cfg;
 	struct rpc_server	*rpc;
 	struct mountmgr		*mm;
+	struct token_state	*token;
+	struct event		*token_ev;
+	struct event		*token_retry;
 	uint64_t		 started_ms;
+	char			*run_dir;
 };
+
+/* MountInfo, one or an array (pack.c). */
+void	agent_pack_mount(msgpack_packer *, const void *mount);
+void	agent_pack_mounts(msgpack_packer *, const void *);
+void	agent_reply_mounts(struct rpc_call *, struct mount **, size_t n);
+/* The mount an Unmount or MountStatus names, or an error reply and NULL. */
+struct mount *agent_find_mount(struct agent *, struct rpc_call *,
+	    const struct rpc_args *, const char *method);
 
 /* The method table entries, one family per file. */
 extern const struct rpc_method method_ping;

@@ -25,6 +25,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "mountmgr/mount.h"
+#include "sandboxing/sandbox.h"
+#include "sandboxing/token.h"
 
 static const struct rpc_method *const agent_methods[] = {
 	&method_ping,
@@ -217,6 +220,152 @@ daemonize(void)
 	}
 }
 
+/* --mount drive=NAME,path=/mnt/x[,drive-path=/sub][,ro] */
+static void
+parse_mount_spec(const char *spec, struct mount_request *req, char **buf)
+{
+	char *s = xstrdup(spec), *tok, *save = NULL;
+
+	memset(req, 0, sizeof(*req));
+	*buf = s;
+	for (tok = strtok_r(s, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (strcmp(tok, "ro") == 0 || strcmp(tok, "read-only") == 0) {
+			req->read_only = 1;
+			continue;
+		}
+		if (strcmp(tok, "rw") == 0) {
+			req->read_only = 0;
+			continue;
+		}
+		if (eq == NULL || eq[1] == '\0')
+			usage_error("--mount %s: \"%s\" needs a value", spec,
+			    tok);
+		*eq = '\0';
+		if (strcmp(tok, "drive") == 0)
+			req->drive = eq + 1;
+		else if (strcmp(tok, "path") == 0)
+			req->mount_path = eq + 1;
+		else if (strcmp(tok, "drive-path") == 0)
+			req->drive_path = eq + 1;
+		else
+			usage_error("--mount %s: unknown key \"%s\" (drive, "
+			    "path, drive-path, ro)", spec, tok);
+	}
+	if (req->drive == NULL || req->mount_path == NULL)
+		usage_error("--mount %s: needs drive=NAME and path=/PATH", spec);
+}
+
+static void
+on_mount_changed(struct mount *m, void *arg)
+{
+	struct agent *a = arg;
+
+	rpc_server_broadcast(a->rpc, "MountStateChanged", agent_pack_mount, m);
+}
+
+static const struct labels *
+agent_labels(void *arg)
+{
+	struct agent *a = arg;
+
+	return token_state_labels(a->token);
+}
+
+static void
+agent_token_reload(struct agent *a, int r, char *cause)
+{
+	if (r == -1) {
+		log_warnx("token %s refused, keeping the last good labels: %s",
+		    a->cfg.token, cause != NULL ? cause : "unreadable");
+		free(cause);
+	} else if (r == 1)
+		log_info("token %s: %zu labels now", a->cfg.token,
+		    token_state_labels(a->token)->n);
+}
+
+static void
+on_token_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	char *cause = NULL;
+
+	agent_token_reload(a, token_state_on_watch(a->token, &cause), cause);
+}
+
+static void agent_token_watch(struct agent *);
+
+static void
+on_token_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	char *cause = NULL;
+
+	/* The token's directory appeared late (or came back): read it. */
+	agent_token_watch(a);
+	if (a->token_ev != NULL)
+		agent_token_reload(a, token_state_reload(a->token, &cause),
+		    cause);
+}
+
+static void
+agent_token_watch(struct agent *a)
+{
+	struct timeval tv = { 5, 0 };
+	int fd;
+
+	if (a->token_ev != NULL)
+		return;
+	if ((fd = token_state_watch_fd(a->token)) == -1) {
+		if (a->token_retry == NULL)
+			a->token_retry = evtimer_new(a->base, on_token_retry, a);
+		evtimer_add(a->token_retry, &tv);
+		return;
+	}
+	a->token_ev = event_new(a->base, fd, EV_READ | EV_PERSIST,
+	    on_token_watch, a);
+	event_add(a->token_ev, NULL);
+}
+
+static void
+on_bootstrap_settled(int timed_out, void *arg)
+{
+	if (timed_out)
+		log_warnx("start-up mounts did not all settle within "
+		    "--wait-mounts; ready anyway");
+	notify_ready();
+}
+
+static void
+agent_bootstrap(struct agent *a)
+{
+	struct mount **ms = xcalloc(a->cfg.nmounts + 1, sizeof(*ms));
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->cfg.nmounts; i++) {
+		struct mount_request req;
+		const char *code;
+		char *buf, *cause = NULL;
+
+		parse_mount_spec(a->cfg.mounts[i], &req, &buf);
+		if (mountmgr_mount(a->mm, &req, &ms[n], &code, &cause) == -1) {
+			log_warnx("--mount %s: %s (%s)", a->cfg.mounts[i],
+			    cause, code);
+			free(cause);
+		} else
+			n++;
+		free(buf);
+	}
+	if (a->cfg.wait_mounts_ms > 0 && n > 0)
+		mountmgr_wait(a->mm, ms, n, MOUNT_SETTLED,
+		    a->cfg.wait_mounts_ms, on_bootstrap_settled, a);
+	else
+		notify_ready();
+	mount_list_free(ms, n);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -360,19 +509,33 @@ main(int argc, char **argv)
 	struct rpc_limits lim = rpc_default_limits;
 	enum log_level level;
 	struct event *sigterm, *sigint;
-	char *cause = NULL;
+	struct token_key *key = NULL;
+	struct mountmgr_config mcfg;
+	char *cause = NULL, *slash;
 
 	parse_args(argc, argv, cfg, &level);
 	log_init("blagent", level);
-	if (cfg->nmounts > 0 || cfg->wait_mounts_ms > 0)
-		usage_error("--mount and --wait-mounts: the mount manager is "
-		    "not built yet");
-	if (cfg->token_key != NULL)
-		usage_error("--token-key: token verification is not built "
-		    "yet");
+	/* Bad start-up mounts are usage errors, found before anything runs. */
+	for (size_t i = 0; i < cfg->nmounts; i++) {
+		struct mount_request req;
+		char *buf;
+
+		parse_mount_spec(cfg->mounts[i], &req, &buf);
+		free(buf);
+	}
+	if (cfg->token_key != NULL) {
+		if (token_key_load(cfg->token_key, &key, &cause) == -1)
+			usage_error("--token-key %s: %s", cfg->token_key, cause);
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	if (sandbox_agent_harden(&cause) == -1)
+		fatalx("hardening: %s", cause);
+	/* The run directory holds the control socket: never a mount path. */
+	agent.run_dir = xstrdup(cfg->control_socket);
+	if ((slash = strrchr(agent.run_dir, '/')) != NULL)
+		*(slash == agent.run_dir ? slash + 1 : slash) = '\0';
 	if (make_parent_dir(cfg->control_socket, &cause) == -1 ||
 	    make_parent_dir(cfg->status_socket, &cause) == -1 ||
 	    make_dir(cfg->state_dir, 0700, &cause) == -1)
@@ -393,6 +556,25 @@ main(int argc, char **argv)
 	    RPC_L_STATUS, &cause) == -1)
 		fatalx("%s", cause);
 
+	agent.token = token_state_new(cfg->token, key);
+	agent_token_reload(&agent, token_state_reload(agent.token, &cause),
+	    cause);
+	cause = NULL;
+	agent_token_watch(&agent);
+
+	memset(&mcfg, 0, sizeof(mcfg));
+	mcfg.store = cfg->store;
+	mcfg.state_dir = cfg->state_dir;
+	mcfg.run_dir = agent.run_dir;
+	mcfg.blfs = cfg->blfs;
+	mcfg.labels = agent_labels;
+	mcfg.labels_arg = &agent;
+	mcfg.confine_child = sandbox_blfs_child;
+	mcfg.changed = on_mount_changed;
+	mcfg.changed_arg = &agent;
+	agent.mm = mountmgr_new(agent.base, &mcfg);
+	mountmgr_restore(agent.mm);
+
 	sigterm = evsignal_new(agent.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(agent.base, SIGINT, on_signal, NULL);
 	evsignal_add(sigterm, NULL);
@@ -400,10 +582,18 @@ main(int argc, char **argv)
 
 	log_info("serving on %s (control) and %s (status), version %s",
 	    cfg->control_socket, cfg->status_socket, PACKAGE_VERSION);
-	notify_ready();
+	agent_bootstrap(&agent);
 	event_base_dispatch(agent.base);
 
+	/* Served mounts keep serving: a restarted agent re-adopts them. */
+	mountmgr_free(agent.mm);
 	rpc_server_free(agent.rpc);
+	if (agent.token_ev != NULL)
+		event_free(agent.token_ev);
+	if (agent.token_retry != NULL)
+		event_free(agent.token_retry);
+	token_state_free(agent.token);
+	free(agent.run_dir);
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(agent.base);

@@ -1,7 +1,11 @@
 /* MountStatus, WaitMounts and Subscribe: the read methods. */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "agent/agent.h"
+#include "common/xmalloc.h"
+#include "mountmgr/mount.h"
 
 static const struct rpc_param status_params[] = {
 	{ .name = "mount_session_id", .type = RPC_P_STR, .max = 128 },
@@ -21,12 +25,6 @@ static const struct rpc_param subscribe_params[] = {
 };
 
 static void
-pack_empty_array(msgpack_packer *pk, const void *arg)
-{
-	msgpack_pack_array(pk, 0);
-}
-
-static void
 pack_empty_map(msgpack_packer *pk, const void *arg)
 {
 	msgpack_pack_map(pk, 0);
@@ -35,20 +33,69 @@ pack_empty_map(msgpack_packer *pk, const void *arg)
 static void
 status_handler(struct rpc_call *call, const struct rpc_args *args, void *arg)
 {
-	if (rpc_args_has(args, "mount_session_id") &&
+	struct agent *a = arg;
+	struct mount **v, *m;
+	size_t n;
+
+	if (rpc_args_has(args, "mount_session_id") ||
 	    rpc_args_has(args, "mount_path")) {
-		rpc_call_error(call, "EINVAL", "MountStatus: give at most one "
-		    "of \"mount_session_id\" or \"mount_path\"");
+		if ((m = agent_find_mount(a, call, args, "MountStatus")) ==
+		    NULL)
+			return;
+		agent_reply_mounts(call, &m, 1);
+		mount_unref(m);
 		return;
 	}
-	rpc_call_reply(call, pack_empty_array, NULL);
+	v = mountmgr_list(a->mm, &n);
+	agent_reply_mounts(call, v, n);
+	mount_list_free(v, n);
+}
+
+struct wait_mounts {
+	struct rpc_call	*call;
+	struct mount	**v;
+	size_t		  n;
+};
+
+static void
+on_mounts_settled(int timed_out, void *arg)
+{
+	struct wait_mounts *w = arg;
+
+	/* Settled or out of time, the answer is where each one stands. */
+	agent_reply_mounts(w->call, w->v, w->n);
+	mount_list_free(w->v, w->n);
+	free(w);
 }
 
 static void
 wait_handler(struct rpc_call *call, const struct rpc_args *args, void *arg)
 {
-	rpc_call_error(call, "ENOSYS", "WaitMounts: the mount manager is not "
-	    "built yet");
+	struct agent *a = arg;
+	struct wait_mounts *w = xcalloc(1, sizeof(*w));
+	char *const *ids;
+	size_t nids;
+
+	ids = rpc_args_strs(args, "mount_session_ids", &nids);
+	w->call = call;
+	if (rpc_args_has(args, "mount_session_ids")) {
+		w->v = xcalloc(nids ? nids : 1, sizeof(*w->v));
+		for (size_t i = 0; i < nids; i++) {
+			struct mount *m = mountmgr_find_id(a->mm, ids[i]);
+
+			if (m == NULL) {
+				rpc_call_error(call, "ENOENT", "WaitMounts: no "
+				    "mount session %s", ids[i]);
+				mount_list_free(w->v, w->n);
+				free(w);
+				return;
+			}
+			w->v[w->n++] = m;
+		}
+	} else
+		w->v = mountmgr_list(a->mm, &w->n);
+	mountmgr_wait(a->mm, w->v, w->n, MOUNT_SETTLED,
+	    rpc_args_uint(args, "timeout_ms"), on_mounts_settled, w);
 }
 
 static void

@@ -172,7 +172,8 @@ blctl_call(struct blctl *b, const char *method, rpc_pack_fn *fn,
 	}
 	if (resp->error.type != MSGPACK_OBJECT_NIL) {
 		rpc_client_error(resp, code, sizeof(code), msg, sizeof(msg));
-		fprintf(stderr, "blctl: %s: %s (%s)\n", method, msg, code);
+		/* The agent's message already names the method. */
+		fprintf(stderr, "blctl: %s (%s)\n", msg, code);
 		return -1;
 	}
 	return 0;
@@ -471,9 +472,10 @@ cmd_mount(struct blctl *b, int argc, char **argv)
 	uint64_t v;
 	int ch, wait = 0;
 
-	optind = 1;
+	/* 0 re-initialises GNU getopt, which lets options follow DRIVE PATH. */
+	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			e = kv_add(&k, "drive_path");

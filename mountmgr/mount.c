@@ -1,0 +1,1264 @@
+/*
+ * The mount manager: one state machine per mount, driven by the event
+ * loop.
+ *
+ * A mount goes through three processes of ours:
+ *  1. the child, forked from the agent, does the store's I/O (drive.json,
+ *     the permission rules, opening the drive path beneath the drive, the
+ *     mount lock) and says "ok" or why not over a socketpair;
+ *  2. the agent then opens /dev/fuse and mounts it itself, and passes the
+ *     fd to the child, which confines itself and execs blfs;
+ *  3. blfs says "ready" after FUSE INIT, and a short-lived probe child
+ *     makes a first request on the root (statvfs); only when that answers
+ *     and mountinfo shows the mount with the flags asked for is the mount
+ *     "mounted".
+ * blfs stays a direct child of the agent, watched by pidfd: if it dies
+ * the mount fails at once and its mount point is detached.
+ */
+#include "config.h"
+
+#include <sys/mount.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "mountmgr/drive.h"
+#include "mountmgr/handoff.h"
+#include "mountmgr/mount.h"
+#include "mountmgr/paths.h"
+#include "mountmgr/resolve.h"
+
+#define MOUNT_DEFAULT_TIMEOUT_MS	30000
+#define MOUNT_STOP_GRACE_MS		5000	/* blfs to exit after umount */
+#define MOUNT_ID_PREFIX			"ms-"
+#define MOUNT_STATE_FILE		"mounts.json"
+#define MOUNT_LINE_MAX			1024
+
+/* A process of ours the loop watches through its pidfd. */
+struct mm_child {
+	pid_t		 pid;
+	int		 pidfd;
+	int		 ours;		/* our child: reap it with waitid */
+	struct event	*ev;
+};
+
+struct mount {
+	TAILQ_ENTRY(mount)	 entry;
+	struct mountmgr		*mm;
+	int			 refs;
+	int			 listed;	/* on mm->mounts */
+
+	char			 id[40];
+	char			*drive;
+	char			*mount_path;
+	char			*drive_path;
+	int			 read_only;
+	struct mount_request	 req;		/* options; strings above */
+	enum mount_state	 state;
+	const char		*err_code;
+	char			*err_msg;
+	uint64_t		 created_at_ms;
+	uint64_t		 updated_at_ms;
+
+	struct paths_mount_target target;	/* what we created, to undo */
+	int			 kmounted;	/* the kernel mount exists */
+	struct event		*start_ev;
+	struct event		*timer;		/* deadline, then stop grace */
+	int			 sock;		/* to the child, then blfs */
+	struct event		*sock_ev;
+	char			 line[MOUNT_LINE_MAX];
+	size_t			 linelen;
+	int			 child_ok;	/* store side done */
+	int			 ready;		/* blfs said ready */
+	struct mm_child		 blfs;
+	struct mm_child		 probe;
+	int			 adopted;	/* from a previous agent */
+};
+
+struct mount_waiter {
+	TAILQ_ENTRY(mount_waiter) entry;
+	struct mountmgr		*mm;
+	struct mount		**ms;
+	size_t			 n;
+	unsigned		 mask;
+	struct event		*timer;
+	mount_wait_fn		*fn;
+	void			*arg;
+};
+
+struct mountmgr {
+	struct event_base		*base;
+	struct mountmgr_config		 cfg;
+	TAILQ_HEAD(, mount)		 mounts;
+	TAILQ_HEAD(, mount_waiter)	 waiters;
+	int				 in_notify;
+};
+
+static void	mount_fail(struct mount *, const char *code, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	mount_set_state(struct mount *, enum mount_state);
+static void	mount_cleanup_kernel(struct mount *);
+static void	mm_save_state(struct mountmgr *);
+
+/* ---- small pieces ---------------------------------------------------- */
+
+static int
+mm_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void
+mm_child_clear(struct mm_child *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (c->pidfd != -1)
+		close(c->pidfd);
+	c->ev = NULL;
+	c->pidfd = -1;
+	c->pid = -1;
+}
+
+static void
+mm_child_kill(struct mm_child *c)
+{
+	if (c->pidfd != -1)
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+}
+
+/* Exit status in words: "exited with status 1", "killed by SIGSYS ...". */
+static void
+mm_status_words(const siginfo_t *si, char *buf, size_t len)
+{
+	if (si->si_code == CLD_EXITED)
+		snprintf(buf, len, "exited with status %d", si->si_status);
+	else if (si->si_status == SIGSYS)
+		snprintf(buf, len, "was killed by SIGSYS: it made a system "
+		    "call its seccomp filter forbids");
+	else
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		    si->si_status, strsignal(si->si_status));
+}
+
+static struct timeval
+mm_tv(uint64_t ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+	    .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
+
+/* ---- lifetime -------------------------------------------------------- */
+
+struct mountmgr *
+mountmgr_new(struct event_base *base, const struct mountmgr_config *cfg)
+{
+	struct mountmgr *mm = xcalloc(1, sizeof(*mm));
+
+	mm->base = base;
+	mm->cfg = *cfg;
+	TAILQ_INIT(&mm->mounts);
+	TAILQ_INIT(&mm->waiters);
+	return mm;
+}
+
+void
+mount_ref(struct mount *m)
+{
+	m->refs++;
+}
+
+void
+mount_unref(struct mount *m)
+{
+	if (m == NULL || --m->refs > 0)
+		return;
+	if (m->start_ev != NULL)
+		event_free(m->start_ev);
+	if (m->timer != NULL)
+		event_free(m->timer);
+	if (m->sock_ev != NULL)
+		event_free(m->sock_ev);
+	if (m->sock != -1)
+		close(m->sock);
+	mm_child_clear(&m->blfs);
+	mm_child_clear(&m->probe);
+	paths_mount_target_clear(&m->target);
+	free(m->drive);
+	free(m->mount_path);
+	free(m->drive_path);
+	free(m->err_msg);
+	free(m);
+}
+
+void
+mountmgr_free(struct mountmgr *mm)
+{
+	struct mount *m;
+	struct mount_waiter *w;
+
+	if (mm == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&mm->waiters)) != NULL)
+		mount_wait_cancel(w);
+	/* Mounts in progress cannot finish without us: undo them. Served
+	 * mounts keep serving for the next agent to adopt. */
+	while ((m = TAILQ_FIRST(&mm->mounts)) != NULL) {
+		if (m->state == MOUNT_PENDING || m->state == MOUNT_MOUNTING) {
+			mm_child_kill(&m->blfs);
+			mm_child_kill(&m->probe);
+			mount_cleanup_kernel(m);
+		}
+		TAILQ_REMOVE(&mm->mounts, m, entry);
+		m->listed = 0;
+		mount_unref(m);
+	}
+	free(mm);
+}
+
+void
+mount_view(const struct mount *m, struct mount_view *v)
+{
+	v->id = m->id;
+	v->drive = m->drive;
+	v->mount_path = m->mount_path;
+	v->drive_path = m->drive_path;
+	v->read_only = m->read_only;
+	v->state = m->state;
+	v->err_code = m->state == MOUNT_FAILED ? m->err_code : NULL;
+	v->err_msg = m->state == MOUNT_FAILED ? m->err_msg : NULL;
+	v->created_at_ms = m->created_at_ms;
+	v->updated_at_ms = m->updated_at_ms;
+}
+
+enum mount_state
+mount_get_state(const struct mount *m)
+{
+	return m->state;
+}
+
+/* ---- waiters --------------------------------------------------------- */
+
+static int
+mm_waiter_done(const struct mount_waiter *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!(w->mask & (1u << w->ms[i]->state)))
+			return 0;
+	return 1;
+}
+
+static void
+mm_waiter_fire(struct mount_waiter *w, int timed_out)
+{
+	mount_wait_fn *fn = w->fn;
+	void *arg = w->arg;
+
+	mount_wait_cancel(w);
+	fn(timed_out, arg);
+}
+
+static void
+on_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	mm_waiter_fire(arg, 1);
+}
+
+static void
+on_wait_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount_waiter *w = arg;
+
+	if (mm_waiter_done(w))
+		mm_waiter_fire(w, 0);
+}
+
+struct mount_waiter *
+mountmgr_wait(struct mountmgr *mm, struct mount **ms, size_t n, unsigned mask,
+    uint64_t timeout_ms, mount_wait_fn *fn, void *arg)
+{
+	struct mount_waiter *w = xcalloc(1, sizeof(*w));
+	struct timeval tv = mm_tv(timeout_ms);
+
+	w->mm = mm;
+	w->ms = xcalloc(n ? n : 1, sizeof(*w->ms));
+	for (size_t i = 0; i < n; i++) {
+		w->ms[i] = ms[i];
+		mount_ref(ms[i]);
+	}
+	w->n = n;
+	w->mask = mask;
+	w->fn = fn;
+	w->arg = arg;
+	w->timer = evtimer_new(mm->base, on_wait_timeout, w);
+	evtimer_add(w->timer, &tv);
+	TAILQ_INSERT_TAIL(&mm->waiters, w, entry);
+	/* Already there: answer on the next loop turn, never re-entrantly. */
+	if (mm_waiter_done(w)) {
+		struct timeval zero = { 0, 0 };
+
+		evtimer_del(w->timer);
+		event_free(w->timer);
+		w->timer = evtimer_new(mm->base, on_wait_now, w);
+		evtimer_add(w->timer, &zero);
+	}
+	return w;
+}
+
+void
+mount_wait_cancel(struct mount_waiter *w)
+{
+	TAILQ_REMOVE(&w->mm->waiters, w, entry);
+	event_free(w->timer);
+	for (size_t i = 0; i < w->n; i++)
+		mount_unref(w->ms[i]);
+	free(w->ms);
+	free(w);
+}
+
+static void
+mm_check_waiters(struct mountmgr *mm)
+{
+	struct mount_waiter *w, *next;
+
+	for (w = TAILQ_FIRST(&mm->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (mm_waiter_done(w)) {
+			mm_waiter_fire(w, 0);
+			/* The callback may have changed the list. */
+			next = TAILQ_FIRST(&mm->waiters);
+		}
+	}
+}
+
+/* ---- state changes --------------------------------------------------- */
+
+static void
+mount_set_state(struct mount *m, enum mount_state s)
+{
+	struct mountmgr *mm = m->mm;
+
+	if (m->state == s)
+		return;
+	log_info("mount %s (%s at %s%s): %s -> %s%s%s", m->id, m->drive,
+	    m->mount_path, m->read_only ? ", read-only" : "",
+	    mount_state_name(m->state), mount_state_name(s),
+	    s == MOUNT_FAILED ? ": " : "", s == MOUNT_FAILED ? m->err_msg : "");
+	m->state = s;
+	m->updated_at_ms = now_ms_real();
+	mount_ref(m);
+	if (s == MOUNT_GONE && m->listed) {
+		TAILQ_REMOVE(&mm->mounts, m, entry);
+		m->listed = 0;
+		mount_unref(m);
+	}
+	if (s == MOUNT_MOUNTED || s == MOUNT_GONE || s == MOUNT_FAILED)
+		mm_save_state(mm);
+	if (mm->cfg.changed != NULL)
+		mm->cfg.changed(m, mm->cfg.changed_arg);
+	mm_check_waiters(mm);
+	mount_unref(m);
+}
+
+/* Detaches the kernel mount and removes the directories we made. */
+static void
+mount_cleanup_kernel(struct mount *m)
+{
+	if (m->kmounted) {
+		if (umount2(m->mount_path, MNT_DETACH) == -1 &&
+		    errno != EINVAL && errno != ENOENT)
+			log_warn("detaching %s", m->mount_path);
+		m->kmounted = 0;
+	}
+	paths_mount_target_undo(&m->target);
+	paths_mount_target_clear(&m->target);
+}
+
+static void
+mount_stop_io(struct mount *m)
+{
+	if (m->sock_ev != NULL) {
+		event_free(m->sock_ev);
+		m->sock_ev = NULL;
+	}
+	if (m->sock != -1) {
+		close(m->sock);
+		m->sock = -1;
+	}
+	if (m->timer != NULL)
+		evtimer_del(m->timer);
+}
+
+static void
+mount_fail(struct mount *m, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->state == MOUNT_FAILED || m->state == MOUNT_GONE)
+		return;
+	free(m->err_msg);
+	va_start(ap, fmt);
+	if (vasprintf(&m->err_msg, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	m->err_code = code;
+	mount_stop_io(m);
+	/* Nothing may be left behind reporting "Transport endpoint is not
+	 * connected": blfs goes, the mount point is detached. */
+	mm_child_kill(&m->blfs);
+	mm_child_kill(&m->probe);
+	mount_cleanup_kernel(m);
+	mount_set_state(m, MOUNT_FAILED);
+}
+
+/* ---- processes ------------------------------------------------------- */
+
+static void on_blfs_exit(evutil_socket_t, short, void *);
+static void on_probe_exit(evutil_socket_t, short, void *);
+
+static int
+mm_child_watch(struct mount *m, struct mm_child *c, pid_t pid, int ours,
+    event_callback_fn cb)
+{
+	c->pid = pid;
+	c->ours = ours;
+	if ((c->pidfd = mm_pidfd_open(pid)) == -1)
+		return -1;
+	fd_set_cloexec(c->pidfd, 1);
+	c->ev = event_new(m->mm->base, c->pidfd, EV_READ, cb, m);
+	event_add(c->ev, NULL);
+	return 0;
+}
+
+/* Reaps a watched child; 0 with *si filled, or -1 if it was not ours. */
+static int
+mm_child_reap(struct mm_child *c, siginfo_t *si)
+{
+	memset(si, 0, sizeof(*si));
+	if (!c->ours)
+		return -1;
+	if (waitid(P_PIDFD, (id_t)c->pidfd, si, WEXITED | WNOHANG) == -1 ||
+	    si->si_pid == 0)
+		return -1;
+	return 0;
+}
+
+static void
+on_blfs_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount *m = arg;
+	char words[160] = "exited";
+	siginfo_t si;
+	int reaped;
+
+	reaped = mm_child_reap(&m->blfs, &si) == 0;
+	if (reaped)
+		mm_status_words(&si, words, sizeof(words));
+	mm_child_clear(&m->blfs);
+	mount_ref(m);
+	switch (m->state) {
+	case MOUNT_UNMOUNTING:
+		mount_stop_io(m);
+		mount_cleanup_kernel(m);
+		mount_set_state(m, MOUNT_GONE);
+		break;
+	case MOUNT_MOUNTED:
+		mount_fail(m, "EIO", "blfs %s while serving; the mount point "
+		    "was detached", words);
+		break;
+	case MOUNT_MOUNTING:
+	case MOUNT_PENDING:
+		/* Its last words over the socket say more, if any came. */
+		if (m->linelen > 0 || !m->child_ok)
+			mount_fail(m, "EIO", "blfs %s before serving%s%s",
+			    words, m->linelen ? ": " : "",
+			    m->linelen ? m->line : "");
+		else
+			mount_fail(m, "EIO", "blfs %s before serving", words);
+		break;
+	default:
+		break;
+	}
+	mount_unref(m);
+}
+
+static int
+mm_mountinfo_ok(struct mount *m, char **cause)
+{
+	struct handoff_mountinfo mi;
+
+	if (handoff_mountinfo_find(m->mount_path, &mi) != 1) {
+		xasprintf(cause, "the kernel does not list a blfs mount at %s",
+		    m->mount_path);
+		return -1;
+	}
+	if (mi.read_only != m->read_only) {
+		xasprintf(cause, "mountinfo shows %s mounted %s, not %s",
+		    m->mount_path, mi.read_only ? "ro" : "rw",
+		    m->read_only ? "ro" : "rw");
+		return -1;
+	}
+	if (!mi.nosuid || !mi.nodev) {
+		xasprintf(cause, "mountinfo shows %s without nosuid,nodev",
+		    m->mount_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Probe exit codes: what statvfs saw on the new mount's root. */
+#define PROBE_RW	0
+#define PROBE_RO	10
+#define PROBE_FAILED	11
+
+static void
+on_probe_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount *m = arg;
+	char *cause = NULL;
+	siginfo_t si;
+	int got;
+
+	got = mm_child_reap(&m->probe, &si) == 0;
+	mm_child_clear(&m->probe);
+	if (m->state != MOUNT_MOUNTING)
+		return;
+	if (!got || si.si_code != CLD_EXITED ||
+	    (si.si_status != PROBE_RW && si.si_status != PROBE_RO)) {
+		mount_fail(m, "EIO", "the first request on %s's root got no "
+		    "answer from blfs", m->mount_path);
+		return;
+	}
+	if ((si.si_status == PROBE_RO) != m->read_only) {
+		mount_fail(m, "EIO", "statvfs says %s is %s, not %s as asked",
+		    m->mount_path, si.si_status == PROBE_RO ? "read-only" :
+		    "read-write", m->read_only ? "read-only" : "read-write");
+		return;
+	}
+	if (mm_mountinfo_ok(m, &cause) == -1) {
+		mount_fail(m, "EIO", "%s", cause);
+		free(cause);
+		return;
+	}
+	evtimer_del(m->timer);
+	mount_set_state(m, MOUNT_MOUNTED);
+}
+
+/*
+ * blfs has answered INIT; make a first request on the root from a child,
+ * so a blfs that never answers cannot block the loop.
+ */
+static void
+mount_probe(struct mount *m)
+{
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		mount_fail(m, "EIO", "fork for the probe: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		struct statvfs sv;
+		struct stat st;
+
+		if (statvfs(m->mount_path, &sv) == -1 ||
+		    stat(m->mount_path, &st) == -1 || !S_ISDIR(st.st_mode))
+			_exit(PROBE_FAILED);
+		_exit((sv.f_flag & ST_RDONLY) ? PROBE_RO : PROBE_RW);
+	}
+	if (mm_child_watch(m, &m->probe, pid, 1, on_probe_exit) == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		mount_fail(m, "EIO", "pidfd_open: %s", strerror(errno));
+	}
+}
+
+/* The store side is done: mount the kernel side and hand over the fd. */
+static void
+mount_handoff(struct mount *m)
+{
+	char *cause = NULL;
+	int fusefd;
+	struct msghdr msg = { 0 };
+	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr *c;
+	char target[64];
+
+	/* Mount on the directory we checked, not on whatever the path
+	 * names now: a symlink swapped in since cannot redirect us. */
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", m->target.fd);
+	if (handoff_fuse_mount(m->target.fd >= 0 ? target : m->mount_path,
+	    m->mount_path, m->drive, m->read_only, m->req.buffer_size, &fusefd,
+	    &cause) != HANDOFF_OK) {
+		mount_fail(m, "EIO", "%s", cause);
+		free(cause);
+		return;
+	}
+	m->kmounted = 1;
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fusefd, sizeof(int));
+	if (sendmsg(m->sock, &msg, MSG_NOSIGNAL) == -1) {
+		close(fusefd);
+		mount_fail(m, "EIO", "handing the /dev/fuse fd to blfs: %s",
+		    strerror(errno));
+		return;
+	}
+	/* blfs holds the only fd now: when it dies the kernel aborts the
+	 * connection instead of waiting on us. */
+	close(fusefd);
+}
+
+/* One line from the child or blfs: "ok", "ready", "error CODE text". */
+static void
+mount_line(struct mount *m, const char *line)
+{
+	if (strcmp(line, "ok") == 0 && !m->child_ok) {
+		m->child_ok = 1;
+		mount_handoff(m);
+	} else if (strcmp(line, "ready") == 0 && m->child_ok && !m->ready) {
+		m->ready = 1;
+		mount_probe(m);
+	} else if (strncmp(line, "error ", 6) == 0) {
+		const char *code = "EIO", *text = line + 6;
+		static const char *const codes[] = { "ENOENT", "EACCES",
+		    "EINVAL", "EIO", "ENOTDIR", "EBUSY", "ELOOP", "EPERM",
+		    "ENOSPC", "EXDEV", "ENAMETOOLONG" };
+
+		for (size_t i = 0; i < nitems(codes); i++) {
+			size_t n = strlen(codes[i]);
+
+			if (strncmp(text, codes[i], n) == 0 && text[n] == ' ') {
+				code = codes[i];
+				text += n + 1;
+				break;
+			}
+		}
+		mount_fail(m, code, "%s", text);
+	} else
+		mount_fail(m, "EIO", "blfs said something unexpected");
+}
+
+static void
+on_mount_sock(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount *m = arg;
+	char buf[512];
+	ssize_t n;
+
+	mount_ref(m);
+	n = read(fd, buf, sizeof(buf));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		goto out;
+	if (n <= 0) {
+		/* The child or blfs closed its side; its exit says why. */
+		event_del(m->sock_ev);
+		goto out;
+	}
+	for (ssize_t i = 0; i < n && m->sock != -1; i++) {
+		if (buf[i] == '\n' || buf[i] == '\0') {
+			m->line[m->linelen] = '\0';
+			mount_line(m, m->line);
+			m->linelen = 0;
+		} else if (m->linelen < sizeof(m->line) - 1) {
+			unsigned char c = (unsigned char)buf[i];
+
+			m->line[m->linelen++] = (c < 0x20 || c == 0x7f) ? '?' :
+			    (char)c;
+		}
+	}
+out:
+	mount_unref(m);
+}
+
+static void
+on_mount_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount *m = arg;
+
+	switch (m->state) {
+	case MOUNT_PENDING:
+	case MOUNT_MOUNTING:
+		mount_fail(m, "ETIMEDOUT", "not mounted within %llu ms",
+		    (unsigned long long)m->req.timeout_ms);
+		break;
+	case MOUNT_UNMOUNTING:
+		log_warnx("mount %s: blfs did not exit after unmount; killing "
+		    "it", m->id);
+		mm_child_kill(&m->blfs);
+		if (m->blfs.pidfd == -1) {
+			mount_cleanup_kernel(m);
+			mount_set_state(m, MOUNT_GONE);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Writes a line to the agent and exits: the child's only way to fail. */
+static void __attribute__((noreturn))
+child_fail(int sock, const char *code, const char *msg)
+{
+	char buf[MOUNT_LINE_MAX];
+	int n = snprintf(buf, sizeof(buf), "error %s %s\n", code, msg);
+
+	(void)write_full(sock, buf, n > 0 && (size_t)n < sizeof(buf) ?
+	    (size_t)n : sizeof(buf) - 1);
+	_exit(1);
+}
+
+/* Receives the /dev/fuse fd from the agent; -1 when it closed instead. */
+static int
+child_recv_fd(int sock)
+{
+	char data[4];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/*
+ * The forked child: the store's I/O, then (once the agent has mounted)
+ * confinement and exec of blfs. Never returns.
+ */
+static void __attribute__((noreturn))
+mount_child(struct mount *m, int sock)
+{
+	struct mountmgr *mm = m->mm;
+	const struct labels *labels = NULL;
+	struct resolve_out out = { -1, -1, NULL };
+	struct handoff_blfs_args ba;
+	char **argv;
+	const char *code;
+	char *cause = NULL;
+	int fusefd;
+
+	/* Nothing of the agent (client sockets, listeners, the loop) may
+	 * reach blfs: everything not passed on closes at exec. */
+	syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+	signal(SIGPIPE, SIG_DFL);
+	if (access(mm->cfg.blfs, X_OK) == -1)
+		child_fail(sock, "EIO", "the blfs binary cannot be run");
+	if (mm->cfg.labels != NULL)
+		labels = mm->cfg.labels(mm->cfg.labels_arg);
+	if (resolve_drive(mm->cfg.store, m->drive, m->drive_path, m->read_only,
+	    labels, m->id, &out, &code, &cause) == -1)
+		child_fail(sock, code, cause);
+	if (write_full(sock, "ok\n", 3) == -1)
+		_exit(1);
+	if ((fusefd = child_recv_fd(sock)) == -1)
+		_exit(1);
+
+	memset(&ba, 0, sizeof(ba));
+	ba.blfs_path = mm->cfg.blfs;
+	ba.fuse_fd = fusefd;
+	ba.root_fd = out.dirfd;
+	ba.status_fd = sock;
+	ba.lock_fd = out.lockfd;
+	ba.drive = m->drive;
+	ba.session_id = m->id;
+	ba.mount_path = m->mount_path;
+	ba.read_only = m->read_only;
+	ba.cache_size = m->req.cache_size;
+	ba.buffer_size = m->req.buffer_size;
+	ba.prefetch = m->req.prefetch;
+	ba.writeback = m->req.writeback;
+	argv = handoff_blfs_argv(&ba);
+	fd_set_cloexec(fusefd, 0);
+	fd_set_cloexec(out.dirfd, 0);
+	fd_set_cloexec(sock, 0);
+	if (out.lockfd != -1)
+		fd_set_cloexec(out.lockfd, 0);
+	if (mm->cfg.confine_child != NULL)
+		mm->cfg.confine_child();
+	execv(mm->cfg.blfs, argv);
+	child_fail(sock, "EIO", "exec of blfs failed");
+}
+
+static void
+on_mount_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct mount *m = arg;
+	struct mountmgr *mm = m->mm;
+	int sv[2];
+	pid_t pid;
+
+	if (m->state != MOUNT_PENDING)
+		return;
+	mount_set_state(m, MOUNT_MOUNTING);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		mount_fail(m, "EIO", "socketpair: %s", strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		mount_fail(m, "EIO", "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		mount_child(m, sv[1]);
+	}
+	close(sv[1]);
+	m->sock = sv[0];
+	fd_set_nonblock(m->sock);
+	m->sock_ev = event_new(mm->base, m->sock, EV_READ | EV_PERSIST,
+	    on_mount_sock, m);
+	event_add(m->sock_ev, NULL);
+	if (mm_child_watch(m, &m->blfs, pid, 1, on_blfs_exit) == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		mount_fail(m, "EIO", "pidfd_open: %s", strerror(errno));
+	}
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+static int
+mount_active(const struct mount *m)
+{
+	return m->state == MOUNT_PENDING || m->state == MOUNT_MOUNTING ||
+	    m->state == MOUNT_MOUNTED || m->state == MOUNT_UNMOUNTING;
+}
+
+static void
+mount_new_id(char *buf, size_t len)
+{
+	unsigned char r[8];
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		fatal("getrandom");
+	snprintf(buf, len, MOUNT_ID_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+}
+
+static struct mount *
+mount_alloc(struct mountmgr *mm)
+{
+	struct mount *m = xcalloc(1, sizeof(*m));
+
+	m->mm = mm;
+	m->refs = 1;
+	m->sock = -1;
+	m->blfs.pidfd = m->probe.pidfd = -1;
+	m->blfs.pid = m->probe.pid = -1;
+	m->target.fd = -1;
+	m->timer = evtimer_new(mm->base, on_mount_timer, m);
+	return m;
+}
+
+static void
+mount_list_add(struct mountmgr *mm, struct mount *m)
+{
+	TAILQ_INSERT_TAIL(&mm->mounts, m, entry);
+	m->listed = 1;
+	mount_ref(m);
+}
+
+int
+mountmgr_mount(struct mountmgr *mm, const struct mount_request *req,
+    struct mount **out, const char **code, char **cause)
+{
+	char *mpath = NULL, *dpath = NULL, *why = NULL;
+	struct paths_mount_target target = { .fd = -1 };
+	struct handoff_mountinfo mi;
+	enum paths_result pr;
+	struct mount *m;
+	struct timeval tv, zero = { 0, 0 };
+
+	*out = NULL;
+	*code = "EINVAL";
+	if (drive_name_check(req->drive, &why) == -1) {
+		xasprintf(cause, "drive: %s", why);
+		free(why);
+		return -1;
+	}
+	if (paths_normalise("mount_path", req->mount_path, &mpath, cause) !=
+	    PATHS_OK)
+		return -1;
+	if (paths_drive_path_normalise(req->drive_path, &dpath, cause) !=
+	    PATHS_OK) {
+		free(mpath);
+		return -1;
+	}
+	TAILQ_FOREACH(m, &mm->mounts, entry) {
+		if (!mount_active(m))
+			continue;
+		if (strcmp(m->mount_path, mpath) == 0) {
+			if (strcmp(m->drive, req->drive) == 0 &&
+			    strcmp(m->drive_path, dpath) == 0 &&
+			    m->read_only == !!req->read_only &&
+			    m->state != MOUNT_UNMOUNTING) {
+				/* The same request again: the same session. */
+				free(mpath);
+				free(dpath);
+				mount_ref(m);
+				*out = m;
+				return 0;
+			}
+			*code = "EBUSY";
+			xasprintf(cause, "mount_path %s is in use by mount %s "
+			    "(drive %s, %s, %s)", mpath, m->id, m->drive,
+			    m->drive_path, m->read_only ? "read-only" :
+			    "read-write");
+			goto fail;
+		}
+		if (paths_is_beneath(m->mount_path, mpath) ||
+		    paths_is_beneath(mpath, m->mount_path)) {
+			*code = "EBUSY";
+			xasprintf(cause, "mount_path %s overlaps mount %s at %s",
+			    mpath, m->id, m->mount_path);
+			goto fail;
+		}
+	}
+	/* The mount point is on the sandbox's own disk, never the store's:
+	 * check it (no symlink anywhere) and create it now, so a bad path is
+	 * refused at once rather than as a failed mount. */
+	if (handoff_mountinfo_find(mpath, &mi) > 0) {
+		*code = "EBUSY";
+		xasprintf(cause, "mount_path %s is already a mount point", mpath);
+		goto fail;
+	}
+	pr = paths_mount_target_prepare(mpath, mm->cfg.run_dir, &target, cause);
+	if (pr != PATHS_OK) {
+		*code = pr == PATHS_SYSTEM ? "EIO" : "EINVAL";
+		goto fail;
+	}
+
+	m = mount_alloc(mm);
+	mount_new_id(m->id, sizeof(m->id));
+	m->target = target;
+	m->drive = xstrdup(req->drive);
+	m->mount_path = mpath;
+	m->drive_path = dpath;
+	m->read_only = !!req->read_only;
+	m->req = *req;
+	m->req.drive = m->req.mount_path = m->req.drive_path = NULL;
+	if (m->req.timeout_ms == 0)
+		m->req.timeout_ms = MOUNT_DEFAULT_TIMEOUT_MS;
+	m->created_at_ms = m->updated_at_ms = now_ms_real();
+	m->state = MOUNT_PENDING;
+	mount_list_add(mm, m);
+	log_info("mount %s requested: drive %s path %s drive_path %s %s",
+	    m->id, m->drive, m->mount_path, m->drive_path,
+	    m->read_only ? "read-only" : "read-write");
+	tv = mm_tv(m->req.timeout_ms);
+	evtimer_add(m->timer, &tv);
+	/* Answer "pending" first; the work starts on the next loop turn. */
+	m->start_ev = evtimer_new(mm->base, on_mount_start, m);
+	evtimer_add(m->start_ev, &zero);
+	if (mm->cfg.changed != NULL)
+		mm->cfg.changed(m, mm->cfg.changed_arg);
+	*out = m;	/* the allocation's reference goes to the caller */
+	return 0;
+fail:
+	free(mpath);
+	free(dpath);
+	return -1;
+}
+
+int
+mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
+    const char **code, char **cause)
+{
+	struct timeval tv = mm_tv(MOUNT_STOP_GRACE_MS);
+
+	mount_ref(m);
+	switch (m->state) {
+	case MOUNT_PENDING:
+	case MOUNT_MOUNTING:
+		log_info("mount %s: cancelled", m->id);
+		mount_stop_io(m);
+		mm_child_kill(&m->blfs);
+		mm_child_kill(&m->probe);
+		mount_cleanup_kernel(m);
+		mount_set_state(m, MOUNT_GONE);
+		break;
+	case MOUNT_FAILED:
+		mount_set_state(m, MOUNT_GONE);
+		break;
+	case MOUNT_MOUNTED:
+		if (umount2(m->mount_path, force ? MNT_DETACH : 0) == -1) {
+			if (errno == EBUSY) {
+				*code = "EBUSY";
+				xasprintf(cause, "%s is busy (files are open "
+				    "or processes run there); unmount with "
+				    "force to detach it anyway", m->mount_path);
+				mount_unref(m);
+				return -1;
+			}
+			if (errno != EINVAL && errno != ENOENT) {
+				*code = "EIO";
+				xasprintf(cause, "unmounting %s: %s",
+				    m->mount_path, strerror(errno));
+				mount_unref(m);
+				return -1;
+			}
+		}
+		m->kmounted = 0;
+		mount_set_state(m, MOUNT_UNMOUNTING);
+		if (m->blfs.pidfd == -1) {
+			mount_cleanup_kernel(m);
+			mount_set_state(m, MOUNT_GONE);
+		} else
+			evtimer_add(m->timer, &tv);
+		break;
+	case MOUNT_UNMOUNTING:
+		if (force)
+			mm_child_kill(&m->blfs);
+		break;
+	case MOUNT_GONE:
+		break;
+	}
+	mount_unref(m);
+	return 0;
+}
+
+struct mount *
+mountmgr_find_id(struct mountmgr *mm, const char *id)
+{
+	struct mount *m;
+
+	TAILQ_FOREACH(m, &mm->mounts, entry) {
+		if (strcmp(m->id, id) == 0) {
+			mount_ref(m);
+			return m;
+		}
+	}
+	return NULL;
+}
+
+struct mount *
+mountmgr_find_path(struct mountmgr *mm, const char *path)
+{
+	struct mount *m, *found = NULL;
+	char *norm = NULL, *cause = NULL;
+
+	if (paths_normalise("mount_path", path, &norm, &cause) != PATHS_OK) {
+		free(cause);
+		return NULL;
+	}
+	/* The newest session at a path is the one that matters. */
+	TAILQ_FOREACH(m, &mm->mounts, entry)
+		if (strcmp(m->mount_path, norm) == 0)
+			found = m;
+	free(norm);
+	if (found != NULL)
+		mount_ref(found);
+	return found;
+}
+
+struct mount **
+mountmgr_list(struct mountmgr *mm, size_t *n)
+{
+	struct mount **v, *m;
+	size_t i = 0;
+
+	*n = 0;
+	TAILQ_FOREACH(m, &mm->mounts, entry)
+		(*n)++;
+	v = xcalloc(*n ? *n : 1, sizeof(*v));
+	TAILQ_FOREACH(m, &mm->mounts, entry) {
+		mount_ref(m);
+		v[i++] = m;
+	}
+	return v;
+}
+
+void
+mount_list_free(struct mount **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mount_unref(v[i]);
+	free(v);
+}
+
+int
+mountmgr_all_settled(struct mountmgr *mm)
+{
+	struct mount *m;
+
+	TAILQ_FOREACH(m, &mm->mounts, entry)
+		if (!(MOUNT_SETTLED & (1u << m->state)))
+			return 0;
+	return 1;
+}
+
+/* ---- the state file: what a restarted agent re-adopts ----------------- */
+
+static void
+mm_save_state(struct mountmgr *mm)
+{
+	json_t *arr = json_array();
+	struct mount *m;
+	char *path, *tmp, *text;
+	int fd;
+
+	TAILQ_FOREACH(m, &mm->mounts, entry) {
+		if (m->state != MOUNT_MOUNTED || m->blfs.pid <= 0)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:b, s:I, s:I, s:I}", "id", m->id, "drive", m->drive,
+		    "mount_path", m->mount_path, "drive_path", m->drive_path,
+		    "read_only", m->read_only, "created_at_ms",
+		    (json_int_t)m->created_at_ms, "updated_at_ms",
+		    (json_int_t)m->updated_at_ms, "pid",
+		    (json_int_t)m->blfs.pid));
+	}
+	text = json_dumps(arr, JSON_INDENT(1));
+	json_decref(arr);
+	if (text == NULL)
+		return;
+	xasprintf(&path, "%s/%s", mm->cfg.state_dir, MOUNT_STATE_FILE);
+	xasprintf(&tmp, "%s/.%s.tmp", mm->cfg.state_dir, MOUNT_STATE_FILE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1 || write_full(fd, text, strlen(text)) == -1 ||
+	    fsync(fd) == -1 || rename(tmp, path) == -1)
+		log_warn("saving %s", path);
+	if (fd != -1)
+		close(fd);
+	free(text);
+	free(tmp);
+	free(path);
+}
+
+/* Does pid still run the blfs of this session? */
+static int
+mm_pid_serves(pid_t pid, const char *id)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strstr(buf, id) != NULL;
+}
+
+void
+mountmgr_restore(struct mountmgr *mm)
+{
+	char *path;
+	json_t *arr, *e;
+	json_error_t jerr;
+	size_t i;
+
+	xasprintf(&path, "%s/%s", mm->cfg.state_dir, MOUNT_STATE_FILE);
+	arr = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (arr == NULL) {
+		if (access(path, F_OK) == 0)
+			log_warnx("%s: %s (line %d); adopting nothing", path,
+			    jerr.text, jerr.line);
+		free(path);
+		return;
+	}
+	json_array_foreach(arr, i, e) {
+		const char *id = NULL, *drive = NULL, *mp = NULL, *dp = NULL;
+		int ro = 0;
+		json_int_t created = 0, updated = 0, pid = 0;
+		struct handoff_mountinfo mi;
+		struct mount *m;
+
+		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I}",
+		    "id", &id, "drive", &drive, "mount_path", &mp,
+		    "drive_path", &dp, "read_only", &ro, "created_at_ms",
+		    &created, "updated_at_ms", &updated, "pid", &pid) == -1 ||
+		    strlen(id) >= sizeof(m->id) || pid <= 1) {
+			log_warnx("%s: entry %zu is malformed; skipped", path, i);
+			continue;
+		}
+		if (handoff_mountinfo_find(mp, &mi) != 1) {
+			log_info("mount %s at %s is gone since the last run",
+			    id, mp);
+			continue;
+		}
+		if (!mm_pid_serves((pid_t)pid, id)) {
+			log_warnx("mount %s at %s lost its blfs; detaching", id,
+			    mp);
+			umount2(mp, MNT_DETACH);
+			continue;
+		}
+		m = mount_alloc(mm);
+		snprintf(m->id, sizeof(m->id), "%s", id);
+		m->drive = xstrdup(drive);
+		m->mount_path = xstrdup(mp);
+		m->drive_path = xstrdup(dp);
+		m->read_only = ro;
+		m->created_at_ms = (uint64_t)created;
+		m->updated_at_ms = (uint64_t)updated;
+		m->state = MOUNT_MOUNTED;
+		m->kmounted = 1;
+		m->adopted = 1;
+		if (mm_child_watch(m, &m->blfs, (pid_t)pid, 0,
+		    on_blfs_exit) == -1) {
+			log_warn("watching blfs %d of mount %s", (int)pid, id);
+			mount_unref(m);
+			continue;
+		}
+		mount_list_add(mm, m);
+		mount_unref(m);
+		log_info("mount %s: re-adopted %s at %s (blfs pid %d)", id,
+		    drive, mp, (int)pid);
+	}
+	json_decref(arr);
+	free(path);
+	mm_save_state(mm);
+}

@@ -1,0 +1,118 @@
+/*
+ * The store side of a mount, in the child that becomes blfs: drive.json,
+ * the permission decision, the drive path beneath the drive, the lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "mountmgr/paths.h"
+#include "mountmgr/perm.h"
+#include "mountmgr/resolve.h"
+#include "mountmgr/store.h"
+
+static const char *
+resolve_code(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "ENOENT";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case EINVAL:
+		return "EINVAL";
+	case EBUSY:
+		return "EBUSY";
+	case ENOTDIR:
+		return "ENOTDIR";
+	case ELOOP:
+		return "ELOOP";
+	case EXDEV:
+		return "EXDEV";
+	case ENOSPC:
+		return "ENOSPC";
+	case ENAMETOOLONG:
+		return "ENAMETOOLONG";
+	default:
+		return "EIO";
+	}
+}
+
+int
+resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
+    int read_only, const struct labels *labels, const char *session_id,
+    struct resolve_out *out, const char **code, char **cause)
+{
+	static const struct labels none = { 0, NULL };
+	struct store *st = NULL;
+	struct drive *d = NULL;
+	struct perm_decision dec;
+	enum paths_result pr;
+	char *why = NULL, *line;
+	int datafd = -1, r;
+
+	out->dirfd = out->lockfd = -1;
+	out->served_path = NULL;
+	if (labels == NULL)
+		labels = &none;
+	if ((r = store_open(store_dir, 0, &st, &why)) != 0) {
+		*code = r == -ENOENT ? "EIO" : resolve_code(-r);
+		xasprintf(cause, "the drive store is not usable: %s", why);
+		goto fail;
+	}
+	if ((r = store_drive_load(st, drive, &d, &why)) != 0) {
+		*code = resolve_code(-r);
+		xasprintf(cause, "%s", why);
+		goto fail;
+	}
+	/* Rules are read now, at mount time: a change to them never
+	 * touches mounts already made. */
+	r = perm_evaluate(&d->perms, labels, read_only, drive_path, &dec, &why);
+	line = perm_decision_string(drive, &d->perms, labels, &dec, why);
+	log_info("%s", line);
+	free(line);
+	if (r != 0) {
+		*code = resolve_code(-r);
+		xasprintf(cause, "%s", why);
+		goto fail;
+	}
+	if ((r = store_open_drive_data(st, drive, &datafd, &why)) != 0) {
+		*code = resolve_code(-r);
+		xasprintf(cause, "%s", why);
+		goto fail;
+	}
+	pr = paths_open_beneath(datafd, dec.path, &out->dirfd, &why);
+	if (pr != PATHS_OK) {
+		*code = resolve_code(paths_result_errno(pr));
+		xasprintf(cause, "drive %s: %s", drive, why);
+		goto fail;
+	}
+	if ((r = store_mount_lock(st, drive, session_id, &out->lockfd,
+	    &why)) != 0) {
+		*code = resolve_code(-r);
+		xasprintf(cause, "%s", why);
+		goto fail;
+	}
+	out->served_path = xstrdup(dec.path);
+	close(datafd);
+	drive_free(d);
+	store_free(st);
+	return 0;
+fail:
+	free(why);
+	if (datafd != -1)
+		close(datafd);
+	if (out->dirfd != -1)
+		close(out->dirfd);
+	out->dirfd = -1;
+	drive_free(d);
+	store_free(st);
+	return -1;
+}

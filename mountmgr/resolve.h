@@ -1,0 +1,27 @@
+/*
+ * The store side of a mount, run in the child that becomes blfs (store
+ * I/O may sit on a network filesystem and must never block the agent's
+ * loop): load the drive, apply its permission rules to the workload's
+ * labels, open the drive path beneath the drive, and take the mount lock.
+ */
+#ifndef BL_RESOLVE_H
+#define BL_RESOLVE_H
+
+#include "common/labels.h"
+
+struct resolve_out {
+	int	dirfd;		/* O_PATH directory blfs serves */
+	int	lockfd;		/* held while the mount is served */
+	char	*served_path;	/* the drive path actually served */
+};
+
+/*
+ * 0, or -1 with *code (ENOENT, EACCES, EINVAL, EIO, ...) and *cause
+ * saying which step failed and on what.
+ */
+int	resolve_drive(const char *store, const char *drive,
+	    const char *drive_path, int read_only, const struct labels *labels,
+	    const char *session_id, struct resolve_out *out, const char **code,
+	    char **cause);
+
+#endif
