@@ -6,17 +6,30 @@
 #define BL_SANDBOX_H
 
 /*
+ * Exit status of a process whose confinement failed before it could run
+ * anything: a blfs child, or bljail itself (as env(1) and chroot(1) use
+ * 125 for their own failures).
+ */
+#define SANDBOX_EXIT_FAILED	125
+
+/*
  * blagent at start-up: not dumpable, keep only the capabilities the agent
- * needs (mount, open /dev/fuse, drop privileges in children, read the
- * token), drop the rest from every set including bounding. 0 or -1, cause.
+ * needs, drop the rest from every set including bounding; the ambient and
+ * inheritable sets empty. Kept: CAP_SYS_ADMIN (mount), CAP_SETPCAP (shrink
+ * a child's bounding set, lock its securebits), CAP_SETUID, CAP_SETGID,
+ * CAP_KILL, and blfs's four (a child cannot keep what its parent lost).
+ * 0 or -1, cause.
  */
 int	sandbox_agent_harden(char **cause);
 
 /*
- * In the agent's child, between fork and exec of blfs: drop every
- * capability from every set including bounding, lock securebits, set
- * no_new_privs and not dumpable. Any failure is fatal: a half-confined
- * blfs must never run.
+ * In the agent's child, between fork and exec of blfs, still uid 0: keep
+ * only CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE and CAP_FSETID (blfs serves
+ * files owned by anyone), in the bounding, permitted, effective,
+ * inheritable and ambient sets, so exactly those four survive the exec;
+ * drop everything else from every set; lock securebits (NOROOT: uid 0
+ * brings nothing at exec); no_new_privs; not dumpable. Any failure exits
+ * the child with SANDBOX_EXIT_FAILED: a half-confined blfs never runs.
  */
 void	sandbox_blfs_child(void);
 

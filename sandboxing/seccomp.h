@@ -1,0 +1,24 @@
+/*
+ * The two seccomp filters: blfs's allowlist and the workload's denylist.
+ * Only sandboxing/ includes this (the names stay clear of libseccomp's).
+ */
+#ifndef BL_SECCOMP_H
+#define BL_SECCOMP_H
+
+/*
+ * blfs: allow exactly what a multithreaded libfuse3 low-level server doing
+ * passthrough I/O calls; anything else kills the whole process (SIGSYS).
+ * Applied to every thread (TSYNC). 0 or -1 with cause.
+ */
+int	seccomp_blfs_install(char **cause);
+
+/*
+ * The workload: allow everything except the mount family, namespace
+ * changes, ptrace and cross-process memory access, handle-based opens,
+ * bpf, the keyring, modules, kexec and a few more, which fail with EPERM
+ * (clone3 with ENOSYS, so libc falls back to clone, whose flags the filter
+ * can read). Covers the machine's other syscall ABIs too. 0 or -1, cause.
+ */
+int	seccomp_jail_install(char **cause);
+
+#endif
