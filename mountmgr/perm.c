@@ -91,7 +91,34 @@ perm_rules_clear(struct perm_rules *r)
 	r->n = 0;
 }
 
-/* A label key or value as drive.json or the command line may spell it. */
+/* Valid UTF-8 (jansson refuses to hold anything else). */
+static int
+perm_utf8_ok(const char *s, size_t len)
+{
+	json_t *j = json_stringn(s, len);
+
+	if (j == NULL)
+		return 0;
+	json_decref(j);
+	return 1;
+}
+
+static int
+perm_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * A label key or value as drive.json or the command line may spell it,
+ * under the bounds drive labels share (drive.h): a key holds no control
+ * character, '=', ',' or ':' (the command line splits on them), a value
+ * no control character, both UTF-8. The key is checked before any
+ * message quotes it.
+ */
 static int
 perm_check_label(const char *key, const char *value, size_t vlen,
     char **cause)
@@ -107,19 +134,29 @@ perm_check_label(const char *key, const char *value, size_t vlen,
 		    PERM_LABEL_KEY_MAX);
 		return -1;
 	}
+	if (perm_has_control(key, klen) || strpbrk(key, "=,:") != NULL ||
+	    !perm_utf8_ok(key, klen)) {
+		xasprintf(cause, "a label key holds a control character, "
+		    "'=', ',', ':' or invalid UTF-8");
+		return -1;
+	}
 	if (vlen == 0) {
-		xasprintf(cause, "label \"%.*s\" has an empty value",
-		    (int)klen, key);
+		xasprintf(cause, "label \"%s\" has an empty value", key);
 		return -1;
 	}
 	if (vlen != strlen(value)) {
-		xasprintf(cause, "label \"%.*s\" has a NUL byte in its value",
-		    (int)klen, key);
+		xasprintf(cause, "label \"%s\" has a NUL byte in its value",
+		    key);
 		return -1;
 	}
 	if (vlen > PERM_LABEL_VALUE_MAX) {
-		xasprintf(cause, "label \"%.*s\" has a value longer than %d "
-		    "bytes", (int)klen, key, PERM_LABEL_VALUE_MAX);
+		xasprintf(cause, "label \"%s\" has a value longer than %d "
+		    "bytes", key, PERM_LABEL_VALUE_MAX);
+		return -1;
+	}
+	if (perm_has_control(value, vlen) || !perm_utf8_ok(value, vlen)) {
+		xasprintf(cause, "label \"%s\" has a control character or "
+		    "invalid UTF-8 in its value", key);
 		return -1;
 	}
 	return 0;
@@ -156,6 +193,10 @@ perm_rule_path(const char *s, char **out, char **cause)
 			xasprintf(cause, "path must not contain \"..\"");
 			return -1;
 		}
+	}
+	if (!perm_utf8_ok(s, strlen(s))) {
+		xasprintf(cause, "path is not valid UTF-8");
+		return -1;
 	}
 	if (paths_normalise("path", s, out, cause) != PATHS_OK)
 		return -1;

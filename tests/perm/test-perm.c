@@ -466,6 +466,13 @@ test_json_parsing(void)
 	bad_json("json_label_key_too_long", "[{\"labels\":{\"kkkkkkkkkkkkkkkk"
 	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":"
 	    "\"x\"}}]", "longer than 63");
+	bad_json("json_label_key_with_colon", "[{\"labels\":{\"a:b\":\"x\"}}]",
+	    "labels: a label key holds a control character, '=', ',', ':'");
+	bad_json("json_label_value_control_character",
+	    "[{\"labels\":{\"a\":\"x\\ty\"}}]",
+	    "label \"a\" has a control character");
+	good_json("json_label_value_utf8_and_colon_allowed",
+	    "[{\"labels\":{\"team\":\"caf\u00e9:1\"}}]", "read-write", "/");
 	bad_json("json_mode_unknown",
 	    "[{\"labels\":{\"a\":\"1\"}},{\"labels\":{\"a\":\"1\"},"
 	    "\"mode\":\"write\"}]",
@@ -583,6 +590,10 @@ test_cli_parsing(void)
 	bad_cli("cli_escaping_path", "k=v:read:/a/../../b",
 	    "path must not contain \"..\"");
 	bad_cli("cli_no_labels_before_mode", ":read", "no labels");
+	bad_cli("cli_invalid_utf8_value", "k=\xff\xfe", "invalid UTF-8");
+	bad_cli("cli_invalid_utf8_path", "k=v:read:/\xc3", "not valid UTF-8");
+	bad_cli("cli_control_character_in_path", "k=v:read:/a\tb",
+	    "control character");
 
 	memset(&r, 0, sizeof(r));
 	rc = 0;
