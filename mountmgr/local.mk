@@ -5,4 +5,5 @@ mountmgr_libmountmgr_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 mountmgr_libmountmgr_a_SOURCES = mountmgr/state.c mountmgr/state.h mountmgr/perm.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/perm.c
 mountmgr_libmountmgr_a_SOURCES += mountmgr/paths.c mountmgr/paths.h
+mountmgr_libmountmgr_a_SOURCES += mountmgr/drive.c mountmgr/drive.h mountmgr/store.c mountmgr/store.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/handoff.c mountmgr/handoff.h mountmgr/mount.c mountmgr/mount.h mountmgr/resolve.c mountmgr/resolve.h

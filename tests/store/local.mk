@@ -5,3 +5,8 @@ check_PROGRAMS += tests/store/paths-test
 tests_store_paths_test_SOURCES = tests/store/paths-test.c tests/store/tap.h
 tests_store_paths_test_LDADD = $(STORE_TEST_LDADD)
 TESTS += tests/store/paths-test
+
+check_PROGRAMS += tests/store/store-test
+tests_store_store_test_SOURCES = tests/store/store-test.c tests/store/tap.h
+tests_store_store_test_LDADD = $(STORE_TEST_LDADD)
+TESTS += tests/store/store-test

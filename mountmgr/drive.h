@@ -1,0 +1,73 @@
+/* A drive's description (drive.json): validation and strict JSON in and out. */
+#ifndef BL_DRIVE_H
+#define BL_DRIVE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/labels.h"
+#include "mountmgr/perm.h"
+
+/*
+ * Bounds. A name is a DNS label (RFC 1123): 1-63 bytes of [a-z0-9-], not
+ * starting or ending with '-'. display_name: 1-256 bytes of UTF-8, no
+ * control characters. Labels: at most 64; a key is 1-63 bytes with no
+ * control character, '=', ',' or ':' (the command line splits on them);
+ * a value is 1-256 bytes of UTF-8 with no control character. The same
+ * bounds as a permission rule's labels (perm.h), so a drive's label can
+ * always be written as a rule. drive.json is at most 64 KiB.
+ */
+#define DRIVE_NAME_MAX		63
+#define DRIVE_DISPLAY_NAME_MAX	256
+#define DRIVE_LABELS_MAX	PERM_LABELS_MAX
+#define DRIVE_LABEL_KEY_MAX	PERM_LABEL_KEY_MAX
+#define DRIVE_LABEL_VALUE_MAX	PERM_LABEL_VALUE_MAX
+#define DRIVE_JSON_MAX		(64 * 1024)
+
+/*
+ * drive.json:
+ *   {"name": "data", "display_name": "Data", "labels": {"env": "dev"},
+ *    "permissions": [ ...perm.h rules... ],
+ *    "created_at": "2025-01-02T03:04:05.678Z"}
+ * created_at is an RFC 3339 timestamp string; we write UTC with
+ * milliseconds, and accept any RFC 3339 date-time written by hand.
+ * name and created_at are required; display_name defaults to name,
+ * labels and permissions to none. Any other key is refused.
+ */
+struct drive {
+	char			*name;
+	char			*display_name;
+	struct labels		 labels;
+	struct perm_rules	 perms;
+	char			*created_at;
+};
+
+struct drive	*drive_new(void);
+void		 drive_free(struct drive *);
+
+/* Each returns 0, or -1 with *cause naming the field and what was wrong. */
+int		 drive_name_check(const char *name, char **cause);
+int		 drive_display_name_check(const char *s, char **cause);
+int		 drive_label_check(const char *key, const char *value,
+		     char **cause);
+int		 drive_created_at_check(const char *s, char **cause);
+/* Every field of d, together (label count included). */
+int		 drive_check(const struct drive *d, char **cause);
+
+/* Now, as drive.json spells it (UTC, milliseconds). */
+char		*drive_created_at_now(void);
+
+/*
+ * Strict parse of drive.json's text: JSON syntax, duplicate keys, unknown
+ * keys, types, bounds. -1 with *cause like "field \"labels\": ...".
+ * Never trusts len beyond DRIVE_JSON_MAX.
+ */
+int		 drive_from_json(const char *buf, size_t len, struct drive **out,
+		     char **cause);
+/* The object (new reference), or NULL on allocation failure. */
+json_t		*drive_to_json(const struct drive *d);
+/* drive.json's text: indented, ending in a newline. */
+char		*drive_to_text(const struct drive *d);
+
+#endif

@@ -1,0 +1,133 @@
+/* The posix drive store: drives as directories, shared safely between processes and machines. */
+#ifndef BL_STORE_H
+#define BL_STORE_H
+
+#include <stddef.h>
+
+#include "common/labels.h"
+#include "mountmgr/drive.h"
+#include "mountmgr/perm.h"
+
+#define STORE_DEFAULT_PATH	"/var/lib/blagent/store"
+
+/*
+ * Layout:
+ *   <store>/drives/<name>/drive.json   the description (drive.h)
+ *   <store>/drives/<name>/data/        the drive's files
+ *   <store>/drives/<name>/mounts/      <session>.lock, one per active mount
+ *   <store>/locks/<name>.lock          per-drive lock for create, update,
+ *                                      delete and taking a mount lock;
+ *                                      never removed, so two processes
+ *                                      can never hold two different files
+ *   <store>/trash/                     drives being deleted (renamed here
+ *                                      under the lock, removed after it)
+ *   <store>/drives/.new-*              drives being created (hidden)
+ *
+ * Every call blocks (fcntl locks wait, the store may sit on a network
+ * file system): the agent calls them away from its event loop.
+ *
+ * Return values: 0, or -errno with *cause (when cause is not NULL) a
+ * sentence naming the drive, the field or the file, and what was wrong:
+ *   -EINVAL  bad input from the caller (name, label, session id...)
+ *   -ENOENT  no such drive (or no such store when not creating it)
+ *   -EEXIST  the drive exists already (create)
+ *   -EBUSY   the drive is mounted (delete)
+ *   -EIO     the drive's files are broken (drive.json unreadable or
+ *            invalid, a symlink where a directory belongs...)
+ * and the errno of a failed system call otherwise (EACCES, EROFS,
+ * ENOSPC...).
+ */
+
+struct store;
+
+#define STORE_CREATE	0x1	/* make the store and drives/ when missing */
+
+int		 store_open(const char *path, int flags, struct store **out,
+		     char **cause);
+void		 store_free(struct store *);
+const char	*store_path(const struct store *);
+
+/* d is checked whole (drive_check) before anything is written. */
+int		 store_drive_create(struct store *, const struct drive *d,
+		     char **cause);
+int		 store_drive_load(struct store *, const char *name,
+		     struct drive **out, char **cause);
+
+/*
+ * One entry per directory under drives/, sorted by name. A broken one
+ * (bad name, unreadable or invalid drive.json) has drive NULL, error and
+ * cause set: a listing never fails because of one bad drive.
+ */
+struct store_entry {
+	char		*name;		/* printable: control bytes escaped */
+	struct drive	*drive;		/* NULL when broken */
+	int		 error;		/* -errno when broken */
+	char		*cause;		/* why it is broken */
+	int		 mounts;	/* active mount locks; -1 unknown */
+};
+struct store_list {
+	size_t			 n;
+	struct store_entry	*v;
+};
+int		 store_drive_list(struct store *, struct store_list *out,
+		     char **cause);
+void		 store_list_clear(struct store_list *);
+
+/*
+ * An update, applied under the drive's lock to the drive.json read under
+ * it, so two updaters never lose each other's changes. Labels are removed
+ * (absent keys are fine), then set; the result is checked whole before it
+ * is written.
+ */
+struct store_update {
+	const char		 *display_name;	/* NULL: unchanged */
+	struct labels		  set_labels;	/* added or replaced */
+	size_t			  nremove;
+	char			**remove_labels;
+	int			  replace_perms; /* perms replaces the rules */
+	struct perm_rules	  perms;	 /* n == 0: clear them */
+};
+int		 store_drive_update(struct store *, const char *name,
+		     const struct store_update *, struct drive **out,
+		     char **cause);
+
+/*
+ * -EBUSY while a mount lock is held ("drive X is mounted (session S)");
+ * stale mount locks are removed. The drive is renamed out of drives/
+ * under the lock, then its files are removed without following symlinks.
+ * A broken drive can be deleted too.
+ */
+int		 store_drive_delete(struct store *, const char *name,
+		     char **cause);
+
+/* Active mounts of a drive (mount locks held by someone), or -errno. */
+int		 store_drive_mounts(struct store *, const char *name);
+
+/*
+ * Mount locks. store_mount_lock makes drives/<name>/mounts/<session>.lock
+ * and takes an OFD read lock on it (so the lock belongs to the open file,
+ * not to a process): *lockfd is O_RDWR and close-on-exec; clear that and
+ * hand it to blfs, which keeps it open while it serves, so the lock lasts
+ * exactly as long as the mount does, even if the agent dies. Close the
+ * agent's own copy once blfs has it. Taken under the drive's lock after
+ * checking drive.json still exists, so a delete cannot slip in between.
+ * session_id: 1-128 bytes of [A-Za-z0-9._-], not starting with '.'.
+ */
+int		 store_mount_lock(struct store *, const char *name,
+		     const char *session_id, int *lockfd, char **cause);
+/*
+ * Removes a mount lock file once nobody holds it (after blfs exited).
+ * -EBUSY when it is still held; 0 when it is gone or already was.
+ */
+int		 store_mount_unlock_cleanup(struct store *, const char *name,
+		     const char *session_id, char **cause);
+
+/*
+ * O_PATH|O_DIRECTORY|O_CLOEXEC fd of drives/<name>/data, opened with
+ * openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS from the store; then
+ * paths_open_beneath() on it for the drive_path.
+ */
+int		 store_open_drive_data(struct store *, const char *name,
+		     int *datafd, char **cause);
+
+#endif
