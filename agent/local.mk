@@ -10,3 +10,4 @@ agent_blagent_LDADD = rpc/librpc.a mountmgr/libmountmgr.a \
 	sandboxing/libsandbox.a common/libcommon.a \
 	$(LIBEVENT_LIBS) $(MSGPACK_LIBS) $(JANSSON_LIBS) $(LIBCRYPTO_LIBS) \
 	$(LIBCAP_LIBS) $(LIBSECCOMP_LIBS)
+dist_man_MANS += agent/blagent.8

@@ -3,3 +3,4 @@ blctl_blctl_SOURCES = blctl/main.c blctl/blctl.h blctl/cmd-drive.c blctl/cmd-rpc
 blctl_blctl_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
 blctl_blctl_LDADD = $(BLCTL_LIBS) common/libcommon.a $(LIBCRYPTO_LIBS) \
 	$(MSGPACK_LIBS) $(JANSSON_LIBS)
+dist_man_MANS += blctl/blctl.1

@@ -1,1 +1,7 @@
-# tests/mount
+# Mount tests: real agents, real blfs, real FUSE mounts (root).
+mount_tests = \
+	tests/mount/mount-basic.sh \
+	tests/mount/mount-failures.sh \
+	tests/mount/mount-events.sh
+TESTS += $(mount_tests)
+EXTRA_DIST += $(mount_tests) tests/lib.sh
