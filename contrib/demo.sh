@@ -12,8 +12,8 @@ d=$(mktemp -d /tmp/blagent-demo.XXXXXX)
 agent_pid=
 cleanup() {
 	set +e
-	"$blctl" --socket "$d/control.sock" unmount "$d/mnt/ro" >/dev/null 2>&1
-	"$blctl" --socket "$d/control.sock" unmount "$d/mnt/rw" >/dev/null 2>&1
+	"$blctl" --socket "$d/run/control.sock" unmount "$d/mnt/ro" >/dev/null 2>&1
+	"$blctl" --socket "$d/run/control.sock" unmount "$d/mnt/rw" >/dev/null 2>&1
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
 	rm -rf "$d"
 }
@@ -25,22 +25,22 @@ run() { say "$*"; "$@"; }
 run "$blctl" drive --store "$d/store" create demo --display-name "Demo drive" --label env=demo
 run "$blctl" drive --store "$d/store" list
 
-say "$blagent --foreground --store $d/store --control-socket $d/control.sock ... &"
+say "$blagent --foreground --store $d/store --control-socket $d/run/control.sock ... &"
 "$blagent" --foreground --store "$d/store" --blfs "$blfs" \
-	--control-socket "$d/control.sock" --status-socket "$d/status.sock" \
-	--state-dir "$d/state" --token "$d/token" 2>"$d/agent.log" &
+	--control-socket "$d/run/control.sock" --status-socket "$d/run/status.sock" \
+	--state-dir "$d/run/state" --token "$d/token" 2>"$d/agent.log" &
 agent_pid=$!
 i=0
-until "$blctl" --socket "$d/control.sock" ping >/dev/null 2>&1; do
+until "$blctl" --socket "$d/run/control.sock" ping >/dev/null 2>&1; do
 	i=$((i + 1))
 	[ $i -lt 100 ] || { cat "$d/agent.log"; exit 1; }
 	sleep 0.05
 done
-run "$blctl" --socket "$d/status.sock" ping
+run "$blctl" --socket "$d/run/status.sock" ping
 
-run "$blctl" --socket "$d/control.sock" mount demo "$d/mnt/rw" --wait
-run "$blctl" --socket "$d/control.sock" mount demo "$d/mnt/ro" --read-only --wait
-run "$blctl" --socket "$d/status.sock" status
+run "$blctl" --socket "$d/run/control.sock" mount demo "$d/mnt/rw" --wait
+run "$blctl" --socket "$d/run/control.sock" mount demo "$d/mnt/ro" --read-only --wait
+run "$blctl" --socket "$d/run/status.sock" status
 
 say "echo 'hello from the read-write mount' > $d/mnt/rw/hello.txt"
 echo 'hello from the read-write mount' > "$d/mnt/rw/hello.txt"
@@ -54,9 +54,9 @@ if echo overwrite 2>"$d/err" > "$d/mnt/ro/hello.txt"; then
 fi
 sed 's/^/  refused: /' "$d/err"
 
-run "$blctl" --socket "$d/control.sock" unmount "$d/mnt/ro"
-run "$blctl" --socket "$d/control.sock" unmount "$d/mnt/rw"
-run "$blctl" --socket "$d/status.sock" status
+run "$blctl" --socket "$d/run/control.sock" unmount "$d/mnt/ro"
+run "$blctl" --socket "$d/run/control.sock" unmount "$d/mnt/rw"
+run "$blctl" --socket "$d/run/status.sock" status
 say "agent log"
 cat "$d/agent.log"
 echo
