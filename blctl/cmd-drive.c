@@ -1,13 +1,703 @@
-/* blctl drive: placeholder until the store lands. */
+/*
+ * blctl drive: create, list, get, update and delete drives in a posix
+ * store. Everything given is checked before the store is touched, so a
+ * refused command writes nothing.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "blctl/blctl.h"
+#include "common/labels.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "mountmgr/drive.h"
+#include "mountmgr/perm.h"
+#include "mountmgr/store.h"
+
+struct drive_cli {
+	const char	*store;
+	int		 json;
+	const char	*cmd;		/* "create"... for messages */
+};
+
+struct drive_cmd {
+	const char	*name;
+	const char	*args;		/* usage line after the name */
+	const char	*help;		/* what it does, and its options */
+	int		(*fn)(struct drive_cli *, int, char **);
+};
+
+static int	drive_cmd_create(struct drive_cli *, int, char **);
+static int	drive_cmd_list(struct drive_cli *, int, char **);
+static int	drive_cmd_get(struct drive_cli *, int, char **);
+static int	drive_cmd_update(struct drive_cli *, int, char **);
+static int	drive_cmd_delete(struct drive_cli *, int, char **);
+
+static const struct drive_cmd drive_cmds[] = {
+	{ "create", "NAME [--display-name S] [--label K=V]... "
+	    "[--permission RULE]...",
+	  "Create a drive. NAME is a DNS label (a-z, 0-9, '-', at most 63).\n"
+	  "  --display-name S   shown to people; defaults to NAME\n"
+	  "  --label K=V        a label of the drive (repeatable)\n"
+	  "  --permission RULE  'K=V[,K=V...][:read|read-write[:/path]]': who\n"
+	  "                     may mount it (at most 3, tried in order; no\n"
+	  "                     rule means any workload may mount it)\n",
+	  drive_cmd_create },
+	{ "list", "",
+	  "List the drives of the store, broken ones included.\n",
+	  drive_cmd_list },
+	{ "get", "NAME",
+	  "Show one drive: names, labels, permission rules, active mounts.\n",
+	  drive_cmd_get },
+	{ "update", "NAME [--display-name S] [--label K=V]... "
+	    "[--remove-label K]... [--permission RULE]... "
+	    "[--clear-permissions]",
+	  "Change a drive. Labels given are added or replaced; the\n"
+	  "permission rules given replace all the old ones.\n"
+	  "  --display-name S     a new display name\n"
+	  "  --label K=V          add or replace a label (repeatable)\n"
+	  "  --remove-label K     remove a label (repeatable)\n"
+	  "  --permission RULE    the new rules (repeatable, at most 3)\n"
+	  "  --clear-permissions  remove every rule: anyone may mount\n",
+	  drive_cmd_update },
+	{ "delete", "NAME",
+	  "Delete a drive and its files. Refused while it is mounted.\n",
+	  drive_cmd_delete },
+};
+
+static void
+drive_usage(FILE *f)
+{
+	fprintf(f, "usage: blctl [--json] drive [--store DIR] [--json] "
+	    "COMMAND ...\n\n");
+	for (size_t i = 0; i < nitems(drive_cmds); i++)
+		fprintf(f, "  %s %s\n", drive_cmds[i].name, drive_cmds[i].args);
+	fprintf(f, "\n"
+	    "  --store DIR  the drive store [%s]\n"
+	    "  --json       print drive.json objects (list: an array; a broken\n"
+	    "               drive there is {\"name\", \"error\": {code, "
+	    "message}})\n"
+	    "Run 'blctl drive COMMAND --help' for a command's options.\n"
+	    "Exit status: 0 success, 1 store error, 2 usage error.\n",
+	    STORE_DEFAULT_PATH);
+}
+
+static void
+drive_cmd_usage(FILE *f, const struct drive_cmd *c)
+{
+	fprintf(f, "usage: blctl [--json] drive [--store DIR] %s %s\n\n%s"
+	    "  --store DIR        the drive store [%s]\n"
+	    "  --json             print JSON\n",
+	    c->name, c->args, c->help, STORE_DEFAULT_PATH);
+}
+
+/* A usage error: the message, a pointer to --help, exit status 2. */
+static int __attribute__((format(printf, 2, 3)))
+drive_usage_fail(struct drive_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->cmd != NULL)
+		fprintf(stderr, "blctl: drive %s: ", cli->cmd);
+	else
+		fprintf(stderr, "blctl: drive: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'blctl drive %s%s--help'.\n",
+	    cli->cmd != NULL ? cli->cmd : "", cli->cmd != NULL ? " " : "");
+	return BLCTL_EXIT_USAGE;
+}
+
+/* A store error: "blctl: drive get foo: no such drive ...", exit 1. */
+static int
+drive_store_fail(struct drive_cli *cli, const char *name, const char *cause)
+{
+	fprintf(stderr, "blctl: drive %s%s%s: %s\n", cli->cmd,
+	    name != NULL ? " " : "", name != NULL ? name : "",
+	    cause != NULL ? cause : "failed");
+	return BLCTL_EXIT_ERROR;
+}
+
+static const char *
+drive_errno_name(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EINVAL:	return "EINVAL";
+	case ENOENT:	return "ENOENT";
+	case EEXIST:	return "EEXIST";
+	case EBUSY:	return "EBUSY";
+	case EACCES:	return "EACCES";
+	case EPERM:	return "EPERM";
+	case EROFS:	return "EROFS";
+	case ENOSPC:	return "ENOSPC";
+	case ENOTDIR:	return "ENOTDIR";
+	default:	return "EIO";
+	}
+}
+
+static int
+drive_print_json(json_t *j)
+{
+	char *s;
+
+	if (j == NULL)
+		return -1;
+	s = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	if (s == NULL)
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+/* Columns count characters, not bytes: skip UTF-8 continuation bytes. */
+static int
+drive_width(const char *s)
+{
+	int w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void
+drive_cell(const char *s, int width, int last)
+{
+	fputs(s, stdout);
+	if (!last)
+		for (int i = drive_width(s); i < width + 2; i++)
+			putchar(' ');
+}
+
+static char *
+drive_labels_text(const struct labels *l, const char *sep)
+{
+	char *s = xstrdup(""), *t;
+
+	for (size_t i = 0; i < l->n; i++) {
+		xasprintf(&t, "%s%s%s=%s", s, i > 0 ? sep : "", l->v[i].key,
+		    l->v[i].value);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static void
+drive_print_view(const struct drive *d, int mounts)
+{
+	const int	 w = 14;
+	char		*s;
+
+	printf("%-*s%s\n", w, "name:", d->name);
+	printf("%-*s%s\n", w, "display name:", d->display_name);
+	printf("%-*s%s\n", w, "created at:", d->created_at);
+	if (d->labels.n == 0)
+		printf("%-*s%s\n", w, "labels:", "none");
+	for (size_t i = 0; i < d->labels.n; i++)
+		printf("%-*s%s=%s\n", w, i == 0 ? "labels:" : "",
+		    d->labels.v[i].key, d->labels.v[i].value);
+	if (mounts >= 0)
+		printf("%-*s%d\n", w, "mounts:", mounts);
+	if (d->perms.n == 0)
+		printf("%-*s%s\n", w, "permissions:",
+		    "none (any workload may mount)");
+	for (size_t i = 0; i < d->perms.n; i++) {
+		const struct perm_rule *r = &d->perms.rule[i];
+
+		s = drive_labels_text(&r->labels, ",");
+		printf("%-*s%zu. %s: %s at %s\n", w,
+		    i == 0 ? "permissions:" : "", i + 1, s,
+		    perm_mode_name(r->mode), r->path != NULL ? r->path : "/");
+		free(s);
+	}
+}
+
+/* The drive as the command's result: its drive.json, or the view. */
+static int
+drive_show(struct drive_cli *cli, struct store *s, const struct drive *d)
+{
+	if (cli->json) {
+		if (drive_print_json(drive_to_json(d)) != 0)
+			return drive_store_fail(cli, d->name, "cannot encode "
+			    "JSON");
+		return BLCTL_EXIT_OK;
+	}
+	drive_print_view(d, s != NULL ? store_drive_mounts(s, d->name) : -1);
+	return BLCTL_EXIT_OK;
+}
+
+/*
+ * Options shared by create and update. Collected first, all checked, and
+ * only then does anything touch the store.
+ */
+struct drive_opts {
+	const char		 *display_name;
+	struct labels		  labels;
+	char			**remove;
+	size_t			  nremove;
+	struct perm_rules	  perms;
+	int			  perms_given;
+	int			  clear_perms;
+	const char		 *name;
+};
+
+static void
+drive_opts_clear(struct drive_opts *o)
+{
+	labels_clear(&o->labels);
+	free(o->remove);
+	perm_rules_clear(&o->perms);
+}
+
+enum {
+	OPT_STORE = 0x100, OPT_JSON, OPT_HELP, OPT_DISPLAY_NAME, OPT_LABEL,
+	OPT_REMOVE_LABEL, OPT_PERMISSION, OPT_CLEAR_PERMISSIONS,
+};
+
+static const struct option drive_long_opts[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "display-name", required_argument, NULL, OPT_DISPLAY_NAME },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "remove-label", required_argument, NULL, OPT_REMOVE_LABEL },
+	{ "permission", required_argument, NULL, OPT_PERMISSION },
+	{ "clear-permissions", no_argument, NULL, OPT_CLEAR_PERMISSIONS },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Which long options each command takes (bit = OPT_x - OPT_STORE). */
+#define OPTBIT(o)	(1u << ((o) - OPT_STORE))
+#define OPTS_COMMON	(OPTBIT(OPT_STORE) | OPTBIT(OPT_JSON) | OPTBIT(OPT_HELP))
+#define OPTS_CREATE	(OPTS_COMMON | OPTBIT(OPT_DISPLAY_NAME) | \
+			 OPTBIT(OPT_LABEL) | OPTBIT(OPT_PERMISSION))
+#define OPTS_UPDATE	(OPTS_CREATE | OPTBIT(OPT_REMOVE_LABEL) | \
+			 OPTBIT(OPT_CLEAR_PERMISSIONS))
+
+/*
+ * Parses a command's arguments into o. nargs: how many positional
+ * arguments (0 or 1, the drive name). Returns -1 to go on, or the exit
+ * status (help printed, or a usage error).
+ */
+static int
+drive_parse(struct drive_cli *cli, const struct drive_cmd *c, unsigned allowed,
+    int nargs, int argc, char **argv, struct drive_opts *o)
+{
+	char	*why = NULL, *eq, *key;
+	int	 ch, idx;
+
+	memset(o, 0, sizeof *o);
+	optind = 0;	/* glibc: a full reset, this is a new argv */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", drive_long_opts,
+	    &idx)) != -1) {
+		if (ch == 'h')
+			ch = OPT_HELP;
+		if (ch == '?' || ch == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (ch == ':')
+				return drive_usage_fail(cli, "%s needs a value",
+				    bad);
+			if (optopt != 0 && strncmp(bad, "--", 2) != 0)
+				return drive_usage_fail(cli, "unknown option "
+				    "-%c", optopt);
+			return drive_usage_fail(cli, "unknown option %s", bad);
+		}
+		if (!(allowed & OPTBIT(ch)))
+			return drive_usage_fail(cli, "%s does not take --%s",
+			    c->name, drive_long_opts[idx].name);
+		switch (ch) {
+		case OPT_STORE:
+			if (*optarg == '\0')
+				return drive_usage_fail(cli, "--store: empty "
+				    "path");
+			cli->store = optarg;
+			break;
+		case OPT_JSON:
+			cli->json = 1;
+			break;
+		case OPT_HELP:
+			drive_cmd_usage(stdout, c);
+			return BLCTL_EXIT_OK;
+		case OPT_DISPLAY_NAME:
+			if (o->display_name != NULL)
+				return drive_usage_fail(cli, "--display-name "
+				    "given twice");
+			if (drive_display_name_check(optarg, &why) != 0)
+				goto bad;
+			o->display_name = optarg;
+			break;
+		case OPT_LABEL:
+			if ((eq = strchr(optarg, '=')) == NULL)
+				return drive_usage_fail(cli, "--label \"%.64s\": "
+				    "expected K=V", optarg);
+			key = xstrndup(optarg, (size_t)(eq - optarg));
+			if (drive_label_check(key, eq + 1, &why) != 0) {
+				free(key);
+				goto bad;
+			}
+			if (labels_get(&o->labels, key) != NULL) {
+				drive_usage_fail(cli, "--label: label \"%s\" "
+				    "given twice", key);
+				free(key);
+				return BLCTL_EXIT_USAGE;
+			}
+			if (o->labels.n >= DRIVE_LABELS_MAX) {
+				free(key);
+				return drive_usage_fail(cli, "--label: more "
+				    "than %d labels", DRIVE_LABELS_MAX);
+			}
+			labels_set(&o->labels, key, eq + 1);
+			free(key);
+			break;
+		case OPT_REMOVE_LABEL:
+			/* Any well-formed key; "x" stands in for a value. */
+			if (drive_label_check(optarg, "x", &why) != 0)
+				goto bad;
+			o->remove = xreallocarray(o->remove, o->nremove + 1,
+			    sizeof *o->remove);
+			o->remove[o->nremove++] = optarg;
+			break;
+		case OPT_PERMISSION:
+			if (perm_rule_parse_cli(optarg, &o->perms, &why) != 0)
+				goto bad;
+			o->perms_given = 1;
+			break;
+		case OPT_CLEAR_PERMISSIONS:
+			o->clear_perms = 1;
+			break;
+		}
+	}
+	if (argc - optind > nargs)
+		return drive_usage_fail(cli, "unexpected argument \"%.64s\"",
+		    argv[optind + nargs]);
+	if (argc - optind < nargs)
+		return drive_usage_fail(cli, "no drive name given");
+	if (nargs == 1) {
+		o->name = argv[optind];
+		if (drive_name_check(o->name, &why) != 0)
+			goto bad;
+	}
+	if (o->perms_given && o->clear_perms)
+		return drive_usage_fail(cli, "--permission and "
+		    "--clear-permissions contradict each other");
+	for (size_t i = 0; i < o->nremove; i++) {
+		if (labels_get(&o->labels, o->remove[i]) != NULL)
+			return drive_usage_fail(cli, "label \"%s\" is both set "
+			    "and removed", o->remove[i]);
+	}
+	return -1;
+bad:
+	drive_usage_fail(cli, "%s", why);
+	free(why);
+	return BLCTL_EXIT_USAGE;
+}
+
+static int
+drive_open_store(struct drive_cli *cli, const char *name, int flags,
+    struct store **s)
+{
+	char *cause = NULL;
+
+	if (store_open(cli->store, flags, s, &cause) != 0) {
+		drive_store_fail(cli, name, cause);
+		free(cause);
+		return BLCTL_EXIT_ERROR;
+	}
+	return BLCTL_EXIT_OK;
+}
+
+static int
+drive_cmd_create(struct drive_cli *cli, int argc, char **argv)
+{
+	struct drive_opts	 o;
+	struct drive		*d;
+	struct store		*s = NULL;
+	char			*cause = NULL;
+	int			 r;
+
+	if ((r = drive_parse(cli, &drive_cmds[0], OPTS_CREATE, 1, argc, argv,
+	    &o)) >= 0)
+		goto out;
+	d = drive_new();
+	d->name = xstrdup(o.name);
+	d->display_name = xstrdup(o.display_name != NULL ? o.display_name :
+	    o.name);
+	labels_copy(&d->labels, &o.labels);
+	d->perms = o.perms;	/* moved */
+	memset(&o.perms, 0, sizeof o.perms);
+	d->created_at = drive_created_at_now();
+	if (drive_check(d, &cause) != 0) {
+		r = drive_usage_fail(cli, "%s", cause);
+		goto done;
+	}
+	if ((r = drive_open_store(cli, o.name, STORE_CREATE, &s)) != 0)
+		goto done;
+	if (store_drive_create(s, d, &cause) != 0) {
+		r = drive_store_fail(cli, o.name, cause);
+		goto done;
+	}
+	r = drive_show(cli, s, d);
+done:
+	free(cause);
+	drive_free(d);
+	store_free(s);
+out:
+	drive_opts_clear(&o);
+	return r;
+}
+
+static int
+drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
+{
+	struct drive_opts	 o;
+	struct store_list	 l = { 0, NULL };
+	struct store		*s = NULL;
+	char			*cause = NULL, **labels, mounts[16], rules[16];
+	int			 r, wn = 4, wd = 12, wl = 6, wr = 5;
+
+	if ((r = drive_parse(cli, &drive_cmds[1], OPTS_COMMON, 0, argc, argv,
+	    &o)) >= 0)
+		goto out;
+	if ((r = drive_open_store(cli, NULL, 0, &s)) != 0)
+		goto out;
+	if (store_drive_list(s, &l, &cause) != 0) {
+		r = drive_store_fail(cli, NULL, cause);
+		goto out;
+	}
+
+	if (cli->json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; arr != NULL && i < l.n; i++) {
+			json_t *j;
+
+			if (l.v[i].drive != NULL)
+				j = drive_to_json(l.v[i].drive);
+			else
+				j = json_pack("{s:s, s:{s:s, s:s}}", "name",
+				    l.v[i].name, "error", "code",
+				    drive_errno_name(l.v[i].error), "message",
+				    l.v[i].cause != NULL ? l.v[i].cause : "");
+			if (j == NULL || json_array_append_new(arr, j) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
+		}
+		if (drive_print_json(arr) != 0)
+			r = drive_store_fail(cli, NULL, "cannot encode JSON");
+		goto out;
+	}
+
+	if (l.n == 0) {
+		printf("no drives in %s\n", store_path(s));
+		goto out;
+	}
+	labels = xcalloc(l.n, sizeof *labels);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct drive *d = l.v[i].drive;
+
+		labels[i] = d != NULL ? drive_labels_text(&d->labels, ",") :
+		    xstrdup("-");
+		if (labels[i][0] == '\0') {
+			free(labels[i]);
+			labels[i] = xstrdup("-");
+		}
+		if (drive_width(l.v[i].name) > wn)
+			wn = drive_width(l.v[i].name);
+		if (d != NULL && drive_width(d->display_name) > wd)
+			wd = drive_width(d->display_name);
+		if (drive_width(labels[i]) > wl)
+			wl = drive_width(labels[i]);
+	}
+	drive_cell("NAME", wn, 0);
+	drive_cell("DISPLAY NAME", wd, 0);
+	drive_cell("LABELS", wl, 0);
+	drive_cell("RULES", wr, 0);
+	drive_cell("MOUNTS", 0, 1);
+	putchar('\n');
+	for (size_t i = 0; i < l.n; i++) {
+		const struct drive *d = l.v[i].drive;
+
+		drive_cell(l.v[i].name, wn, 0);
+		if (d == NULL) {
+			printf("broken: %s\n", l.v[i].cause != NULL ?
+			    l.v[i].cause : "unreadable");
+			free(labels[i]);
+			continue;
+		}
+		snprintf(rules, sizeof rules, "%zu", d->perms.n);
+		if (l.v[i].mounts >= 0)
+			snprintf(mounts, sizeof mounts, "%d", l.v[i].mounts);
+		else
+			snprintf(mounts, sizeof mounts, "?");
+		drive_cell(d->display_name, wd, 0);
+		drive_cell(labels[i], wl, 0);
+		drive_cell(rules, wr, 0);
+		drive_cell(mounts, 0, 1);
+		putchar('\n');
+		free(labels[i]);
+	}
+	free(labels);
+out:
+	free(cause);
+	store_list_clear(&l);
+	store_free(s);
+	drive_opts_clear(&o);
+	return r;
+}
+
+static int
+drive_cmd_get(struct drive_cli *cli, int argc, char **argv)
+{
+	struct drive_opts	 o;
+	struct drive		*d = NULL;
+	struct store		*s = NULL;
+	char			*cause = NULL;
+	int			 r;
+
+	if ((r = drive_parse(cli, &drive_cmds[2], OPTS_COMMON, 1, argc, argv,
+	    &o)) >= 0)
+		goto out;
+	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
+		goto out;
+	if (store_drive_load(s, o.name, &d, &cause) != 0) {
+		r = drive_store_fail(cli, o.name, cause);
+		goto out;
+	}
+	r = drive_show(cli, s, d);
+out:
+	free(cause);
+	drive_free(d);
+	store_free(s);
+	drive_opts_clear(&o);
+	return r;
+}
+
+static int
+drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
+{
+	struct drive_opts	 o;
+	struct store_update	 u;
+	struct drive		*d = NULL;
+	struct store		*s = NULL;
+	char			*cause = NULL;
+	int			 r;
+
+	if ((r = drive_parse(cli, &drive_cmds[3], OPTS_UPDATE, 1, argc, argv,
+	    &o)) >= 0)
+		goto out;
+	if (o.display_name == NULL && o.labels.n == 0 && o.nremove == 0 &&
+	    !o.perms_given && !o.clear_perms) {
+		r = drive_usage_fail(cli, "nothing to update: give "
+		    "--display-name, --label, --remove-label, --permission "
+		    "or --clear-permissions");
+		goto out;
+	}
+	memset(&u, 0, sizeof u);
+	u.display_name = o.display_name;
+	u.set_labels = o.labels;		/* borrowed */
+	u.remove_labels = o.remove;
+	u.nremove = o.nremove;
+	u.replace_perms = o.perms_given || o.clear_perms;
+	u.perms = o.perms;			/* borrowed */
+	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
+		goto out;
+	if (store_drive_update(s, o.name, &u, &d, &cause) != 0) {
+		r = drive_store_fail(cli, o.name, cause);
+		goto out;
+	}
+	r = drive_show(cli, s, d);
+out:
+	free(cause);
+	drive_free(d);
+	store_free(s);
+	drive_opts_clear(&o);
+	return r;
+}
+
+static int
+drive_cmd_delete(struct drive_cli *cli, int argc, char **argv)
+{
+	struct drive_opts	 o;
+	struct store		*s = NULL;
+	char			*cause = NULL;
+	int			 r;
+
+	if ((r = drive_parse(cli, &drive_cmds[4], OPTS_COMMON, 1, argc, argv,
+	    &o)) >= 0)
+		goto out;
+	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
+		goto out;
+	if (store_drive_delete(s, o.name, &cause) != 0) {
+		r = drive_store_fail(cli, o.name, cause);
+		goto out;
+	}
+	if (cli->json) {
+		if (drive_print_json(json_pack("{s:s, s:b}", "name", o.name,
+		    "deleted", 1)) != 0)
+			r = drive_store_fail(cli, o.name, "cannot encode JSON");
+	} else
+		printf("deleted drive %s\n", o.name);
+out:
+	free(cause);
+	store_free(s);
+	drive_opts_clear(&o);
+	return r;
+}
 
 int
 blctl_drive_main(int argc, char **argv, int json)
 {
-	fprintf(stderr, "blctl: drive commands are not built yet\n");
-	return BLCTL_EXIT_USAGE;
+	struct drive_cli	 cli = { STORE_DEFAULT_PATH, json, NULL };
+	int			 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--store") == 0) {
+			if (++i == argc || *argv[i] == '\0')
+				return drive_usage_fail(&cli, "--store needs a "
+				    "path");
+			cli.store = argv[i];
+		} else if (strncmp(argv[i], "--store=", 8) == 0) {
+			if (argv[i][8] == '\0')
+				return drive_usage_fail(&cli, "--store needs a "
+				    "path");
+			cli.store = argv[i] + 8;
+		} else if (strcmp(argv[i], "--json") == 0)
+			cli.json = 1;
+		else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			drive_usage(stdout);
+			return BLCTL_EXIT_OK;
+		} else if (argv[i][0] == '-')
+			return drive_usage_fail(&cli, "unknown option %s",
+			    argv[i]);
+		else
+			break;
+	}
+	if (i == argc)
+		return drive_usage_fail(&cli, "no command given (create, list, "
+		    "get, update, delete)");
+	for (size_t c = 0; c < nitems(drive_cmds); c++) {
+		if (strcmp(argv[i], drive_cmds[c].name) != 0)
+			continue;
+		cli.cmd = drive_cmds[c].name;
+		return drive_cmds[c].fn(&cli, argc - i, argv + i);
+	}
+	return drive_usage_fail(&cli, "unknown command \"%.64s\" (create, "
+	    "list, get, update, delete)", argv[i]);
 }

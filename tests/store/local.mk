@@ -10,3 +10,6 @@ check_PROGRAMS += tests/store/store-test
 tests_store_store_test_SOURCES = tests/store/store-test.c tests/store/tap.h
 tests_store_store_test_LDADD = $(STORE_TEST_LDADD)
 TESTS += tests/store/store-test
+
+TESTS += tests/store/blctl-drive.sh
+EXTRA_DIST += tests/store/blctl-drive.sh
