@@ -553,8 +553,11 @@ main(int argc, char **argv)
 	if (rpc_server_listen(agent.rpc, cfg->control_socket, 0600,
 	    RPC_L_CHECK_PEER, &cause) == -1 ||
 	    rpc_server_listen(agent.rpc, cfg->status_socket, 0666,
-	    RPC_L_STATUS, &cause) == -1)
+	    RPC_L_STATUS, &cause) == -1) {
+		/* Remove the socket already made, or it lingers unserved. */
+		rpc_server_free(agent.rpc);
 		fatalx("%s", cause);
+	}
 
 	agent.token = token_state_new(cfg->token, key);
 	agent_token_reload(&agent, token_state_reload(agent.token, &cause),
