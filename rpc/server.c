@@ -397,7 +397,15 @@ rpc_conn_process(struct rpc_conn *c)
 			/* The stream cannot be resynchronised: answer if a
 			 * msgid is readable, then close. */
 			if (wire_peek_request_msgid(buf, len, &msgid) == 0) {
-				rpc_send_error(c, msgid, "EINVAL", why);
+				char *msg;
+
+				/* Name the bounds, so the sender can act. */
+				xasprintf(&msg, "%s (a message may hold at "
+				    "most %zu bytes, %u levels of nesting "
+				    "and %zu objects)", why, lim->wire.max_msg,
+				    lim->wire.max_depth, lim->wire.max_objects);
+				rpc_send_error(c, msgid, "EINVAL", msg);
+				free(msg);
 				c->closing = 1;
 				evbuffer_drain(c->in, len);
 				event_del(c->rev);
