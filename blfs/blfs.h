@@ -1,0 +1,100 @@
+/*
+ * blfs internals: the server's settings, the inode table with its bounded
+ * cache of O_PATH fds, and the low-level operations table.
+ */
+#ifndef BL_BLFS_H
+#define BL_BLFS_H
+
+#define FUSE_USE_VERSION 314
+
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include <fuse_lowlevel.h>
+
+/*
+ * The largest FUSE request libfuse 3.14 and the kernel (256 pages by
+ * default in /proc/sys/fs/fuse/max_pages_limit) agree on. Bigger requests
+ * mean fewer round trips per byte: this is where most of the throughput
+ * of a passthrough server comes from.
+ */
+#define BLFS_MAX_REQUEST (1024 * 1024)
+#define BLFS_MIN_REQUEST 4096
+
+/* O_PATH fds kept open at most, unless RLIMIT_NOFILE is tighter. */
+#define BLFS_FD_CACHE_DEFAULT 1024
+
+struct blfs_config {
+	int	 read_only;
+	int	 writeback;	/* FUSE_CAP_WRITEBACK_CACHE, never when ro */
+	int	 keep_cache;	/* FOPEN_KEEP_CACHE on every open */
+	unsigned max_request;	/* max_write and max_read, bytes */
+	int	 max_read_set;	/* --buffer-size given: the mount has max_read */
+	unsigned readahead;	/* max_readahead, bytes */
+	double	 entry_timeout;	/* seconds the kernel trusts a name */
+	double	 attr_timeout;	/* seconds the kernel trusts attributes */
+	double	 negative_timeout; /* seconds it trusts "no such name" */
+	int	 status_fd;	/* "ready" goes here after INIT, or -1 */
+};
+
+extern struct blfs_config blfs_cfg;
+
+/*
+ * One file or directory the kernel knows, keyed by (dev, ino) of the
+ * backing file. The kernel's node id is the pointer itself (the root is
+ * FUSE_ROOT_ID). Each inode remembers the parent and name it was last
+ * seen under: that is how an fd for it is found again once the cache
+ * dropped it, so no inode needs an fd of its own to stay known.
+ */
+struct blfs_inode {
+	/* Immutable once created. */
+	dev_t		 dev;
+	ino_t		 ino;
+	mode_t		 type;		/* S_IFMT bits */
+
+	/* The rest is guarded by the table lock (inode.c: itab.lock). */
+	struct blfs_inode *hnext;	/* hash chain */
+	int		 hashed;	/* on a hash chain */
+	uint64_t	 nlookup;	/* the kernel's lookup count */
+	unsigned	 refs;		/* children naming us + transient holds */
+	struct blfs_inode *parent;	/* NULL only for the root */
+	char		*name;		/* last name seen in parent */
+	int		 fd;		/* cached O_PATH fd, or -1 */
+	unsigned	 pins;		/* users of fd right now; no eviction */
+	TAILQ_ENTRY(blfs_inode) lru;	/* on the LRU list while fd != -1 */
+};
+
+void	inode_table_init(int root_fd, const struct stat *root_st,
+	    size_t fd_cache_max);
+struct blfs_inode *inode_get(fuse_ino_t id);
+fuse_ino_t inode_id(struct blfs_inode *);
+size_t	inode_fd_cache_max(void);
+size_t	inode_fd_cache_count(void);
+
+/*
+ * The kernel learns (dev, ino) as parent/name: find or create its inode,
+ * add one lookup and remember the name. If fd is not -1 it is an O_PATH
+ * fd of exactly that file, handed to the cache (or closed).
+ */
+struct blfs_inode *inode_learn(struct blfs_inode *parent, const char *name,
+	    const struct stat *st, int fd);
+void	inode_forget(struct blfs_inode *, uint64_t n);
+
+/* After a rename: the file now at parent/name is known by that name. */
+void	inode_relabel(struct blfs_inode *parent, const char *name,
+	    const struct stat *st);
+
+/*
+ * A pinned O_PATH fd of the inode in *fd (0) or -errno; every success is
+ * paired with inode_fd_put. ESTALE means the file found under the name
+ * we knew is no longer the same file.
+ */
+int	inode_fd(struct blfs_inode *, int *fd);
+void	inode_fd_put(struct blfs_inode *);
+
+extern const struct fuse_lowlevel_ops blfs_ops;
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * blfs: the FUSE server of one mount. blagent opened /dev/fuse, mounted
+ * it and opened the drive's directory; blfs serves that fd and nothing
+ * else, holding no capability to mount, and no way to leave the root fd.
+ *
+ * Identity. Requests arrive with the caller's uid and gid, and the kernel
+ * checks permissions itself (the mount has default_permissions). blfs runs
+ * as uid 0 and the agent's child keeps for it exactly four capabilities,
+ * the file-operation ones:
+ *   CAP_CHOWN        give files it creates to their caller; chown for
+ *                    callers the kernel already allowed to;
+ *   CAP_DAC_OVERRIDE reach every file of the drive whoever owns it (the
+ *                    kernel has checked the caller's access already);
+ *   CAP_FOWNER       chmod and utimes on files owned by others, ditto;
+ *   CAP_FSETID       keep set-id bits when the caller asked for them.
+ * Not CAP_DAC_READ_SEARCH: it is what opens open_by_handle_at(2), which
+ * would let blfs (and whoever took it over) reach any file of the backing
+ * filesystem by handle, outside the drive. Not CAP_SETUID/SETGID either:
+ * so blfs cannot switch fsuid per request, and instead creates as uid 0
+ * and hands each new file to its caller through an fd (ops.c).
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "sandboxing/sandbox.h"
+#include "blfs/blfs.h"
+
+#define BLFS_EXIT_USAGE 2
+
+/* Worker threads: enough for blocking I/O on a slow store in parallel. */
+#define BLFS_MAX_THREADS 32
+#define BLFS_IDLE_THREADS 8
+
+struct blfs_config blfs_cfg = {
+	.status_fd = -1,
+};
+
+struct blfs_args {
+	int		 fuse_fd;
+	int		 root_fd;
+	int		 status_fd;
+	int		 lock_fd;
+	const char	*drive;
+	const char	*session;
+	const char	*mount_path;
+	int		 read_only;
+	int		 writeback;
+	int		 debug;
+	uint64_t	 cache_size;	/* UINT64_MAX: not given */
+	uint64_t	 buffer_size;
+	uint64_t	 prefetch;
+	enum log_level	 level;
+};
+
+static const char usage_text[] =
+    "usage: blfs --fuse-fd N --root-fd N [--status-fd N] [--lock-fd N]\n"
+    "            --drive NAME --session ID --mount-path PATH [--read-only]\n"
+    "            [--cache-size BYTES] [--buffer-size BYTES]"
+    " [--prefetch BYTES]\n"
+    "            [--writeback] [--log-level error|warn|info|debug]"
+    " [--debug]\n";
+
+static void
+blfs_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line to the agent; newlines in a reason would forge a second one. */
+static void
+blfs_status(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	size_t len;
+	char *p;
+
+	if (blfs_cfg.status_fd == -1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	for (p = line; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	len = strlen(line);
+	line[len++] = '\n';
+	(void)write_full(blfs_cfg.status_fd, line, len);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+blfs_fail(int code, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "blfs: %s\n", msg);
+	blfs_status("error %s", msg);
+	if (code == BLFS_EXIT_USAGE)
+		fprintf(stderr, "%s", usage_text);
+	exit(code);
+}
+
+/* "1048576", "64k", "256M", "1G" (powers of 1024). */
+static int
+blfs_parse_bytes(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t digits = strspn(s, "0123456789");
+	uint64_t v, mult = 1;
+
+	if (digits == 0 || digits >= sizeof(num))
+		return -1;
+	switch (s[digits]) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm': case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g': case 'G':
+		mult = 1ULL << 30;
+		break;
+	default:
+		return -1;
+	}
+	if (s[digits] != '\0' && s[digits + 1] != '\0')
+		return -1;
+	memcpy(num, s, digits);
+	num[digits] = '\0';
+	if (parse_u64(num, UINT64_MAX / mult, &v) == -1)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int
+blfs_parse_fd(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (parse_u64(s, INT_MAX, &v) == -1)
+		blfs_fail(BLFS_EXIT_USAGE, "%s: not a file descriptor: %s", opt,
+		    s);
+	if (fcntl((int)v, F_GETFD) == -1)
+		blfs_fail(BLFS_EXIT_USAGE, "%s: fd %d is not open", opt, (int)v);
+	return (int)v;
+}
+
+/* Names are for ps and logs only, but must still read as one word. */
+static const char *
+blfs_parse_word(const char *opt, const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > 4096)
+		blfs_fail(BLFS_EXIT_USAGE, "%s: must be 1 to 4096 characters",
+		    opt);
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			blfs_fail(BLFS_EXIT_USAGE,
+			    "%s: control characters are not allowed", opt);
+	return s;
+}
+
+static void
+blfs_parse_args(int argc, char **argv, struct blfs_args *a)
+{
+	static const char *const flags[] = { "--read-only", "--writeback",
+	    "--debug" };
+	char seen[32] = { 0 };
+	const char *opt, *val, *eq;
+	char name[64];
+	size_t i, k;
+	int idx, has_arg;
+
+	static const char *const names[] = { "--fuse-fd", "--root-fd",
+	    "--status-fd", "--lock-fd", "--drive", "--session", "--mount-path",
+	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
+	    "--read-only", "--writeback", "--debug" };
+
+	memset(a, 0, sizeof(*a));
+	a->fuse_fd = a->root_fd = a->status_fd = a->lock_fd = -1;
+	a->cache_size = a->buffer_size = a->prefetch = UINT64_MAX;
+	a->level = LOG_LVL_INFO;
+
+	for (idx = 1; idx < argc; idx++) {
+		opt = argv[idx];
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+			printf("%s", usage_text);
+			exit(0);
+		}
+		if (strcmp(opt, "--version") == 0) {
+			printf("blfs %s\n", PACKAGE_VERSION);
+			exit(0);
+		}
+		/* Both "--opt value" and "--opt=value". */
+		val = NULL;
+		if ((eq = strchr(opt, '=')) != NULL &&
+		    (size_t)(eq - opt) < sizeof(name)) {
+			memcpy(name, opt, (size_t)(eq - opt));
+			name[eq - opt] = '\0';
+			val = eq + 1;
+		} else if (strlen(opt) < sizeof(name))
+			strcpy(name, opt);
+		else
+			name[0] = '\0';
+		for (k = 0; k < nitems(names); k++)
+			if (strcmp(name, names[k]) == 0)
+				break;
+		if (k == nitems(names))
+			blfs_fail(BLFS_EXIT_USAGE, "unknown argument: %s", opt);
+		if (seen[k]++)
+			blfs_fail(BLFS_EXIT_USAGE, "%s given twice", name);
+		has_arg = 1;
+		for (i = 0; i < nitems(flags); i++)
+			if (strcmp(name, flags[i]) == 0)
+				has_arg = 0;
+		if (!has_arg) {
+			if (val != NULL)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "%s takes no value", name);
+		} else if (val == NULL) {
+			if (idx + 1 >= argc)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "%s needs a value", name);
+			val = argv[++idx];
+		}
+
+		if (strcmp(name, "--fuse-fd") == 0)
+			a->fuse_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--root-fd") == 0)
+			a->root_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--status-fd") == 0) {
+			a->status_fd = blfs_parse_fd(name, val);
+			blfs_cfg.status_fd = a->status_fd;
+		} else if (strcmp(name, "--lock-fd") == 0)
+			a->lock_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--drive") == 0)
+			a->drive = blfs_parse_word(name, val);
+		else if (strcmp(name, "--session") == 0)
+			a->session = blfs_parse_word(name, val);
+		else if (strcmp(name, "--mount-path") == 0) {
+			a->mount_path = blfs_parse_word(name, val);
+			if (*val != '/')
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--mount-path: not absolute: %s", val);
+		} else if (strcmp(name, "--cache-size") == 0) {
+			if (blfs_parse_bytes(val, &a->cache_size) == -1)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--cache-size: not a size: %s", val);
+		} else if (strcmp(name, "--buffer-size") == 0) {
+			if (blfs_parse_bytes(val, &a->buffer_size) == -1)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--buffer-size: not a size: %s", val);
+		} else if (strcmp(name, "--prefetch") == 0) {
+			if (blfs_parse_bytes(val, &a->prefetch) == -1)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--prefetch: not a size: %s", val);
+		} else if (strcmp(name, "--log-level") == 0) {
+			if (log_level_parse(val, &a->level) == -1)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--log-level: want error, warn, info or "
+				    "debug, not %s", val);
+		} else if (strcmp(name, "--read-only") == 0)
+			a->read_only = 1;
+		else if (strcmp(name, "--writeback") == 0)
+			a->writeback = 1;
+		else if (strcmp(name, "--debug") == 0)
+			a->debug = 1;
+	}
+	if (a->fuse_fd == -1)
+		blfs_fail(BLFS_EXIT_USAGE, "--fuse-fd is required");
+	if (a->root_fd == -1)
+		blfs_fail(BLFS_EXIT_USAGE, "--root-fd is required");
+	if (a->drive == NULL)
+		blfs_fail(BLFS_EXIT_USAGE, "--drive is required");
+	if (a->session == NULL)
+		blfs_fail(BLFS_EXIT_USAGE, "--session is required");
+	if (a->mount_path == NULL)
+		blfs_fail(BLFS_EXIT_USAGE, "--mount-path is required");
+}
+
+/*
+ * Turn the mount's options into FUSE settings. blfs keeps no data cache
+ * of its own: the kernel's page cache in front of it is the cache, and
+ * the options say how the kernel may use it.
+ */
+static void
+blfs_configure(const struct blfs_args *a)
+{
+	uint64_t v;
+
+	blfs_cfg.read_only = a->read_only;
+	/* The writeback cache is a write path: never on a read-only mount. */
+	blfs_cfg.writeback = a->writeback && !a->read_only;
+
+	/*
+	 * --buffer-size: the largest request (max_write, and max_read which
+	 * the agent also put in the mount options), in pages, 4 KiB..1 MiB.
+	 * Without it: 1 MiB, the fastest.
+	 */
+	blfs_cfg.max_request = BLFS_MAX_REQUEST;
+	if (a->buffer_size != UINT64_MAX) {
+		v = a->buffer_size & ~(uint64_t)(BLFS_MIN_REQUEST - 1);
+		if (v < BLFS_MIN_REQUEST)
+			v = BLFS_MIN_REQUEST;
+		if (v > BLFS_MAX_REQUEST)
+			v = BLFS_MAX_REQUEST;
+		blfs_cfg.max_request = (unsigned)v;
+		blfs_cfg.max_read_set = 1;
+	}
+
+	/*
+	 * --prefetch: the kernel's readahead window (max_readahead); the
+	 * kernel may offer less (its bdi read_ahead_kb). Without it: all
+	 * the kernel offers.
+	 */
+	blfs_cfg.readahead = UINT_MAX;
+	if (a->prefetch != UINT64_MAX)
+		blfs_cfg.readahead = a->prefetch > UINT_MAX ? UINT_MAX :
+		    (unsigned)a->prefetch;
+
+	/*
+	 * --cache-size 0: no page cache kept across opens (every open
+	 * rereads: for drives other writers change all the time). Any other
+	 * size, or none: keep it, so that prefetched and reread data is
+	 * served from memory.
+	 */
+	blfs_cfg.keep_cache = a->cache_size != 0;
+
+	/*
+	 * How long the kernel trusts names and attributes without asking.
+	 * One second: stat-heavy work (builds, find, ls -l) runs from the
+	 * kernel's cache, and a change made through another sandbox's mount
+	 * of the same drive shows here within a second. Longer would be
+	 * faster and staler; this mount's own changes are always seen at
+	 * once, since they go through this kernel.
+	 */
+	blfs_cfg.entry_timeout = 1.0;
+	blfs_cfg.attr_timeout = 1.0;
+	blfs_cfg.negative_timeout = a->cache_size == 0 ? 0.0 : 1.0;
+	if (a->cache_size == 0)
+		blfs_cfg.entry_timeout = blfs_cfg.attr_timeout = 0.0;
+}
+
+/*
+ * The kernel may know far more inodes than blfs may hold fds: raise the
+ * soft limit to the hard one (root without CAP_SYS_RESOURCE cannot go
+ * further), keep half of it for open files and directories, and bound
+ * the O_PATH cache by the rest.
+ */
+static size_t
+blfs_fd_budget(void)
+{
+	struct rlimit rl;
+	size_t spare;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 64;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("raising RLIMIT_NOFILE");
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 30)
+		return BLFS_FD_CACHE_DEFAULT;
+	spare = rl.rlim_cur > 128 ? (size_t)(rl.rlim_cur - 64) / 2 : 16;
+	return spare < BLFS_FD_CACHE_DEFAULT ? spare : BLFS_FD_CACHE_DEFAULT;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fuse_args fargs = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_loop_config *loop;
+	struct fuse_session *se;
+	struct blfs_args a;
+	struct stat st;
+	char *devfd, *maxread, *cause = NULL;
+	int r;
+
+	/*
+	 * First of all: not dumpable, so no process of the workload (even
+	 * uid 0 without CAP_SYS_PTRACE) reaches our fds, memory or root
+	 * through /proc/<pid>.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		blfs_fail(1, "prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	/* Modes come from the caller, already masked by its umask. */
+	umask(0);
+	/* A closed status pipe is an EPIPE, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+
+	blfs_parse_args(argc, argv, &a);
+	log_init("blfs", a.debug ? LOG_LVL_DEBUG : a.level);
+	blfs_configure(&a);
+
+	if (fstat(a.fuse_fd, &st) == -1 || !S_ISCHR(st.st_mode))
+		blfs_fail(1, "--fuse-fd %d: not the /dev/fuse device", a.fuse_fd);
+	if (fstat(a.root_fd, &st) == -1 || !S_ISDIR(st.st_mode))
+		blfs_fail(1, "--root-fd %d: not a directory", a.root_fd);
+	fd_set_cloexec(a.root_fd, 1);
+	if (a.status_fd != -1)
+		fd_set_cloexec(a.status_fd, 1);
+	if (a.lock_fd != -1)
+		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
+
+	inode_table_init(a.root_fd, &st, blfs_fd_budget());
+
+	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
+		blfs_fail(1, "out of memory");
+	if (a.debug && fuse_opt_add_arg(&fargs, "-d") == -1)
+		blfs_fail(1, "out of memory");
+	if (blfs_cfg.max_read_set) {
+		/* libfuse checks INIT against the mount's max_read. */
+		xasprintf(&maxread, "-omax_read=%u", blfs_cfg.max_request);
+		if (fuse_opt_add_arg(&fargs, maxread) == -1)
+			blfs_fail(1, "out of memory");
+		free(maxread);
+	}
+	se = fuse_session_new(&fargs, &blfs_ops, sizeof(blfs_ops), NULL);
+	if (se == NULL)
+		blfs_fail(1, "cannot start a FUSE session");
+	if (fuse_set_signal_handlers(se) == -1)
+		blfs_fail(1, "cannot install signal handlers");
+	/* libfuse takes "/dev/fd/N" as "serve fd N": it mounts nothing. */
+	xasprintf(&devfd, "/dev/fd/%d", a.fuse_fd);
+	if (fuse_session_mount(se, devfd) == -1)
+		blfs_fail(1, "cannot serve fuse fd %d", a.fuse_fd);
+	free(devfd);
+
+	/*
+	 * No clone_fd: it would reopen /dev/fuse, and blfs opens no device.
+	 */
+	if ((loop = fuse_loop_cfg_create()) == NULL)
+		blfs_fail(1, "out of memory");
+	fuse_loop_cfg_set_clone_fd(loop, 0);
+	fuse_loop_cfg_set_max_threads(loop, BLFS_MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(loop, BLFS_IDLE_THREADS);
+
+	log_info("drive %s session %s at %s%s: fd cache %zu", a.drive,
+	    a.session, a.mount_path, a.read_only ? " (read-only)" : "",
+	    inode_fd_cache_max());
+
+#ifdef BLFS_HAVE_SECCOMP
+	/* Last: every fd is open and every setting made. */
+	if (sandbox_blfs_seccomp(&cause) == -1)
+		blfs_fail(1, "seccomp: %s", cause);
+#endif
+	(void)cause;
+
+	r = fuse_session_loop_mt(se, loop);
+	fuse_loop_cfg_destroy(loop);
+	fuse_remove_signal_handlers(se);
+	fuse_session_unmount(se);
+	fuse_session_destroy(se);
+	fuse_opt_free_args(&fargs);
+	if (r < 0) {
+		log_warnx("session ended: %s", strerror(-r));
+		return 1;
+	}
+	if (r > 0) {
+		log_info("stopped by signal %d", r);
+		return 128 + r;
+	}
+	log_info("unmounted");
+	return 0;
+}

@@ -1,0 +1,1311 @@
+/*
+ * The FUSE low-level operations: each one ends in exactly one fuse_reply_*.
+ * Every file is reached relative to a verified directory fd with symlinks
+ * never followed, so nothing outside the root fd can ever be served.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "blfs/blfs.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452	/* Linux 6.6; one number on every arch */
+#endif
+
+/*
+ * A file handle is the backing fd, plus a bit saying the file carried a
+ * set-id bit when opened (see ops_kill_setid).
+ */
+#define OPS_FH_SETID (1ULL << 32)
+
+/* An open directory: the kernel serialises nothing for us here. */
+struct ops_dir {
+	pthread_mutex_t	 lock;
+	DIR		*dp;		/* guarded by lock */
+	off_t		 offset;	/* guarded by lock; of entry */
+	struct dirent	*entry;		/* guarded by lock; read, not sent */
+};
+
+/* "/proc/self/fd/N" of an fd, for the few calls with no *at form. */
+struct ops_procpath {
+	char	s[64];
+};
+
+static const char *
+ops_procpath(struct ops_procpath *p, int fd)
+{
+	snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d", fd);
+	return p->s;
+}
+
+static int
+ops_fh_fd(const struct fuse_file_info *fi)
+{
+	return (int)(fi->fh & 0xffffffffULL);
+}
+
+/*
+ * The kernel sends single names, but a name is the one thing that could
+ * walk a *at call out of its directory: check anyway.
+ */
+static int
+ops_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > NAME_MAX || strchr(name, '/') != NULL)
+		return EINVAL;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return EINVAL;
+	return 0;
+}
+
+/* --read-only is refused here, whatever flags the kernel mount has. */
+static int
+ops_refuse_ro(fuse_req_t req)
+{
+	if (!blfs_cfg.read_only)
+		return 0;
+	fuse_reply_err(req, EROFS);
+	return 1;
+}
+
+static int
+ops_stat_fd(int fd, struct stat *st)
+{
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return -errno;
+	return 0;
+}
+
+static int
+ops_stat(struct blfs_inode *in, struct stat *st)
+{
+	int fd, r;
+
+	if ((r = inode_fd(in, &fd)) != 0)
+		return r;
+	r = ops_stat_fd(fd, st);
+	inode_fd_put(in);
+	return r;
+}
+
+static void
+ops_fill_entry(struct fuse_entry_param *e, struct blfs_inode *in,
+    const struct stat *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = inode_id(in);
+	e->attr = *st;
+	e->attr_timeout = blfs_cfg.attr_timeout;
+	e->entry_timeout = blfs_cfg.entry_timeout;
+}
+
+/*
+ * Tell the kernel about parent/name. If the reply does not arrive (the
+ * request was interrupted) the kernel holds no lookup: take it back.
+ */
+static void
+ops_reply_entry(fuse_req_t req, struct blfs_inode *parent, const char *name,
+    const struct stat *st, int fd)
+{
+	struct fuse_entry_param e;
+	struct blfs_inode *in;
+
+	in = inode_learn(parent, name, st, fd);
+	ops_fill_entry(&e, in, st);
+	if (fuse_reply_entry(req, &e) != 0)
+		inode_forget(in, 1);
+}
+
+/*
+ * blfs creates files as uid 0 and then hands them to the caller. It
+ * cannot create them as the caller: switching fsuid needs CAP_SETUID,
+ * which blfs does not hold (see main.c). The new file is reached only
+ * through fd (O_PATH or open), never by name again, so nobody can swap
+ * something else in between the creation and the chown.
+ */
+static int
+ops_give_owner(fuse_req_t req, int fd, int is_opath, int parent_fd,
+    struct stat *st, mode_t want)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat pst;
+	uid_t uid = ctx->uid;
+	gid_t gid = ctx->gid;
+	mode_t m;
+	int r;
+
+	if (uid == 0 && gid == 0)
+		return 0;	/* what a root caller would have got anyway */
+	/* A set-group-id directory gives its group, as for anyone else. */
+	if (ops_stat_fd(parent_fd, &pst) == 0 && (pst.st_mode & S_ISGID))
+		gid = st->st_gid;
+	if (st->st_uid == uid && st->st_gid == gid)
+		return 0;
+	if (is_opath)
+		r = fchownat(fd, "", uid, gid,
+		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+	else
+		r = fchown(fd, uid, gid);
+	if (r == -1)
+		return -errno;
+	st->st_uid = uid;
+	st->st_gid = gid;
+	/*
+	 * chown cleared the set-id bits the caller asked for; give back
+	 * set-user-id (the caller owns the file) and set-group-id only for
+	 * the caller's own group, as the kernel would have.
+	 */
+	if (S_ISREG(st->st_mode) && (want & (S_ISUID | S_ISGID))) {
+		m = want & 07777;
+		if (gid != ctx->gid)
+			m &= ~S_ISGID;
+		if (is_opath)
+			r = (int)syscall(SYS_fchmodat2, fd, "", m, AT_EMPTY_PATH);
+		else
+			r = fchmod(fd, m);
+		if (r == 0)
+			st->st_mode = (st->st_mode & S_IFMT) | m;
+	}
+	return 0;
+}
+
+/*
+ * A write by an unprivileged caller drops set-user-id and set-group-id,
+ * as on any filesystem. blfs holds CAP_FSETID, so the backing filesystem
+ * would not do it for us; the kernel leaves it to us (HANDLE_KILLPRIV).
+ */
+static void
+ops_kill_setid(fuse_req_t req, int fd)
+{
+	struct stat st;
+	mode_t m;
+
+	if (fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) == -1)
+		return;
+	m = st.st_mode & 07777;
+	if ((m & S_ISUID) || (m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		fchmod(fd, m & ~(S_ISUID | S_ISGID));
+}
+
+/* Flags for the backing open of a regular file. */
+static int
+ops_open_flags(int flags)
+{
+	/*
+	 * The kernel resolved the name and did creation through create();
+	 * O_DIRECT would only add alignment rules the kernel does not
+	 * check for us; O_NOFOLLOW would refuse /proc/self/fd reopens.
+	 */
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT);
+	/*
+	 * With the writeback cache the kernel may read pages of a file
+	 * opened write-only, and it works out append offsets itself.
+	 */
+	if (blfs_cfg.writeback) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	return flags | O_CLOEXEC;
+}
+
+static void
+ops_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Splice file pages straight into the FUSE device on reads. */
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	/*
+	 * Symlinks never change in place (a new target is a new inode), so
+	 * the kernel may keep their targets in its page cache.
+	 */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/*
+	 * libfuse already asks for: async reads, parallel lookups and
+	 * readdirs in one directory, readdirplus on the kernel's judgement
+	 * (auto), atomic O_TRUNC, async direct I/O and auto_inval_data
+	 * (cached pages dropped when the size or mtime seen changes, which
+	 * is what makes keep_cache safe enough across sandboxes).
+	 * Locks: no getlk/setlk/flock ops, so the kernel keeps flock and
+	 * fcntl locks itself: they hold between processes on this mount.
+	 */
+	if (blfs_cfg.writeback && !blfs_cfg.read_only &&
+	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * Requests as large as both sides allow (1 MiB): fewer round trips.
+	 * max_read must equal the mount's max_read option or libfuse
+	 * refuses INIT; the agent sets it from the same --buffer-size.
+	 */
+	if (blfs_cfg.max_request < conn->max_write)
+		conn->max_write = blfs_cfg.max_request;
+	conn->max_read = blfs_cfg.max_read_set ? blfs_cfg.max_request : 0;
+	/*
+	 * Readahead is capped by what the kernel offered (the bdi's
+	 * read_ahead_kb); --prefetch may only lower it.
+	 */
+	if (blfs_cfg.readahead < conn->max_readahead)
+		conn->max_readahead = blfs_cfg.readahead;
+	/*
+	 * Room for many requests in flight (readahead, writeback, async
+	 * direct I/O) before the kernel throttles writers.
+	 */
+	conn->max_background = 64;
+	conn->congestion_threshold = 48;
+
+	/*
+	 * The kernel holds every request on this mount until the INIT reply,
+	 * which libfuse sends as soon as we return: the mount is usable now.
+	 */
+	if (blfs_cfg.status_fd != -1)
+		(void)write_full(blfs_cfg.status_fd, "ready\n", 6);
+	log_info("serving (max_write %u, readahead %u, writeback %s)",
+	    conn->max_write, conn->max_readahead,
+	    (conn->want & FUSE_CAP_WRITEBACK_CACHE) ? "on" : "off");
+}
+
+static void
+ops_lookup(fuse_req_t req, fuse_ino_t pino, const char *name)
+{
+	struct blfs_inode *parent = inode_get(pino);
+	struct fuse_entry_param e;
+	struct stat st;
+	int pfd, r, err;
+
+	if ((err = ops_name_ok(name)) != 0) {
+		fuse_reply_err(req, err == EINVAL ? ENOENT : err);
+		return;
+	}
+	if ((r = inode_fd(parent, &pfd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	r = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW);
+	err = errno;
+	inode_fd_put(parent);
+	if (r == -1) {
+		if (err == ENOENT && blfs_cfg.negative_timeout > 0) {
+			/* A negative entry: the kernel caches the absence. */
+			memset(&e, 0, sizeof(e));
+			e.entry_timeout = blfs_cfg.negative_timeout;
+			fuse_reply_entry(req, &e);
+		} else
+			fuse_reply_err(req, err);
+		return;
+	}
+	ops_reply_entry(req, parent, name, &st, -1);
+}
+
+static void
+ops_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inode_forget(inode_get(ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+ops_forget_multi(fuse_req_t req, size_t count,
+    struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		inode_forget(inode_get(forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct stat st;
+	int r;
+
+	if (fi != NULL && in->type == S_IFREG)
+		r = fstat(ops_fh_fd(fi), &st) == -1 ? -errno : 0;
+	else
+		r = ops_stat(in, &st);
+	if (r != 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
+}
+
+/* chmod without following a symlink and without a path. */
+static int
+ops_chmod(int fd, mode_t type, mode_t mode)
+{
+	struct ops_procpath pp;
+
+	if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	/* Before 6.6: the magic link leads to exactly this inode. */
+	if (type == S_IFLNK)
+		return -EOPNOTSUPP;
+	if (chmod(ops_procpath(&pp, fd), mode) == -1)
+		return -errno;
+	return 0;
+}
+
+static int
+ops_truncate(fuse_req_t req, struct blfs_inode *in, int fd, off_t size)
+{
+	struct ops_procpath pp;
+	int tfd, r = 0;
+
+	if (in->type == S_IFDIR)
+		return -EISDIR;
+	if (in->type != S_IFREG)
+		return -EINVAL;
+	/* A regular file, checked: reopening its O_PATH fd is safe. */
+	tfd = open(ops_procpath(&pp, fd), O_WRONLY | O_CLOEXEC);
+	if (tfd == -1)
+		return -errno;
+	if (ftruncate(tfd, size) == -1)
+		r = -errno;
+	else
+		ops_kill_setid(req, tfd);
+	close(tfd);
+	return r;
+}
+
+static void
+ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+    struct fuse_file_info *fi)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct timespec ts[2];
+	struct stat st;
+	int fd, ffd = -1, r;
+	uid_t uid;
+	gid_t gid;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((r = inode_fd(in, &fd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if (fi != NULL && in->type == S_IFREG)
+		ffd = ops_fh_fd(fi);
+
+	if (valid & FUSE_SET_ATTR_MODE) {
+		if (ffd != -1)
+			r = fchmod(ffd, attr->st_mode & 07777) == -1 ? -errno : 0;
+		else
+			r = ops_chmod(fd, in->type, attr->st_mode & 07777);
+		if (r != 0)
+			goto out;
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+		if (fchownat(fd, "", uid, gid,
+		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
+			r = -errno;
+			goto out;
+		}
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		if (ffd != -1) {
+			r = ftruncate(ffd, attr->st_size) == -1 ? -errno : 0;
+			if (r == 0)
+				ops_kill_setid(req, ffd);
+		} else
+			r = ops_truncate(req, in, fd, attr->st_size);
+		if (r != 0)
+			goto out;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1] = ts[0];
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		if (utimensat(fd, "", ts,
+		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
+			r = -errno;
+			goto out;
+		}
+	}
+	r = ops_stat_fd(fd, &st);
+out:
+	inode_fd_put(in);
+	if (r != 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
+}
+
+static void
+ops_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct blfs_inode *in = inode_get(ino);
+	char buf[PATH_MAX + 1];
+	ssize_t n;
+	int fd, r;
+
+	if ((r = inode_fd(in, &fd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	n = readlinkat(fd, "", buf, sizeof(buf));
+	r = errno;
+	inode_fd_put(in);
+	if (n == -1)
+		fuse_reply_err(req, r);
+	else if ((size_t)n >= sizeof(buf))
+		fuse_reply_err(req, ENAMETOOLONG);
+	else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+/*
+ * mkdir, mknod and symlink: create the name, then take an O_PATH fd of
+ * what is there and check it is what we made (the type, owned by us, as
+ * we create as uid 0) before giving it to the caller.
+ */
+static void
+ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
+    const char *target)
+{
+	struct blfs_inode *parent = inode_get(pino);
+	struct stat st;
+	mode_t type = mode & S_IFMT;
+	int pfd, fd, r, err;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((err = ops_name_ok(name)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (type == 0)
+		type = S_IFREG;
+	/* Devices never: the mount is nodev, and the store is shared. */
+	if (type == S_IFCHR || type == S_IFBLK) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if ((r = inode_fd(parent, &pfd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if (type == S_IFDIR)
+		r = mkdirat(pfd, name, mode & 07777);
+	else if (type == S_IFLNK)
+		r = symlinkat(target, pfd, name);
+	else
+		r = mknodat(pfd, name, type | (mode & 07777), 0);
+	if (r == -1) {
+		err = errno;
+		goto fail;
+	}
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		err = errno;
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1 || (st.st_mode & S_IFMT) != type ||
+	    st.st_uid != 0) {
+		/* Replaced within microseconds by another server. */
+		close(fd);
+		err = ESTALE;
+		goto fail;
+	}
+	if ((r = ops_give_owner(req, fd, 1, pfd, &st, mode)) != 0) {
+		close(fd);
+		unlinkat(pfd, name, type == S_IFDIR ? AT_REMOVEDIR : 0);
+		err = -r;
+		goto fail;
+	}
+	inode_fd_put(parent);
+	ops_reply_entry(req, parent, name, &st, fd);
+	return;
+fail:
+	inode_fd_put(parent);
+	fuse_reply_err(req, err);
+}
+
+static void
+ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    dev_t rdev)
+{
+	if ((mode & S_IFMT) == S_IFDIR || (mode & S_IFMT) == S_IFLNK) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	ops_make(req, parent, name, mode, NULL);
+}
+
+static void
+ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	ops_make(req, parent, name, S_IFDIR | (mode & 07777), NULL);
+}
+
+static void
+ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+    const char *name)
+{
+	ops_make(req, parent, name, S_IFLNK | 0777, target);
+}
+
+static void
+ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
+    const char *newname)
+{
+	struct blfs_inode *in = inode_get(ino), *np = inode_get(npino);
+	struct ops_procpath pp;
+	struct stat st;
+	int fd, npfd, r, err;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((err = ops_name_ok(newname)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if ((r = inode_fd(in, &fd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if ((r = inode_fd(np, &npfd)) != 0) {
+		inode_fd_put(in);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/*
+	 * linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH, which
+	 * blfs must not have (it opens handle-based opens too). The magic
+	 * link leads to exactly the inode of fd, symlinks included.
+	 */
+	r = linkat(AT_FDCWD, ops_procpath(&pp, fd), npfd, newname,
+	    AT_SYMLINK_FOLLOW);
+	err = errno;
+	if (r == 0)
+		r = ops_stat_fd(fd, &st);
+	else
+		r = -err;
+	inode_fd_put(np);
+	inode_fd_put(in);
+	if (r != 0)
+		fuse_reply_err(req, -r);
+	else
+		ops_reply_entry(req, np, newname, &st, -1);
+}
+
+static void
+ops_remove(fuse_req_t req, fuse_ino_t pino, const char *name, int flags)
+{
+	struct blfs_inode *parent = inode_get(pino);
+	int pfd, r, err;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((err = ops_name_ok(name)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if ((r = inode_fd(parent, &pfd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	r = unlinkat(pfd, name, flags);
+	err = errno;
+	inode_fd_put(parent);
+	fuse_reply_err(req, r == -1 ? err : 0);
+}
+
+static void
+ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	ops_remove(req, parent, name, 0);
+}
+
+static void
+ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	ops_remove(req, parent, name, AT_REMOVEDIR);
+}
+
+static void
+ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
+    fuse_ino_t npino, const char *newname, unsigned int flags)
+{
+	struct blfs_inode *p = inode_get(pino), *np = inode_get(npino);
+	struct stat st;
+	int pfd, npfd, r, err;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((err = ops_name_ok(name)) != 0 ||
+	    (err = ops_name_ok(newname)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);	/* RENAME_WHITEOUT: overlayfs' */
+		return;
+	}
+	if ((r = inode_fd(p, &pfd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if ((r = inode_fd(np, &npfd)) != 0) {
+		inode_fd_put(p);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	r = renameat2(pfd, name, npfd, newname, flags);
+	err = errno;
+	if (r == 0) {
+		/* Keep the names we resolve by in step with the tree. */
+		if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			inode_relabel(np, newname, &st);
+		if ((flags & RENAME_EXCHANGE) &&
+		    fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			inode_relabel(p, name, &st);
+	}
+	inode_fd_put(np);
+	inode_fd_put(p);
+	fuse_reply_err(req, r == -1 ? err : 0);
+}
+
+static void
+ops_set_open_flags(struct fuse_file_info *fi, int accmode)
+{
+	/*
+	 * Keep cached pages across opens: a reread costs nothing. Changes
+	 * made by another sandbox show once attributes expire (the kernel's
+	 * auto_inval_data drops pages when size or mtime moved).
+	 */
+	fi->keep_cache = blfs_cfg.keep_cache;
+	/* Nothing to flush for a read-only handle: save the round trip. */
+	if (accmode == O_RDONLY)
+		fi->noflush = 1;
+}
+
+static uint64_t
+ops_new_fh(int fd)
+{
+	struct stat st;
+	uint64_t fh = (uint32_t)fd;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
+		fh |= OPS_FH_SETID;
+	return fh;
+}
+
+static void
+ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_procpath pp;
+	int fd, ofd, r, err;
+
+	if (blfs_cfg.read_only &&
+	    ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (in->type != S_IFREG) {
+		fuse_reply_err(req, in->type == S_IFDIR ? EISDIR : ENXIO);
+		return;
+	}
+	if ((r = inode_fd(in, &fd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/* A regular file, checked: reopening its O_PATH fd is safe. */
+	ofd = open(ops_procpath(&pp, fd), ops_open_flags(fi->flags));
+	err = errno;
+	inode_fd_put(in);
+	if (ofd == -1) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = ops_new_fh(ofd);
+	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
+	if (fuse_reply_open(req, fi) != 0)
+		close(ofd);
+}
+
+static void
+ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	struct blfs_inode *parent = inode_get(pino), *in;
+	struct fuse_entry_param e;
+	struct stat st;
+	int pfd, fd, flags, r, err, created = 1;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((err = ops_name_ok(name)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if ((r = inode_fd(parent, &pfd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	flags = ops_open_flags(fi->flags);
+	/* O_EXCL first, so we know whether the file is ours to chown. */
+	fd = openat(pfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW,
+	    mode & 07777);
+	if (fd == -1 && errno == EEXIST && !(fi->flags & O_EXCL)) {
+		/*
+		 * Someone else created it since the kernel looked: open what
+		 * is there, not blocking on a fifo, and only a regular file.
+		 */
+		created = 0;
+		fd = openat(pfd, name, flags | O_NOFOLLOW | O_NONBLOCK);
+		if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+			errno = EEXIST;
+		}
+		if (fd != -1 && !(flags & O_NONBLOCK))
+			fcntl(fd, F_SETFL, flags & ~O_NONBLOCK & ~O_ACCMODE);
+	}
+	if (fd == -1) {
+		err = errno;
+		inode_fd_put(parent);
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (fstat(fd, &st) == -1) {
+		err = errno;
+		goto fail;
+	}
+	if (created && (r = ops_give_owner(req, fd, 0, pfd, &st, mode)) != 0) {
+		unlinkat(pfd, name, 0);
+		err = -r;
+		goto fail;
+	}
+	inode_fd_put(parent);
+
+	in = inode_learn(parent, name, &st, -1);
+	ops_fill_entry(&e, in, &st);
+	fi->fh = ops_new_fh(fd);
+	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		inode_forget(in, 1);
+		close(fd);
+	}
+	return;
+fail:
+	close(fd);
+	inode_fd_put(parent);
+	fuse_reply_err(req, err);
+}
+
+static void
+ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	/* libfuse splices from the fd when the kernel allows. */
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = ops_fh_fd(fi);
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void
+ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
+    off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	ssize_t n;
+
+	if (ops_refuse_ro(req))
+		return;
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = ops_fh_fd(fi);
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in_buf, 0);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	if (fi->fh & OPS_FH_SETID)
+		ops_kill_setid(req, ops_fh_fd(fi));
+	fuse_reply_write(req, (size_t)n);
+}
+
+static void
+ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int fd, err = 0;
+
+	/*
+	 * close(2) of a duplicate reports delayed write errors (network
+	 * filesystems) without giving up the handle.
+	 */
+	fd = dup(ops_fh_fd(fi));
+	if (fd != -1 && close(fd) == -1)
+		err = errno;
+	fuse_reply_err(req, err);
+}
+
+static void
+ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	close(ops_fh_fd(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void
+ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	int fd = ops_fh_fd(fi), r;
+
+	r = datasync ? fdatasync(fd) : fsync(fd);
+	fuse_reply_err(req, r == -1 ? errno : 0);
+}
+
+static void
+ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_dir *d;
+	int fd, dfd, r, err;
+
+	if (in->type != S_IFDIR) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if ((r = inode_fd(in, &fd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/* "." of a verified directory fd: no name to swap, no /proc. */
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = errno;
+	inode_fd_put(in);
+	if (dfd == -1) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	d = xcalloc(1, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+	if ((d->dp = fdopendir(dfd)) == NULL) {
+		err = errno;
+		close(dfd);
+		free(d);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0) {
+		closedir(d->dp);
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+	}
+}
+
+static int
+ops_is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+static void
+ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi, int plus)
+{
+	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+	struct blfs_inode *parent = inode_get(ino), *in;
+	struct blfs_inode **learned = NULL;
+	size_t nlearned = 0, caplearned = 0, rem = size, entsize, i;
+	struct fuse_entry_param e;
+	struct stat st;
+	struct dirent *ent;
+	char *buf, *p;
+	off_t next;
+	int err = 0;
+
+	if ((buf = calloc(1, size)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p = buf;
+	pthread_mutex_lock(&d->lock);
+	if (off != d->offset) {
+		seekdir(d->dp, off);
+		d->entry = NULL;
+		d->offset = off;
+	}
+	for (;;) {
+		if (d->entry == NULL) {
+			errno = 0;
+			if ((d->entry = readdir(d->dp)) == NULL) {
+				err = errno;
+				break;
+			}
+		}
+		ent = d->entry;
+		next = ent->d_off;
+		in = NULL;
+		if (plus && !ops_is_dot(ent->d_name)) {
+			if (fstatat(dirfd(d->dp), ent->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1) {
+				if (errno != ENOENT) {
+					err = errno;
+					break;
+				}
+				/* Removed since it was listed: skip it. */
+				d->entry = NULL;
+				d->offset = next;
+				continue;
+			}
+			in = inode_learn(parent, ent->d_name, &st, -1);
+			ops_fill_entry(&e, in, &st);
+			entsize = fuse_add_direntry_plus(req, p, rem,
+			    ent->d_name, &e, next);
+		} else {
+			memset(&st, 0, sizeof(st));
+			st.st_ino = ent->d_ino;
+			st.st_mode = (mode_t)DTTOIF(ent->d_type);
+			if (plus) {
+				/* Node id 0: the kernel does not link it. */
+				memset(&e, 0, sizeof(e));
+				e.attr = st;
+				entsize = fuse_add_direntry_plus(req, p, rem,
+				    ent->d_name, &e, next);
+			} else
+				entsize = fuse_add_direntry(req, p, rem,
+				    ent->d_name, &st, next);
+		}
+		if (entsize > rem) {
+			if (in != NULL)
+				inode_forget(in, 1);
+			break;	/* full: this entry goes in the next call */
+		}
+		if (in != NULL) {
+			if (nlearned == caplearned) {
+				caplearned = caplearned ? caplearned * 2 : 64;
+				learned = xreallocarray(learned, caplearned,
+				    sizeof(*learned));
+			}
+			learned[nlearned++] = in;
+		}
+		p += entsize;
+		rem -= entsize;
+		d->entry = NULL;
+		d->offset = next;
+	}
+	pthread_mutex_unlock(&d->lock);
+
+	if (err != 0 && rem == size)
+		fuse_reply_err(req, err);
+	else if (fuse_reply_buf(req, buf, size - rem) != 0) {
+		/* Not delivered: the kernel holds none of these lookups. */
+		for (i = 0; i < nlearned; i++)
+			inode_forget(learned[i], 1);
+	}
+	free(learned);
+	free(buf);
+}
+
+static void
+ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	ops_readdir_common(req, ino, size, off, fi, 0);
+}
+
+static void
+ops_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	ops_readdir_common(req, ino, size, off, fi, 1);
+}
+
+static void
+ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+
+	closedir(d->dp);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void
+ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+	int fd = dirfd(d->dp), r;
+
+	r = datasync ? fdatasync(fd) : fsync(fd);
+	fuse_reply_err(req, r == -1 ? errno : 0);
+}
+
+static void
+ops_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct statvfs sv;
+	int fd, r, err;
+
+	if ((r = inode_fd(in, &fd)) != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	r = fstatvfs(fd, &sv);
+	err = errno;
+	inode_fd_put(in);
+	if (r == -1)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+/*
+ * Extended attributes go through the /proc/self/fd magic link of the
+ * inode's O_PATH fd, which leads to exactly that inode: fgetxattr refuses
+ * O_PATH fds, and opening files just to read an attribute would block on
+ * fifos. A magic link to a symlink is not safe to follow, so symlinks get
+ * ENOTSUP (Linux allows no user.* attribute on them anyway).
+ * POSIX ACLs are refused: the kernel checks permissions from the mode
+ * alone (default_permissions), so an ACL would only mislead.
+ */
+static int
+ops_xattr_begin(fuse_req_t req, struct blfs_inode *in, const char *name,
+    struct ops_procpath *pp)
+{
+	int fd, r;
+
+	if (name != NULL && strncmp(name, "system.posix_acl_", 17) == 0)
+		return -EOPNOTSUPP;
+	if (in->type == S_IFLNK)
+		return -ENOTSUP;
+	if ((r = inode_fd(in, &fd)) != 0)
+		return r;
+	ops_procpath(pp, fd);
+	return 0;
+}
+
+static void
+ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_procpath pp;
+	char *buf = NULL;
+	ssize_t n;
+	int r, err;
+
+	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
+		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
+		return;
+	}
+	if (size != 0 && (buf = malloc(size)) == NULL) {
+		inode_fd_put(in);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = getxattr(pp.s, name, buf, size);
+	err = errno;
+	inode_fd_put(in);
+	if (n == -1)
+		fuse_reply_err(req, err);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void
+ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_procpath pp;
+	char *buf = NULL;
+	ssize_t n;
+	int r, err;
+
+	if ((r = ops_xattr_begin(req, in, NULL, &pp)) != 0) {
+		/* A symlink simply has none. */
+		if (r == -ENOTSUP && size == 0)
+			fuse_reply_xattr(req, 0);
+		else if (r == -ENOTSUP)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_err(req, -r);
+		return;
+	}
+	if (size != 0 && (buf = malloc(size)) == NULL) {
+		inode_fd_put(in);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = listxattr(pp.s, buf, size);
+	err = errno;
+	inode_fd_put(in);
+	if (n == -1)
+		fuse_reply_err(req, err);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void
+ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+    const char *value, size_t size, int flags)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_procpath pp;
+	int r, err;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
+		fuse_reply_err(req, r == -ENOTSUP ? EPERM : -r);
+		return;
+	}
+	r = setxattr(pp.s, name, value, size, flags);
+	err = errno;
+	inode_fd_put(in);
+	fuse_reply_err(req, r == -1 ? err : 0);
+}
+
+static void
+ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_procpath pp;
+	int r, err;
+
+	if (ops_refuse_ro(req))
+		return;
+	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
+		fuse_reply_err(req, r == -ENOTSUP ? EPERM : -r);
+		return;
+	}
+	r = removexattr(pp.s, name);
+	err = errno;
+	inode_fd_put(in);
+	fuse_reply_err(req, r == -1 ? err : 0);
+}
+
+static void
+ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+    off_t length, struct fuse_file_info *fi)
+{
+	int r;
+
+	if (ops_refuse_ro(req))
+		return;
+	r = fallocate(ops_fh_fd(fi), mode, offset, length);
+	fuse_reply_err(req, r == -1 ? errno : 0);
+}
+
+static void
+ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+    struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+    struct fuse_file_info *fi_out, size_t len, int flags)
+{
+	ssize_t n;
+
+	if (ops_refuse_ro(req))
+		return;
+	n = copy_file_range(ops_fh_fd(fi_in), &off_in, ops_fh_fd(fi_out),
+	    &off_out, len, (unsigned int)flags);
+	if (n == -1)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void
+ops_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+    struct fuse_file_info *fi)
+{
+	off_t r;
+
+	r = lseek(ops_fh_fd(fi), off, whence);
+	if (r == -1)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+const struct fuse_lowlevel_ops blfs_ops = {
+	.init = ops_init,
+	.lookup = ops_lookup,
+	.forget = ops_forget,
+	.forget_multi = ops_forget_multi,
+	.getattr = ops_getattr,
+	.setattr = ops_setattr,
+	.readlink = ops_readlink,
+	.mknod = ops_mknod,
+	.mkdir = ops_mkdir,
+	.symlink = ops_symlink,
+	.link = ops_link,
+	.unlink = ops_unlink,
+	.rmdir = ops_rmdir,
+	.rename = ops_rename,
+	.open = ops_open,
+	.create = ops_create,
+	.read = ops_read,
+	.write_buf = ops_write_buf,
+	.flush = ops_flush,
+	.release = ops_release,
+	.fsync = ops_fsync,
+	.opendir = ops_opendir,
+	.readdir = ops_readdir,
+	.readdirplus = ops_readdirplus,
+	.releasedir = ops_releasedir,
+	.fsyncdir = ops_fsyncdir,
+	.statfs = ops_statfs,
+	.getxattr = ops_getxattr,
+	.listxattr = ops_listxattr,
+	.setxattr = ops_setxattr,
+	.removexattr = ops_removexattr,
+	.fallocate = ops_fallocate,
+	.copy_file_range = ops_copy_file_range,
+	.lseek = ops_lseek,
+};
