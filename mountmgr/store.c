@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "mountmgr/drive.h"
+#include "mountmgr/paths.h"
 #include "mountmgr/perm.h"
 #include "mountmgr/store.h"
 
@@ -473,7 +474,7 @@ store_is_mount_root(int dirfd, const char *name)
 static int
 store_rmtree(int parentfd, const char *name, char **cause)
 {
-	struct stat	  st;
+	struct stat	  st, pst;
 	struct dirent	 *e;
 	DIR		 *dir;
 	char		**subdirs = NULL;
@@ -488,7 +489,8 @@ store_rmtree(int parentfd, const char *name, char **cause)
 	}
 	if (!S_ISDIR(st.st_mode))
 		goto unlink_file;
-	if (store_is_mount_root(parentfd, name))
+	if (store_is_mount_root(parentfd, name) ||
+	    (fstat(parentfd, &pst) == 0 && pst.st_dev != st.st_dev))
 		return store_fail(cause, -EBUSY, "%s is a mount point; not "
 		    "removing what is mounted there", name);
 	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -901,10 +903,77 @@ store_drive_mounts(struct store *s, const char *name)
 	return r;
 }
 
+/* mountinfo escapes blanks and backslashes in paths as \ooo. */
+static void
+store_mountinfo_unescape(char *p)
+{
+	char *o = p;
+
+	for (; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' &&
+		    p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 +
+			    (p[3] - '0'));
+			p += 3;
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+}
+
+/*
+ * Something mounted inside the drive (in our mount namespace)? Then the
+ * delete stops before anything moves: removing the tree would empty what
+ * is mounted there, which belongs to somebody else. *where is the first
+ * mount point found. 1 yes, 0 no, -errno when the drive's path is unknown.
+ */
+static int
+store_mounted_beneath(struct store *s, const char *name, char **where)
+{
+	FILE	*f;
+	char	*dir, *real, *line = NULL;
+	size_t	 len = 0;
+	int	 found = 0;
+
+	*where = NULL;
+	xasprintf(&dir, "%s/drives/%s", s->path, name);
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return -errno;
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL) {
+		free(real);
+		return 0;	/* no /proc: the rmtree refusal still holds */
+	}
+	while (!found && getline(&line, &len, f) != -1) {
+		char *fld, *save = NULL, *mp = NULL;
+		int i = 0;
+
+		/* id parent major:minor root mount-point ... */
+		for (fld = strtok_r(line, " ", &save); fld != NULL;
+		    fld = strtok_r(NULL, " ", &save))
+			if (++i == 5) {
+				mp = fld;
+				break;
+			}
+		if (mp == NULL)
+			continue;
+		store_mountinfo_unescape(mp);
+		if (paths_is_beneath(real, mp)) {
+			*where = xstrdup(mp);
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	free(real);
+	return found;
+}
+
 int
 store_drive_delete(struct store *s, const char *name, char **cause)
 {
-	char	 tmp[128], sfx[32], *busy = NULL, *why = NULL;
+	char	 tmp[128], sfx[32], *busy = NULL, *why = NULL, *where = NULL;
 	int	 lockfd, dfd = -1, drivesfd = -1, trashfd = -1, r;
 
 	if ((r = store_check_name(name, cause)) != 0)
@@ -930,6 +999,11 @@ store_drive_delete(struct store *s, const char *name, char **cause)
 	}
 	close(dfd);
 	dfd = -1;
+	if (store_mounted_beneath(s, name, &where) > 0) {
+		r = store_fail(cause, -EBUSY, "drive \"%s\" has something "
+		    "mounted at %s; unmount it first", name, where);
+		goto out;
+	}
 
 	drivesfd = store_openat(s->fd, "drives", O_PATH | O_DIRECTORY, 0);
 	if (drivesfd == -1) {
@@ -969,6 +1043,7 @@ store_drive_delete(struct store *s, const char *name, char **cause)
 	r = 0;
 out:
 	free(busy);
+	free(where);
 	if (dfd != -1)
 		close(dfd);
 	if (drivesfd != -1)

@@ -92,8 +92,9 @@ int		 store_drive_update(struct store *, const char *name,
 		     char **cause);
 
 /*
- * -EBUSY while a mount lock is held ("drive X is mounted (session S)");
- * stale mount locks are removed. The drive is renamed out of drives/
+ * -EBUSY while a mount lock is held ("drive X is mounted (session S)")
+ * or while something is mounted inside the drive's directory (in our
+ * mount namespace); stale mount locks are removed. The drive is renamed out of drives/
  * under the lock, then its files are removed without following symlinks.
  * A broken drive can be deleted too.
  */

@@ -1,6 +1,7 @@
 /* store.c and drive.c: drives on disk, strict drive.json, locks across processes. */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -781,6 +782,32 @@ test_delete_safely(struct store *s)
 	    "deleting it again: ENOENT");
 	free(cause);
 	cause = NULL;
+
+	/* Something mounted inside a drive is never emptied by delete. */
+	create(s, "epsilon");
+	xmkdir(at("drives/epsilon/data/m"), 0755);
+	p = at("victim");
+	q = at("drives/epsilon/data/m");
+	if (geteuid() != 0 || mount(p, q, NULL, MS_BIND, NULL) == -1) {
+		tap_ok(1, "# SKIP bind mounts need root");
+		tap_ok(1, "# SKIP bind mounts need root");
+		tap_ok(1, "# SKIP bind mounts need root");
+	} else {
+		r = store_drive_delete(s, "epsilon", &cause);
+		tap_is_int(r, -EBUSY, "delete refuses a drive with a mount "
+		    "inside");
+		tap_has(cause, "has something mounted at", "its cause");
+		free(cause);
+		cause = NULL;
+		umount2(q, MNT_DETACH);
+		tap_ok(exists(at("victim/keep")) &&
+		    exists(at("drives/epsilon/drive.json")),
+		    "the mounted tree and the drive are untouched");
+	}
+	free(p);
+	free(q);
+	tap_is_int(store_drive_delete(s, "epsilon", NULL), 0,
+	    "once unmounted, the drive deletes");
 
 	/* data/ replaced by a symlink: refused, not followed. */
 	create(s, "delta");
