@@ -228,9 +228,47 @@ token_key_from_pem(const unsigned char *buf, size_t len,
 }
 
 int
+token_key_parse(const void *data, size_t len, struct token_key **keyp,
+    char **cause)
+{
+	const unsigned char *buf = data;
+	struct token_key *key;
+
+	if (len > TOKEN_KEY_FILE_MAX) {
+		xasprintf(cause, "larger than %d bytes", TOKEN_KEY_FILE_MAX);
+		return -1;
+	}
+	key = xcalloc(1, sizeof(*key));
+	/*
+	 * Anything that looks like PEM is a public key or an error, never
+	 * an HMAC secret: otherwise a public key file that fails to parse
+	 * would become a secret the whole world knows, and alg confusion
+	 * would be back by the side door.
+	 */
+	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
+		if (token_key_from_pem(buf, len, key, cause) != 0) {
+			token_key_free(key);
+			return -1;
+		}
+	} else {
+		if (len < TOKEN_HMAC_MIN) {
+			xasprintf(cause, "HMAC secret of %zu bytes; at least "
+			    "%d needed", len, TOKEN_HMAC_MIN);
+			token_key_free(key);
+			return -1;
+		}
+		key->alg = TOKEN_ALG_HS256;
+		key->secret = xmalloc(len);
+		memcpy(key->secret, buf, len);
+		key->secret_len = len;
+	}
+	*keyp = key;
+	return 0;
+}
+
+int
 token_key_load(const char *path, struct token_key **keyp, char **cause)
 {
-	struct token_key *key;
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	char *why = NULL;
@@ -246,40 +284,14 @@ token_key_load(const char *path, struct token_key **keyp, char **cause)
 		free(why);
 		return -1;
 	}
-
-	key = xcalloc(1, sizeof(*key));
-	/*
-	 * Anything that looks like PEM is a public key or an error, never
-	 * an HMAC secret: otherwise a public key file that fails to parse
-	 * would become a secret the whole world knows, and alg confusion
-	 * would be back by the side door.
-	 */
-	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
-		if (token_key_from_pem(buf, len, key, &why) != 0) {
-			xasprintf(cause, "token key %s: %s", path, why);
-			free(why);
-			goto fail;
-		}
-	} else {
-		if (len < TOKEN_HMAC_MIN) {
-			xasprintf(cause, "token key %s: HMAC secret of %zu "
-			    "bytes; at least %d needed", path, len,
-			    TOKEN_HMAC_MIN);
-			goto fail;
-		}
-		key->alg = TOKEN_ALG_HS256;
-		key->secret = xmalloc(len);
-		memcpy(key->secret, buf, len);
-		key->secret_len = len;
+	rc = token_key_parse(buf, len, keyp, &why);
+	token_wipe_free(buf, TOKEN_KEY_FILE_MAX + 1);
+	if (rc != 0) {
+		xasprintf(cause, "token key %s: %s", path, why);
+		free(why);
+		return -1;
 	}
-	token_wipe_free(buf, TOKEN_KEY_FILE_MAX + 1);
-	*keyp = key;
 	return 0;
-
-fail:
-	token_wipe_free(buf, TOKEN_KEY_FILE_MAX + 1);
-	token_key_free(key);
-	return -1;
 }
 
 static int

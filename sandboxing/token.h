@@ -51,7 +51,10 @@ struct token_key;
  */
 int		 token_key_load(const char *path, struct token_key **key,
 		     char **cause);
-/* An HMAC (HS256) key from memory; for tests and fuzzers. */
+/* The same from the bytes of a key file. */
+int		 token_key_parse(const void *buf, size_t len,
+		     struct token_key **key, char **cause);
+/* An HMAC (HS256) key from memory, of any length; for tests and fuzzers. */
 struct token_key *token_key_hmac_new(const void *secret, size_t len);
 enum token_alg	 token_key_alg(const struct token_key *);
 /* "HS256", "RS256" or "ES256". */
