@@ -12,3 +12,14 @@ tests_rpc_test_schema_SOURCES = tests/rpc/test-schema.c tests/rpc/mp.h
 tests_rpc_test_schema_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
 tests_rpc_test_schema_LDADD = rpc/librpc.a common/libcommon.a \
 	$(MSGPACK_LIBS) $(JANSSON_LIBS)
+
+# The real agent on temporary sockets, driven by tests/rpc/blrpc.py (a
+# client from the msgpack-RPC specification) and by blctl.
+rpc_py_tests = \
+	tests/rpc/agent-protocol.py \
+	tests/rpc/agent-hostile.py \
+	tests/rpc/agent-limits.py \
+	tests/rpc/agent-lifecycle.py \
+	tests/rpc/blctl-rpc.py
+TESTS += $(rpc_py_tests)
+EXTRA_DIST += $(rpc_py_tests) tests/rpc/blrpc.py
