@@ -787,8 +787,9 @@ token_state_reload(struct token_state *ts, char **cause)
 const struct labels *
 token_state_labels(const struct token_state *ts)
 {
-	if (ts->exp != 0 && (int64_t)time(NULL) > ts->exp +
-	    TOKEN_CLOCK_LEEWAY_S)
+	/* Subtracting from now: exp may be as large as INT64_MAX. */
+	if (ts->exp != 0 && (int64_t)time(NULL) - TOKEN_CLOCK_LEEWAY_S >
+	    ts->exp)
 		return &token_no_labels;
 	return &ts->labels;
 }
@@ -844,10 +845,13 @@ token_state_on_watch(struct token_state *ts, char **cause)
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 				relevant |= ev->mask & (IN_DELETE_SELF |
 				    IN_MOVE_SELF);
-				if (ts->wd >= 0 && (ev->mask & IN_MOVE_SELF))
+				/* The watch follows the inode, not the path. */
+				if (ts->wd >= 0 && (ev->mask & IN_MOVE_SELF)) {
 					inotify_rm_watch(ts->wfd, ts->wd);
+					ts->wd = -1;
+				}
 			}
-			if (ev->mask & IN_IGNORED)
+			if ((ev->mask & IN_IGNORED) && ev->wd == ts->wd)
 				ts->wd = -1;
 			/*
 			 * The token by name, or kubernetes' "..data" link,

@@ -799,6 +799,34 @@ test_rotation(void)
 		free(good);
 	}
 
+	/* The whole directory replaced by rename: watch the new one. */
+	{
+		char *newdir, *olddir;
+
+		xasprintf(&newdir, "%s/identity.new", tmpdir);
+		xasprintf(&olddir, "%s/identity.old", tmpdir);
+		rotate(dir, "token", a);
+		ts = token_state_new(path, NULL);
+		token_state_reload(ts, &cause);
+		fd = token_state_watch_fd(ts);
+		mkdir(newdir, 0700);
+		rotate(newdir, "token", b);
+		if (rename(dir, olddir) != 0 || rename(newdir, dir) != 0)
+			tap_diag("directory swap failed");
+		tap_ok(readable(fd), "directory_swap_seen");
+		rc = token_state_on_watch(ts, &cause);
+		tap_ok(rc == 1 && strcmp(label(ts, "team"), "b") == 0,
+		    "directory_swap_reloads_from_new_directory");
+		rotate(dir, "token", a);
+		tap_ok(readable(fd), "rotation_in_new_directory_seen");
+		rc = token_state_on_watch(ts, &cause);
+		tap_ok(rc == 1 && strcmp(label(ts, "team"), "a") == 0,
+		    "new_directory_is_watched_after_swap");
+		token_state_free(ts);
+		free(newdir);
+		free(olddir);
+	}
+
 	free(a);
 	free(b);
 	free(path);
