@@ -62,7 +62,7 @@ drive_free(struct drive *d)
 	free(d);
 }
 
-/* Well-formed UTF-8, no overlong forms, no surrogates, nothing past U+10FFFF. */
+/* Well-formed UTF-8: no overlong forms, surrogates, or past U+10FFFF. */
 static int
 drive_utf8_valid(const unsigned char *s, size_t len)
 {

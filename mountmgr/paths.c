@@ -233,7 +233,7 @@ paths_is_beneath(const char *base, const char *p)
 	return p[n] == '\0' || p[n] == '/';
 }
 
-/* The i-th component (0-based) of a normalised path, and the prefix before it. */
+/* How many components a normalised path has ("/" has none). */
 static size_t
 paths_count_components(const char *path)
 {

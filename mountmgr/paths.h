@@ -1,4 +1,4 @@
-/* Path rules for mounts: normalisation, mount_path checks, drive_path confinement. */
+/* Path rules: normalisation, mount_path checks, drive_path confinement. */
 #ifndef BL_PATHS_H
 #define BL_PATHS_H
 
@@ -64,7 +64,7 @@ int		 paths_is_beneath(const char *base, const char *p);
  * failed mount can take back exactly what it added.
  */
 struct paths_mount_target {
-	char	*path;		/* normalised, symlink-free at the time of the walk */
+	char	*path;		/* normalised; symlink-free when walked */
 	int	 fd;		/* O_PATH|O_DIRECTORY of the target, or -1 */
 	size_t	 created;	/* trailing components we created */
 };

@@ -1,4 +1,4 @@
-/* The posix drive store: drives as directories, shared safely between processes and machines. */
+/* The posix drive store: drives as directories, shared between machines. */
 #ifndef BL_STORE_H
 #define BL_STORE_H
 
@@ -94,8 +94,9 @@ int		 store_drive_update(struct store *, const char *name,
 /*
  * -EBUSY while a mount lock is held ("drive X is mounted (session S)")
  * or while something is mounted inside the drive's directory (in our
- * mount namespace); stale mount locks are removed. The drive is renamed out of drives/
- * under the lock, then its files are removed without following symlinks.
+ * mount namespace); stale mount locks are removed. The drive is renamed
+ * out of drives/ under the lock, then its files are removed without
+ * following symlinks.
  * A broken drive can be deleted too.
  */
 int		 store_drive_delete(struct store *, const char *name,

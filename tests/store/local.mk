@@ -8,6 +8,7 @@ TESTS += tests/store/paths-test
 
 check_PROGRAMS += tests/store/store-test
 tests_store_store_test_SOURCES = tests/store/store-test.c tests/store/tap.h
+tests_store_store_test_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_store_store_test_LDADD = $(STORE_TEST_LDADD)
 TESTS += tests/store/store-test
 
