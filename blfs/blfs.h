@@ -42,6 +42,20 @@ struct blfs_config {
 
 extern struct blfs_config blfs_cfg;
 
+struct blfs_inode;
+
+/*
+ * An open regular file: the fuse_file_info fh. Listed on its inode so an
+ * inode whose name went away (unlinked while open) can still be reached.
+ */
+struct blfs_file {
+	int		 fd;		/* immutable */
+	int		 setid;		/* had a set-id bit when opened */
+	struct blfs_inode *in;		/* immutable */
+	TAILQ_ENTRY(blfs_file) entry;	/* guarded by the table lock */
+};
+TAILQ_HEAD(blfs_files, blfs_file);
+
 /*
  * One file or directory the kernel knows, keyed by (dev, ino) of the
  * backing file. The kernel's node id is the pointer itself (the root is
@@ -65,6 +79,7 @@ struct blfs_inode {
 	int		 fd;		/* cached O_PATH fd, or -1 */
 	unsigned	 pins;		/* users of fd right now; no eviction */
 	TAILQ_ENTRY(blfs_inode) lru;	/* on the LRU list while fd != -1 */
+	struct blfs_files files;	/* open handles of this inode */
 };
 
 void	inode_table_init(int root_fd, const struct stat *root_st,
@@ -94,6 +109,11 @@ void	inode_relabel(struct blfs_inode *parent, const char *name,
  */
 int	inode_fd(struct blfs_inode *, int *fd);
 void	inode_fd_put(struct blfs_inode *);
+
+/* An open fd of the inode becomes a handle (fuse_file_info fh). */
+struct blfs_file *inode_file_add(struct blfs_inode *, int fd, int setid);
+/* Off the inode's list, and its fd closed. */
+void	inode_file_close(struct blfs_file *);
 
 extern const struct fuse_lowlevel_ops blfs_ops;
 

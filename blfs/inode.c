@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdio.h>
+
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "blfs/blfs.h"
@@ -246,6 +248,7 @@ inode_table_init(int root_fd, const struct stat *st, size_t fd_cache_max)
 	root->fd = root_fd;
 	root->nlookup = 1;
 	root->name = xstrdup("");
+	TAILQ_INIT(&root->files);
 	itab.nbuckets = 4096;
 	itab.buckets = xcalloc(itab.nbuckets, sizeof(*itab.buckets));
 	TAILQ_INIT(&itab.lru);
@@ -316,6 +319,7 @@ inode_learn(struct blfs_inode *parent, const char *name,
 		in->fd = -1;
 		in->parent = parent;
 		in->name = xstrdup(name);
+		TAILQ_INIT(&in->files);
 		parent->refs++;
 		inode_hash_insert(in);
 	} else
@@ -470,6 +474,33 @@ inode_resolve(struct blfs_inode *in)
 	return -err;
 }
 
+/*
+ * The name led elsewhere, but the file is still open here (unlinked or
+ * renamed away while open): an O_PATH fd of an open handle is exactly
+ * this inode. Called and returns with the lock held; the handle cannot
+ * be closed meanwhile since closing takes the lock first.
+ */
+static int
+inode_fd_from_file(struct blfs_inode *in)
+{
+	struct blfs_file *f;
+	char path[64];
+	int fd;
+
+	if (in->fd != -1)
+		return 0;
+	if ((f = TAILQ_FIRST(&in->files)) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1)
+		return -1;
+	inode_lru_insert(in, fd);
+	in->pins++;
+	inode_lru_evict();
+	in->pins--;
+	return 0;
+}
+
 int
 inode_fd(struct blfs_inode *in, int *fdp)
 {
@@ -497,6 +528,40 @@ inode_fd(struct blfs_inode *in, int *fdp)
 		if (r != -ESTALE)
 			break;
 	}
+	if (r == -ESTALE && inode_fd_from_file(in) == 0) {
+		in->pins++;
+		*fdp = in->fd;
+		r = 0;
+	}
 	pthread_mutex_unlock(&itab.lock);
 	return r;
+}
+
+struct blfs_file *
+inode_file_add(struct blfs_inode *in, int fd, int setid)
+{
+	struct blfs_file *f = xcalloc(1, sizeof(*f));
+
+	f->fd = fd;
+	f->setid = setid;
+	f->in = in;
+	pthread_mutex_lock(&itab.lock);
+	in->refs++;
+	TAILQ_INSERT_TAIL(&in->files, f, entry);
+	pthread_mutex_unlock(&itab.lock);
+	return f;
+}
+
+void
+inode_file_close(struct blfs_file *f)
+{
+	struct blfs_inode *in = f->in;
+
+	pthread_mutex_lock(&itab.lock);
+	TAILQ_REMOVE(&in->files, f, entry);
+	in->refs--;
+	inode_maybe_free(in);
+	pthread_mutex_unlock(&itab.lock);
+	close(f->fd);
+	free(f);
 }

@@ -30,12 +30,6 @@
 #define SYS_fchmodat2 452	/* Linux 6.6; one number on every arch */
 #endif
 
-/*
- * A file handle is the backing fd, plus a bit saying the file carried a
- * set-id bit when opened (see ops_kill_setid).
- */
-#define OPS_FH_SETID (1ULL << 32)
-
 /* An open directory: the kernel serialises nothing for us here. */
 struct ops_dir {
 	pthread_mutex_t	 lock;
@@ -56,10 +50,16 @@ ops_procpath(struct ops_procpath *p, int fd)
 	return p->s;
 }
 
+static struct blfs_file *
+ops_file(const struct fuse_file_info *fi)
+{
+	return (struct blfs_file *)(uintptr_t)fi->fh;
+}
+
 static int
 ops_fh_fd(const struct fuse_file_info *fi)
 {
-	return (int)(fi->fh & 0xffffffffULL);
+	return ops_file(fi)->fd;
 }
 
 /*
@@ -71,7 +71,9 @@ ops_name_ok(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len > NAME_MAX || strchr(name, '/') != NULL)
+	if (len > NAME_MAX)
+		return ENAMETOOLONG;
+	if (len == 0 || strchr(name, '/') != NULL)
 		return EINVAL;
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return EINVAL;
@@ -719,15 +721,18 @@ ops_set_open_flags(struct fuse_file_info *fi, int accmode)
 		fi->noflush = 1;
 }
 
+/* A handle for fi->fh, noting whether writes must drop set-id bits. */
 static uint64_t
-ops_new_fh(int fd)
+ops_new_fh(struct blfs_inode *in, int fd, const struct stat *known)
 {
 	struct stat st;
-	uint64_t fh = (uint32_t)fd;
+	int setid = 0;
 
-	if (fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
-		fh |= OPS_FH_SETID;
-	return fh;
+	if (known == NULL && fstat(fd, &st) == 0)
+		known = &st;
+	if (known != NULL && (known->st_mode & (S_ISUID | S_ISGID)))
+		setid = 1;
+	return (uint64_t)(uintptr_t)inode_file_add(in, fd, setid);
 }
 
 static void
@@ -758,10 +763,10 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, err);
 		return;
 	}
-	fi->fh = ops_new_fh(ofd);
+	fi->fh = ops_new_fh(in, ofd, NULL);
 	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
 	if (fuse_reply_open(req, fi) != 0)
-		close(ofd);
+		inode_file_close(ops_file(fi));
 }
 
 static void
@@ -821,11 +826,11 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 
 	in = inode_learn(parent, name, &st, -1);
 	ops_fill_entry(&e, in, &st);
-	fi->fh = ops_new_fh(fd);
+	fi->fh = ops_new_fh(in, fd, &st);
 	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
 	if (fuse_reply_create(req, &e, fi) != 0) {
+		inode_file_close(ops_file(fi));
 		inode_forget(in, 1);
-		close(fd);
 	}
 	return;
 fail:
@@ -864,7 +869,7 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (fi->fh & OPS_FH_SETID)
+	if (ops_file(fi)->setid)
 		ops_kill_setid(req, ops_fh_fd(fi));
 	fuse_reply_write(req, (size_t)n);
 }
@@ -887,7 +892,7 @@ ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	close(ops_fh_fd(fi));
+	inode_file_close(ops_file(fi));
 	fuse_reply_err(req, 0);
 }
 

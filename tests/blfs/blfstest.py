@@ -1,0 +1,197 @@
+"""Shared helpers of the blfs tests: TAP output, a real blfs mount made the
+way the agent makes it (tests/blfs/blfs-mount), errno capture, and running
+a function as another user in a forked child."""
+
+import errno
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TOP_BUILDDIR = os.environ.get("top_builddir") or os.getcwd()
+TOP_SRCDIR = os.environ.get("top_srcdir") or TOP_BUILDDIR
+DRIVER = os.path.join(TOP_BUILDDIR, "tests/blfs/blfs-mount")
+BLFS = os.path.join(TOP_BUILDDIR, "blfs/blfs")
+USER = (1000, 1000)
+
+
+def bail(why):
+    """Missing facilities fail loudly: CI runs as root with FUSE."""
+    print("Bail out! " + why)
+    sys.exit(1)
+
+
+def require_root_and_fuse():
+    if os.geteuid() != 0:
+        bail("the blfs tests mount FUSE and must run as root")
+    if not os.path.exists("/dev/fuse"):
+        bail("/dev/fuse is missing: load the fuse module")
+    for p in (DRIVER, BLFS):
+        if not os.access(p, os.X_OK):
+            bail(p + " is not built")
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=""):
+        self.n += 1
+        if cond:
+            print("ok %d - %s" % (self.n, name))
+        else:
+            self.failed += 1
+            print("not ok %d - %s%s" % (self.n, name,
+                                        ": " + detail if detail else ""))
+        sys.stdout.flush()
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name,
+                       "expected %r, got %r" % (want, got))
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.exit(1 if self.failed else 0)
+
+
+def err(fn, *args, **kw):
+    """Run fn; "OK" or the errno name it raised."""
+    try:
+        fn(*args, **kw)
+        return "OK"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+
+
+def open_close(path, flags, mode=0o644):
+    """open(2) whose descriptor is closed again at once."""
+    os.close(os.open(path, flags, mode))
+
+
+def as_user(fn, uid=USER[0], gid=USER[1], groups=()):
+    """fn() in a child with only these ids (no capabilities left); its
+    return value, or the exception it raised, comes back pickled."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgroups(list(groups))
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            res = ("ok", fn())
+        except BaseException as e:  # noqa: anything goes back to the parent
+            res = ("exc", "%s: %s" % (type(e).__name__, e),
+                   traceback.format_exc())
+        try:
+            data = pickle.dumps(res)
+        except Exception as e:
+            data = pickle.dumps(("exc", "unpicklable: %s" % e, ""))
+        os.write(w, data)
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(r)
+    os.waitpid(pid, 0)
+    res = pickle.loads(b"".join(chunks))
+    if res[0] == "exc":
+        raise RuntimeError("as_user: " + res[1] + "\n" + res[2])
+    return res[1]
+
+
+def err_as_user(fn, *args, **kw):
+    return as_user(lambda: err(fn, *args, **kw))
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
+class Mount:
+    """A blfs mount of <tmp>/store/<sub> at <tmp>/mnt, made like the agent
+    makes it; unmounted, blfs waited for and <tmp> removed at exit."""
+
+    def __init__(self, sub="drive", ro=False, blfs_ro=False, nofile=None,
+                 args=(), tmp=None, prepare=None, buffer_size=None):
+        self.own_tmp = tmp is None
+        self.tmp = tmp or tempfile.mkdtemp(prefix="blfs-test-")
+        os.chmod(self.tmp, 0o755)
+        self.store = os.path.join(self.tmp, "store")
+        self.root = os.path.join(self.store, sub)
+        self.mnt = os.path.join(self.tmp, "mnt")
+        self.log = os.path.join(self.tmp, "blfs.log")
+        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(self.mnt, exist_ok=True)
+        if prepare:
+            prepare(self)
+        cmd = [DRIVER, "mount", "--pidfile",
+               os.path.join(self.tmp, "pid"), "--log", self.log]
+        if ro:
+            cmd.append("--ro")
+        if blfs_ro:
+            cmd.append("--blfs-ro")
+        if nofile:
+            cmd += ["--nofile", str(nofile)]
+        if buffer_size:
+            cmd += ["--buffer-size", str(buffer_size)]
+        cmd += [self.store, sub, self.mnt, "--"] + list(args)
+        p = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            self.cleanup()
+            bail("mounting blfs failed: " + p.stderr.strip())
+        with open(os.path.join(self.tmp, "pid")) as f:
+            self.pid = int(f.read())
+
+    def path(self, *parts):
+        return os.path.join(self.mnt, *parts)
+
+    def back(self, *parts):
+        """The same file on the store side."""
+        return os.path.join(self.root, *parts)
+
+    def nfds(self):
+        return len(os.listdir("/proc/%d/fd" % self.pid))
+
+    def unmount(self):
+        """Detach and wait for blfs to exit; its exit status is unknown to
+        us (not our child) so success is "gone within 10 s"."""
+        if self.pid is None:
+            return True
+        subprocess.run([DRIVER, "umount", self.mnt],
+                       stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while pid_alive(self.pid) and time.time() < deadline:
+            time.sleep(0.02)
+        gone = not pid_alive(self.pid)
+        if not gone:
+            os.kill(self.pid, 9)
+        self.pid = None
+        return gone
+
+    def cleanup(self):
+        if getattr(self, "pid", None):
+            self.unmount()
+        if self.own_tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
