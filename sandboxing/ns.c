@@ -47,13 +47,31 @@ ns_mount_enter(char **cause)
 	return 0;
 }
 
-/* Bind path onto itself with its submounts, then all of them read-only. */
+static int
+ns_is_mount_root(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+	    &stx) != 0)
+		return 0;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+/* path and every mount below it read-only, in this namespace only. */
 int
 ns_readonly(const char *path, char **cause)
 {
 	struct mount_attr attr;
 
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0) {
+	/*
+	 * A mount of its own first when path is not one (/proc/sys): the
+	 * attributes below belong to mounts, not directories. /sys already
+	 * is a mount, and the one in this namespace is ours to change.
+	 */
+	if (!ns_is_mount_root(path) &&
+	    mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0) {
 		xasprintf(cause, "binding %s onto itself: %s", path,
 		    strerror(errno));
 		return -1;
