@@ -461,12 +461,13 @@ main(int argc, char **argv)
 	    a.session, a.mount_path, a.read_only ? " (read-only)" : "",
 	    inode_fd_cache_max());
 
-#ifdef BLFS_HAVE_SECCOMP
-	/* Last: every fd is open and every setting made. */
+	/*
+	 * Last: every fd is open and every setting made. From here on no
+	 * exec, no mount, no new sockets; anything off the list kills us
+	 * (the agent then fails the mount and detaches it).
+	 */
 	if (sandbox_blfs_seccomp(&cause) == -1)
 		blfs_fail(1, "seccomp: %s", cause);
-#endif
-	(void)cause;
 
 	r = fuse_session_loop_mt(se, loop);
 	fuse_loop_cfg_destroy(loop);

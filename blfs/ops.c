@@ -8,7 +8,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 
 #include <dirent.h>
@@ -25,10 +24,6 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "blfs/blfs.h"
-
-#ifndef SYS_fchmodat2
-#define SYS_fchmodat2 452	/* Linux 6.6; one number on every arch */
-#endif
 
 /* An open directory: the kernel serialises nothing for us here. */
 struct ops_dir {
@@ -139,6 +134,22 @@ ops_reply_entry(fuse_req_t req, struct blfs_inode *parent, const char *name,
 }
 
 /*
+ * chmod of an O_PATH fd: fchmod refuses O_PATH fds, and the magic link
+ * leads to exactly this inode. Linux has no mode on symlinks.
+ */
+static int
+ops_chmod(int fd, mode_t type, mode_t mode)
+{
+	struct ops_procpath pp;
+
+	if (type == S_IFLNK)
+		return -EOPNOTSUPP;
+	if (chmod(ops_procpath(&pp, fd), mode) == -1)
+		return -errno;
+	return 0;
+}
+
+/*
  * blfs creates files as uid 0 and then hands them to the caller. It
  * cannot create them as the caller: switching fsuid needs CAP_SETUID,
  * which blfs does not hold (see main.c). The new file is reached only
@@ -182,7 +193,7 @@ ops_give_owner(fuse_req_t req, int fd, int is_opath, int parent_fd,
 		if (gid != ctx->gid)
 			m &= ~S_ISGID;
 		if (is_opath)
-			r = (int)syscall(SYS_fchmodat2, fd, "", m, AT_EMPTY_PATH);
+			r = ops_chmod(fd, S_IFREG, m);
 		else
 			r = fchmod(fd, m);
 		if (r == 0)
@@ -354,24 +365,6 @@ ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
-}
-
-/* chmod without following a symlink and without a path. */
-static int
-ops_chmod(int fd, mode_t type, mode_t mode)
-{
-	struct ops_procpath pp;
-
-	if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
-		return 0;
-	if (errno != ENOSYS)
-		return -errno;
-	/* Before 6.6: the magic link leads to exactly this inode. */
-	if (type == S_IFLNK)
-		return -EOPNOTSUPP;
-	if (chmod(ops_procpath(&pp, fd), mode) == -1)
-		return -errno;
-	return 0;
 }
 
 static int

@@ -30,6 +30,12 @@ def read(path):
 with Mount() as m:
     p = m.path
     os.umask(0)
+    status = dict(line.split(":", 1) for line in
+                  open("/proc/%d/status" % m.pid) if ":" in line)
+    t.eq(status["Seccomp"].strip(), "2",
+         "blfs serves under its seccomp filter")
+    t.eq(status["CapEff"].strip(), "000000000000001b",
+         "with CHOWN, DAC_OVERRIDE, FOWNER and FSETID only")
 
     # open / create
     t.eq(err(write, p("f"), b"hello", mode=0o640), "OK", "create a file")
