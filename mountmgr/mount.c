@@ -929,6 +929,10 @@ mountmgr_mount(struct mountmgr *mm, const struct mount_request *req,
 		free(mpath);
 		return -1;
 	}
+	if (strcmp(mpath, "/") == 0) {
+		xasprintf(cause, "mount_path must not be /");
+		goto fail;
+	}
 	TAILQ_FOREACH(m, &mm->mounts, entry) {
 		if (!mount_active(m))
 			continue;

@@ -23,7 +23,7 @@ not_ok() {
 check() {
 	local name=$1
 	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
+	if "$@" >/dev/null; then ok "$name"; else not_ok "$name"; fi
 }
 # is NAME GOT WANT
 is() {
@@ -122,6 +122,21 @@ ctl() {
 field() {
 	printf '%s' "$1" | jq -r "if type == \"array\" then .[0].$2 else .$2 end"
 }
+# blfs_pids PATTERN: pids of blfs processes whose argv holds PATTERN
+# (never the shell asking, whose own command line may hold it too).
+blfs_pids() {
+	local f pid args
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		args=$( { tr '\0' ' ' < "$f"; } 2>/dev/null) || continue
+		case "$args" in
+		*/blfs\ *"$1"*) echo "$pid" ;;
+		esac
+	done
+}
+no_blfs() { [ -z "$(blfs_pids "$1")" ]; }
+
 drive_create() {
 	"$BLCTL" drive --store "$STORE" create "$@" >/dev/null
 }

@@ -26,11 +26,14 @@ is "write_in_one_sandbox_reads_in_other" \
 is "write_lands_in_the_store" "$(cat "$STORE/drives/data/data/shared.txt")" "from a"
 check "mount_not_visible_in_the_other_namespace" \
 	sh -c "! nsenter -t $NS_PID_b -m grep -q ' $T/mnt/a ' /proc/self/mounts"
+pid=$(blfs_pids "--session=$id_a")
 like "blfs_argv_names_drive_session_and_path" \
-	"$(ps -eo args | grep -- "--session=$id_a" | grep -v grep)" \
+	"$(tr '\0' ' ' < /proc/$pid/cmdline)" \
 	"--drive=data .*--session=$id_a .*--mount-path=$T/mnt/a"
 check "blfs_argv_never_names_the_token" \
-	sh -c "! ps -eo args | grep -- '--session=' | grep -q token"
+	sh -c "! tr '\\0' ' ' < /proc/$pid/cmdline | grep -q token"
+check "blfs_environment_never_holds_the_token" \
+	sh -c "! tr '\\0' '\\n' < /proc/$pid/environ | grep -qi token"
 
 # --- read-only
 r=$(ctl b --json mount data "$T/mnt/ro" --read-only --wait)
@@ -119,7 +122,7 @@ err=$(ctl a status "$id_a" 2>&1)
 like "unmounted_session_is_no_longer_listed" "$err" "ENOENT"
 for m in "$T/mnt/sub" "$T/mnt/dd"; do ctl a unmount "$m" >/dev/null; done
 for m in "$T/mnt/b" "$T/mnt/ro"; do ctl b unmount "$m" >/dev/null; done
-check "blfs_processes_exit_after_unmount" \
-	sh -c "sleep 0.3; ! pgrep -f -- '--mount-path=$T/mnt/' >/dev/null"
+sleep 0.3
+check "blfs_processes_exit_after_unmount" no_blfs "--mount-path=$T/mnt/"
 check "delete_after_unmount_succeeds" "$BLCTL" drive --store "$STORE" delete data
 tap_done
