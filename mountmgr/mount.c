@@ -765,6 +765,29 @@ child_recv_fd(int sock)
 }
 
 /*
+ * blfs's environment: nothing of the agent's (which an init may have
+ * filled with anything, secrets included) except the sanitizers' knobs.
+ */
+static char **
+mount_child_env(void)
+{
+	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	    "LSAN_OPTIONS" };
+	static char *env[nitems(keep) + 2];
+	size_t n = 0;
+
+	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	for (size_t i = 0; i < nitems(keep); i++) {
+		const char *v = getenv(keep[i]);
+
+		if (v != NULL)
+			xasprintf(&env[n++], "%s=%s", keep[i], v);
+	}
+	env[n] = NULL;
+	return env;
+}
+
+/*
  * The forked child: the store's I/O, then (once the agent has mounted)
  * confinement and exec of blfs. Never returns.
  */
@@ -818,7 +841,7 @@ mount_child(struct mount *m, int sock)
 		fd_set_cloexec(out.lockfd, 0);
 	if (mm->cfg.confine_child != NULL)
 		mm->cfg.confine_child();
-	execv(mm->cfg.blfs, argv);
+	execve(mm->cfg.blfs, argv, mount_child_env());
 	child_fail(sock, "EIO", "exec of blfs failed");
 }
 

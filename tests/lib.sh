@@ -52,6 +52,9 @@ STORE=$T/store
 bl_pids=""
 bl_cleanup() {
 	set +e
+	# Agents stop cleanly on SIGTERM; whatever is left gets SIGKILL.
+	for p in $bl_pids; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
 	for p in $bl_pids; do kill -9 "$p" 2>/dev/null; done
 	# Detach whatever the test left mounted under its directory.
 	grep -o " $T[^ ]* " /proc/self/mounts 2>/dev/null | sort -r |
@@ -59,6 +62,7 @@ bl_cleanup() {
 	pkill -9 -f -- "--session=ms-.*--mount-path=$T" 2>/dev/null
 	for p in $bl_pids; do wait "$p" 2>/dev/null; done
 	rm -rf "$T"
+	return 0
 }
 trap bl_cleanup EXIT
 
