@@ -274,13 +274,22 @@ agent_labels(void *arg)
 	return token_state_labels(a->token);
 }
 
+/*
+ * The cause is passed by address: with "f(reload(&cause), cause)" C may
+ * read cause before reload sets it, and the reason would be lost.
+ */
 static void
-agent_token_reload(struct agent *a, int r, char *cause)
+agent_token_reload(struct agent *a, int r, char **causep)
 {
 	if (r == -1) {
-		log_warnx("token %s refused, keeping the last good labels: %s",
-		    a->cfg.token, cause != NULL ? cause : "unreadable");
-		free(cause);
+		/* The cause names the file and says the labels are kept. */
+		if (*causep != NULL)
+			log_warnx("%s", *causep);
+		else
+			log_warnx("token %s refused, keeping the last good "
+			    "labels", a->cfg.token);
+		free(*causep);
+		*causep = NULL;
 	} else if (r == 1)
 		log_info("token %s: %zu labels now", a->cfg.token,
 		    token_state_labels(a->token)->n);
@@ -292,7 +301,7 @@ on_token_watch(evutil_socket_t fd, short what, void *arg)
 	struct agent *a = arg;
 	char *cause = NULL;
 
-	agent_token_reload(a, token_state_on_watch(a->token, &cause), cause);
+	agent_token_reload(a, token_state_on_watch(a->token, &cause), &cause);
 }
 
 static void agent_token_watch(struct agent *);
@@ -307,7 +316,7 @@ on_token_retry(evutil_socket_t fd, short what, void *arg)
 	agent_token_watch(a);
 	if (a->token_ev != NULL)
 		agent_token_reload(a, token_state_reload(a->token, &cause),
-		    cause);
+		    &cause);
 }
 
 static void
@@ -561,7 +570,7 @@ main(int argc, char **argv)
 
 	agent.token = token_state_new(cfg->token, key);
 	agent_token_reload(&agent, token_state_reload(agent.token, &cause),
-	    cause);
+	    &cause);
 	cause = NULL;
 	agent_token_watch(&agent);
 
