@@ -225,6 +225,7 @@ class Agent:
         self.env = env
         self.log_level = log_level
         self.proc = None
+        self.notify = None
         if start:
             try:
                 self.start()
@@ -250,6 +251,14 @@ class Agent:
         if "quarantine_size_mb" not in asan:
             env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
                 "quarantine_size_mb=4"
+        # Ready means READY=1 on NOTIFY_SOCKET, as for a service manager:
+        # the sockets listen a little earlier, before SIGTERM is handled.
+        self.notify = None
+        if "NOTIFY_SOCKET" not in env:
+            path = os.path.join(self.dir, "notify.%d" % id(self))
+            self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.notify.bind(path)
+            env["NOTIFY_SOCKET"] = path
         self.log = open(self.logpath, "a")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
@@ -259,14 +268,19 @@ class Agent:
 
     def wait_serving(self, timeout=10.0):
         deadline = time.monotonic() + timeout
+        ready = self.notify is None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("blagent exited with %d: %s" %
                                    (self.proc.returncode, self.log_tail()))
+            if not ready:
+                r, _, _ = select.select([self.notify], [], [], 0.05)
+                ready = bool(r) and b"READY=1" in self.notify.recv(4096)
+                continue
             if listening(self.control) and listening(self.status):
                 return
             time.sleep(0.01)
-        raise RuntimeError("blagent did not open its sockets")
+        raise RuntimeError("blagent did not become ready")
 
     @property
     def pid(self):
@@ -293,6 +307,9 @@ class Agent:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        if self.notify is not None:
+            self.notify.close()
+            self.notify = None
         return self.proc.returncode
 
     def log_tail(self, lines=15):
@@ -341,6 +358,14 @@ class Tap:
         self.n = 0
         self.failed = 0
         self.agents = []
+        # Like a shell trap: a killed test still stops its agents.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, sig, frame):
+        for a in self.agents:
+            a.cleanup()
+        os._exit(128 + sig)
 
     def ok(self, cond, name, detail=""):
         self.n += 1

@@ -23,3 +23,11 @@ rpc_py_tests = \
 	tests/rpc/blctl-rpc.py
 TESTS += $(rpc_py_tests)
 EXTRA_DIST += $(rpc_py_tests) tests/rpc/blrpc.py
+
+# make bench: blagent's Ping next to redis-server's PING (tests/bench).
+check_PROGRAMS += tests/bench/rpc-load
+tests_bench_rpc_load_SOURCES = tests/bench/rpc-load.c
+tests_bench_rpc_load_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS)
+tests_bench_rpc_load_LDADD = $(MSGPACK_LIBS)
+bench_list += tests/bench/rpc-bench.sh
+EXTRA_DIST += tests/bench/rpc-bench.sh
