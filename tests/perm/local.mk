@@ -13,3 +13,7 @@ tests_perm_test_token_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS)
 tests_perm_test_token_LDADD = sandboxing/libsandbox.a common/libcommon.a \
 	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
+
+# Drive permissions end to end: real agents, tokens and mounts (root).
+TESTS += tests/perm/perm-agents.sh
+EXTRA_DIST += tests/perm/perm-agents.sh
