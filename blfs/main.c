@@ -46,6 +46,20 @@
 #define BLFS_MAX_THREADS 32
 #define BLFS_IDLE_THREADS 8
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * LeakSanitizer stops the world with ptrace at exit, which a process that
+ * is not dumpable and lacks CAP_SYS_PTRACE cannot allow: it would spin
+ * forever instead of exiting. Sanitizer builds check everything else.
+ */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
 struct blfs_config blfs_cfg = {
 	.status_fd = -1,
 };
