@@ -534,7 +534,7 @@ main(int argc, char **argv)
 	}
 	if (cfg->token_key != NULL) {
 		if (token_key_load(cfg->token_key, &key, &cause) == -1)
-			usage_error("--token-key %s: %s", cfg->token_key, cause);
+			usage_error("--token-key: %s", cause);
 	}
 
 	signal(SIGPIPE, SIG_IGN);

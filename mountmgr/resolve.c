@@ -80,7 +80,7 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 	free(line);
 	if (r != 0) {
 		*code = resolve_code(-r);
-		xasprintf(cause, "%s", why);
+		xasprintf(cause, "drive %s: %s", drive, why);
 		goto fail;
 	}
 	if ((r = store_open_drive_data(st, drive, &datafd, &why)) != 0) {
