@@ -68,6 +68,7 @@ struct rpc_conn {
 	int			 denied;	/* failed the peer check */
 	int			 subscribed;
 	int			 paused;
+	int			 busy;		/* inside rpc_conn_process */
 	size_t			 pending;
 	uid_t			 uid;
 	pid_t			 pid;
@@ -120,6 +121,7 @@ rpc_conn_add(struct rpc_conn *c, msgpack_sbuffer *sb)
 }
 
 static void	rpc_conn_close(struct rpc_conn *, const char *why);
+static void	rpc_conn_abort(struct rpc_conn *, const char *why);
 static void	rpc_conn_process(struct rpc_conn *);
 static void	rpc_conn_flush(struct rpc_conn *);
 
@@ -380,14 +382,14 @@ rpc_conn_message(struct rpc_conn *c, const unsigned char *buf, size_t len)
 		srv->zone_busy = 1;
 	if (msgpack_unpack((const char *)buf, len, &off, zone, &obj) !=
 	    MSGPACK_UNPACK_SUCCESS || off != len) {
-		rpc_conn_close(c, "undecodable message");
+		rpc_conn_abort(c, "undecodable message");
 		goto out;
 	}
 	if (wire_parse(&obj, &m, &msgid_ok, &why) == -1) {
 		if (msgid_ok && m.kind == WIRE_REQUEST)
 			rpc_send_error(c, m.msgid, "EINVAL", why);
 		else
-			rpc_conn_close(c, why);
+			rpc_conn_abort(c, why);
 		goto out;
 	}
 	/* Notifications and responses from clients carry nothing for us. */
@@ -401,11 +403,31 @@ out:
 		msgpack_zone_free(zone);
 }
 
+/*
+ * Stops reading from a connection whose stream cannot be trusted any
+ * more; answers already queued still leave, then it closes.
+ */
+static void
+rpc_conn_abort(struct rpc_conn *c, const char *why)
+{
+	log_debug("connection fd %d (uid %d pid %d): %s; closing", c->fd,
+	    (int)c->uid, (int)c->pid, why);
+	c->closing = 1;
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	event_del(c->rev);
+}
+
+/*
+ * Handles every whole message buffered. Answers given meanwhile are only
+ * queued (c->busy): they leave together in one write at the end, not one
+ * write per answer, which is what makes pipelining pay.
+ */
 static void
 rpc_conn_process(struct rpc_conn *c)
 {
 	const struct rpc_limits *lim = &c->srv->lim;
 
+	c->busy++;
 	while (!c->dead && !c->closing) {
 		size_t len = evbuffer_get_length(c->in), msglen;
 		const unsigned char *buf;
@@ -424,7 +446,7 @@ rpc_conn_process(struct rpc_conn *c)
 		switch (wire_scan(&c->scan, &lim->wire, buf, len, &msglen,
 		    &why)) {
 		case WIRE_INCOMPLETE:
-			return;
+			goto out;
 		case WIRE_BAD:
 			/* The stream cannot be resynchronised: answer if a
 			 * msgid is readable, then close. */
@@ -438,22 +460,20 @@ rpc_conn_process(struct rpc_conn *c)
 				    lim->wire.max_depth, lim->wire.max_objects);
 				rpc_send_error(c, msgid, "EINVAL", msg);
 				free(msg);
-				c->closing = 1;
-				evbuffer_drain(c->in, len);
-				event_del(c->rev);
-				rpc_conn_flush(c);
-			} else
-				rpc_conn_close(c, why);
-			return;
+			}
+			rpc_conn_abort(c, why);
+			goto out;
 		case WIRE_COMPLETE:
 			rpc_conn_touch(c);
 			rpc_conn_message(c, buf, msglen);
-			if (c->dead)
-				return;
+			if (c->dead || c->closing)
+				goto out;
 			evbuffer_drain(c->in, msglen);
 			break;
 		}
 	}
+out:
+	c->busy--;
 	if (!c->dead)
 		rpc_conn_flush(c);
 }
@@ -752,7 +772,9 @@ rpc_call_end(struct rpc_call *call)
 	struct rpc_conn *c = call->conn;
 
 	c->pending--;
-	if (!c->dead)
+	/* Answered while its connection's input is being handled: that
+	 * flushes once at the end. */
+	if (!c->dead && c->busy == 0)
 		rpc_conn_flush(c);
 	rpc_conn_unref(c);
 	free(call);

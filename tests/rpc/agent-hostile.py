@@ -64,6 +64,23 @@ def garbage_closes_connection(tap, agent):
     tap.serving(agent, "garbage")
 
 
+def answers_before_garbage_still_leave(tap, agent):
+    for name, bad in (("0xc1", b"\xc1"),
+                      ("message type 3", pack([3, 9, "Ping", []])),
+                      ("a 4 GB str32", b"\xdb\xff\xff\xff\xff")):
+        c = Client(agent.control)
+        c.send_raw(b"".join(request_bytes(i, "Ping") for i in (1, 2, 3)) +
+                   bad + request_bytes(4, "Ping"))
+        msgs, closed = outcome(c)
+        tap.ok(closed and [m[1] for m in msgs] == [1, 2, 3] and
+               all(m[2] is None for m in msgs),
+               "3 Pings then %s in one write: the 3 are answered, nothing "
+               "after the bad message is, and the connection closes" % name,
+               "closed %r, messages %r" % (closed, msgs))
+        c.close()
+    tap.serving(agent, "requests followed by garbage")
+
+
 def wrong_shapes_without_msgid_close(tap, agent):
     cases = [
         ("message type 3", [3, 1, "Ping", []]),
@@ -273,7 +290,8 @@ def slow_reader_is_dropped(tap, agent):
 
 
 if __name__ == "__main__":
-    main([garbage_closes_connection, wrong_shapes_without_msgid_close,
+    main([garbage_closes_connection, answers_before_garbage_still_leave,
+          wrong_shapes_without_msgid_close,
           truncated_message_then_close, huge_declared_sizes,
           oversized_request, deep_nesting, slow_reader_is_dropped],
          "--idle-timeout", "2s")
