@@ -57,12 +57,32 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
-"$agent" --foreground --control-socket "$tmp/control.sock" \
+cpu_ticks() {
+	# utime + stime of a process, in clock ticks (comm has no spaces).
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+us_per_req() {
+	# us_per_req TICKS REQUESTS: server CPU time per request.
+	awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.2f", t / hz * 1e6 / n }'
+}
+
+# With 2 CPUs or more, each server runs on CPU 0 and its clients on CPU 1:
+# the figures then depend far less on where the scheduler puts whom.
+server_cpu= client_cpu=
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+	server_cpu="taskset -c 0"
+	client_cpu="taskset -c 1"
+fi
+
+$server_cpu "$agent" --foreground --control-socket "$tmp/control.sock" \
     --status-socket "$tmp/status.sock" --state-dir "$tmp/state" \
     --store "$tmp/store" --log-level warn 2>"$tmp/agent.log" &
 agent_pid=$!
-redis-server --port 0 --unixsocket "$tmp/redis.sock" --unixsocketperm 600 \
-    --save "" --appendonly no --daemonize no --logfile "$tmp/redis.log" &
+$server_cpu redis-server --port 0 --unixsocket "$tmp/redis.sock" \
+    --unixsocketperm 600 --save "" --appendonly no --daemonize no \
+    --logfile "$tmp/redis.log" &
 redis_pid=$!
 wait_sock "$tmp/status.sock"
 wait_sock "$tmp/redis.sock"
@@ -70,6 +90,10 @@ wait_sock "$tmp/redis.sock"
 sleep 0.2
 idle_rss=$(rss_kb "$agent_pid")
 idle_anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$agent_pid/status")
+idle_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$agent_pid/smaps_rollup")
+idle_libs=$(awk '/^[0-9a-f]+-/ { lib = $6 } /^Rss:/ && lib ~ /\.so/ {
+    sub(/.*\//, "", lib); kb[lib] += $2 } END { for (l in kb) if (kb[l] >= 100)
+    printf "%s %d kB, ", l, kb[l] }' "/proc/$agent_pid/smaps")
 
 field() {
 	# field NAME LINE: the value of NAME=... in an rpc-load line.
@@ -86,30 +110,40 @@ ratio() {
 	    else print "-" }'
 }
 
-echo "blagent Ping vs redis-server PING, unix sockets, $(nproc) CPUs"
-printf '%-26s %10s %8s %8s | %10s %8s %8s | %10s %6s | %6s\n' \
-    scenario agent_rps p50_us p99_us redis_rps p50_us p99_us \
-    "redis(same" "client)" ratio
+echo "blagent Ping vs redis-server PING, unix sockets, $(nproc) CPUs" \
+    "${server_cpu:+(servers on CPU 0, clients on CPU 1)}"
+echo "rps: requests/s; p50/p99: latency in us; cpu: server CPU us/request"
+printf '%-22s %8s %5s %5s %5s | %8s %5s %5s %5s | %8s %5s | %6s %6s\n' \
+    "" "agent" p50 p99 cpu "redis" p50 p99 cpu "redis*" cpu \
+    ratio ratio*
 for spec in "1 1 50000" "50 1 200000" "1 16 500000"; do
 	set -- $spec
 	c=$1 p=$2 n=$(($3 * scale))
-	a=$("$load" --socket "$tmp/status.sock" --clients "$c" --depth "$p" \
-	    --requests "$n")
-	r=$(redis-benchmark -s "$tmp/redis.sock" -c "$c" -P "$p" -n "$n" \
-	    -t ping_mbulk --csv 2>/dev/null)
-	rl=$("$load" --resp --socket "$tmp/redis.sock" --clients "$c" \
+	t0=$(cpu_ticks "$agent_pid")
+	a=$($client_cpu "$load" --socket "$tmp/status.sock" --clients "$c" \
 	    --depth "$p" --requests "$n")
+	t1=$(cpu_ticks "$agent_pid")
+	r=$($client_cpu redis-benchmark -s "$tmp/redis.sock" -c "$c" -P "$p" \
+	    -n "$n" -t ping_mbulk --csv 2>/dev/null)
+	t2=$(cpu_ticks "$redis_pid")
+	rl=$($client_cpu "$load" --resp --socket "$tmp/redis.sock" \
+	    --clients "$c" --depth "$p" --requests "$n")
+	t3=$(cpu_ticks "$redis_pid")
 	a_rps=$(field rps "$a")
 	r_rps=$(csv_field 2 "$r")
+	rl_rps=$(field rps "$rl")
 	r_p50=$(awk -v v="$(csv_field 5 "$r")" 'BEGIN { printf "%d", v * 1000 }')
 	r_p99=$(awk -v v="$(csv_field 7 "$r")" 'BEGIN { printf "%d", v * 1000 }')
-	printf '%-26s %10s %8s %8s | %10.0f %8s %8s | %10s %6s | %5sx\n' \
+	printf '%-22s %8s %5s %5s %5s | %8.0f %5s %5s %5s | %8s %5s | %5sx %5sx\n' \
 	    "$c client(s), depth $p" "$a_rps" "$(field p50_us "$a")" \
-	    "$(field p99_us "$a")" "$r_rps" "$r_p50" "$r_p99" \
-	    "$(field rps "$rl")" "" "$(ratio "$a_rps" "$r_rps")"
+	    "$(field p99_us "$a")" "$(us_per_req $((t1 - t0)) "$n")" \
+	    "$r_rps" "$r_p50" "$r_p99" "-" \
+	    "$rl_rps" "$(us_per_req $((t3 - t2)) "$n")" \
+	    "$(ratio "$a_rps" "$r_rps")" "$(ratio "$a_rps" "$rl_rps")"
 done
-echo "(ratio: agent Ping/s over redis-benchmark PING/s;" \
-    "redis(same client): redis driven by rpc-load --resp)"
+echo "redis: measured by redis-benchmark; redis*: by rpc-load --resp, the" \
+    "client that measures the agent. ratio = agent / redis rps;" \
+    "ratio* = agent / redis* rps."
 
 # Memory with 1000 connections open (each has said Ping once).
 "$load" --socket "$tmp/status.sock" --clients 1000 --requests 1000 \
@@ -122,8 +156,12 @@ while [ ! -e "$tmp/hold" ]; do
 	sleep 0.01
 done
 conn_rss=$(rss_kb "$agent_pid")
+conn_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$agent_pid/smaps_rollup")
 rm -f "$tmp/hold"
 wait "$hold_pid"
-echo "agent VmRSS: idle ${idle_rss} kB (RssAnon ${idle_anon} kB)," \
-    "with 1000 connections ${conn_rss} kB;" \
-    "idle vs the 2048 kB goal: $(ratio "$idle_rss" 2048)x"
+echo "agent memory idle: VmRSS ${idle_rss} kB (goal 2048 kB:" \
+    "$(ratio "$idle_rss" 2048)x), RssAnon ${idle_anon} kB, Pss ${idle_pss} kB"
+echo "  shared libraries in that RSS: ${idle_libs%, }"
+echo "agent memory with 1000 connections: VmRSS ${conn_rss} kB," \
+    "Pss ${conn_pss} kB ($(( (conn_rss - idle_rss) * 1024 / 1000 )) bytes" \
+    "per connection)"
