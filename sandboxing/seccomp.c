@@ -61,7 +61,7 @@ static const char *const seccomp_blfs_allow[] = {
 	"sendfile",
 	/* Names, by directory fd. */
 	"openat", "openat2", "close", "close_range", "dup", "dup2", "dup3",
-	"fstat", "newfstatat", "statx", "getdents64", "lseek",
+	"fstat", "newfstatat", "statx", "getdents64", "getdents", "lseek",
 	"mkdirat", "unlinkat", "renameat", "renameat2", "linkat",
 	"symlinkat", "readlinkat", "mknodat", "faccessat", "faccessat2",
 	"fchmod", "fchmodat", "fchmodat2", "fchown", "fchownat",

@@ -29,7 +29,15 @@ main(int argc, char **argv)
 			harden = 1;
 		else if (strcmp(argv[i], "--seccomp") == 0)
 			seccomp = 1;
-		else if (strcmp(argv[i], "--call") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--sanitizers") == 0) {
+			/* The filter allows more in sanitizer builds. */
+#if defined(__SANITIZE_ADDRESS__)
+			puts("yes");
+#else
+			puts("no");
+#endif
+			return 0;
+		} else if (strcmp(argv[i], "--call") == 0 && i + 1 < argc)
 			call = argv[++i];
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;

@@ -391,7 +391,9 @@ p_swapon(void)
 static int
 p_quotactl(void)
 {
-	RET(quotactl(QCMD(Q_SYNC, USRQUOTA), NULL, 0, NULL));
+	/* QCMD shifts into the sign bit of an int; build it unsigned. */
+	RET(quotactl((int)(((unsigned)Q_SYNC << SUBCMDSHIFT) | USRQUOTA),
+	    NULL, 0, NULL));
 }
 
 static int
