@@ -122,6 +122,77 @@ def watch_ends_when_agent_goes(tap, agent):
            "connection closed", "exit %r: %r" % (p.returncode, err))
 
 
+def fake_agent(path, reply):
+    """A one-connection server at path that answers with reply(request)."""
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        conn.settimeout(5)
+        try:
+            data = conn.recv(65536)
+            out = reply(data)
+            if out:
+                conn.sendall(out)
+            time.sleep(0.3)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            srv.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+def client_bounds_against_a_hostile_agent(tap, agent):
+    """Our client (rpc/client.c, in blctl) trusts a server no more than
+    the server trusts clients."""
+    import msgpack
+    cases = [
+        ("a 4 GB str32", lambda req: b"\xdb\xff\xff\xff\xff",
+         "bad message"),
+        ("an array32 of 2^32-1", lambda req: b"\xdd\xff\xff\xff\xff",
+         "bad message"),
+        ("1000 nested arrays", lambda req: b"\x91" * 1000 + b"\xc0",
+         "bad message"),
+        ("a close without answer", lambda req: b"", "closed"),
+        ("garbage", lambda req: b"\xc1\xc1", "bad message"),
+    ]
+    for i, (name, reply, word) in enumerate(cases):
+        path = os.path.join(agent.dir, "fake%d.sock" % i)
+        t = fake_agent(path, reply)
+        t0 = time.monotonic()
+        r = blctl("--socket", path, "ping")
+        dt = time.monotonic() - t0
+        t.join(5)
+        tap.ok(r.returncode == 1 and word in r.stderr and dt < 3,
+               "blctl ping against an agent answering %s exits 1 saying "
+               "%r, at once" % (name, word), "exit %d after %.2f s: %r" %
+               (r.returncode, dt, r.stderr))
+
+    # Messages that are not its answer are skipped: a notification, an
+    # answer to another msgid, then its own.
+    def mixed(req):
+        msgid = msgpack.unpackb(req, raw=False)[1]
+        return (msgpack.packb([2, "MountStateChanged", [{}]]) +
+                msgpack.packb([1, msgid + 1000, None, {"version": "x"}]) +
+                msgpack.packb([1, msgid, None, {"version": "9.9",
+                                                "uptime_ms": 5}]))
+    path = os.path.join(agent.dir, "fake-mixed.sock")
+    t = fake_agent(path, mixed)
+    r = blctl("--socket", path, "ping")
+    t.join(5)
+    tap.ok(r.returncode == 0 and "blagent 9.9, up 5 ms" in r.stdout,
+           "blctl skips a notification and another msgid's answer and "
+           "takes its own", "exit %d: %r %r" % (r.returncode, r.stdout,
+                                                 r.stderr))
+
+
 if __name__ == "__main__":
     tap = Tap()
     try:
@@ -130,6 +201,7 @@ if __name__ == "__main__":
         tap.ok(False, "blagent starts", repr(e))
     else:
         for t in (ping_and_status, agent_errors_exit_1, usage_errors_exit_2,
+                  client_bounds_against_a_hostile_agent,
                   watch_ends_when_agent_goes):
             tap.run(t, agent)
     tap.done()
