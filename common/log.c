@@ -39,6 +39,12 @@ log_get_level(void)
 	return log_lvl;
 }
 
+const char *
+log_level_name(enum log_level level)
+{
+	return log_names[level];
+}
+
 static void
 log_vemit(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 {

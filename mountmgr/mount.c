@@ -833,6 +833,7 @@ mount_child(struct mount *m, int sock)
 	ba.buffer_size = m->req.buffer_size;
 	ba.prefetch = m->req.prefetch;
 	ba.writeback = m->req.writeback;
+	ba.log_level = log_level_name(log_get_level());
 	argv = handoff_blfs_argv(&ba);
 	fd_set_cloexec(fusefd, 0);
 	fd_set_cloexec(out.dirfd, 0);
@@ -1188,8 +1189,14 @@ mm_save_state(struct mountmgr *mm)
 	xasprintf(&tmp, "%s/.%s.tmp", mm->cfg.state_dir, MOUNT_STATE_FILE);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
+	/*
+	 * Written then renamed, so an agent dying mid-write leaves the old
+	 * file whole. No fsync: the file only matters while the kernel
+	 * keeps running (a crash of the machine takes every mount with it),
+	 * and it lives on /run, a tmpfs, anyway.
+	 */
 	if (fd == -1 || write_full(fd, text, strlen(text)) == -1 ||
-	    fsync(fd) == -1 || rename(tmp, path) == -1)
+	    rename(tmp, path) == -1)
 		log_warn("saving %s", path);
 	if (fd != -1)
 		close(fd);

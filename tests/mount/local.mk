@@ -5,3 +5,7 @@ mount_tests = \
 	tests/mount/mount-events.sh
 TESTS += $(mount_tests)
 EXTRA_DIST += $(mount_tests) tests/lib.sh
+
+# make bench: Mount RPC -> mounted latency next to bindfs.
+bench_list += tests/bench/mount-bench.sh
+EXTRA_DIST += tests/bench/mount-bench.sh tests/bench/mount-bench.py
