@@ -311,10 +311,11 @@ on_token_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct agent *a = arg;
 	char *cause = NULL;
+	int had = a->token_ev != NULL;
 
-	/* The token's directory appeared late (or came back): read it. */
 	agent_token_watch(a);
-	if (a->token_ev != NULL)
+	/* The directory appeared since: read what it holds now. */
+	if (!had && a->token_ev != NULL)
 		agent_token_reload(a, token_state_reload(a->token, &cause),
 		    &cause);
 }
@@ -325,14 +326,20 @@ agent_token_watch(struct agent *a)
 	struct timeval tv = { 5, 0 };
 	int fd;
 
-	if (a->token_ev != NULL)
-		return;
-	if ((fd = token_state_watch_fd(a->token)) == -1) {
-		if (a->token_retry == NULL)
-			a->token_retry = evtimer_new(a->base, on_token_retry, a);
-		evtimer_add(a->token_retry, &tv);
+	/*
+	 * Called again every few seconds: the token's directory may appear
+	 * late, or be replaced whole, and token_state_watch_fd re-adds a
+	 * watch the kernel dropped (it returns the same fd every time).
+	 */
+	if (a->token_retry == NULL)
+		a->token_retry = evtimer_new(a->base, on_token_retry, a);
+	evtimer_add(a->token_retry, &tv);
+	if (a->token_ev != NULL) {
+		(void)token_state_watch_fd(a->token);
 		return;
 	}
+	if ((fd = token_state_watch_fd(a->token)) == -1)
+		return;
 	a->token_ev = event_new(a->base, fd, EV_READ | EV_PERSIST,
 	    on_token_watch, a);
 	event_add(a->token_ev, NULL);

@@ -51,6 +51,9 @@
 #define MOUNT_ID_PREFIX			"ms-"
 #define MOUNT_STATE_FILE		"mounts.json"
 #define MOUNT_LINE_MAX			1024
+/* Failed mounts stay listed (with their error) until unmounted; past
+ * this many, the oldest are forgotten so failures cannot grow memory. */
+#define MOUNT_FAILED_KEEP		64
 
 /* A process of ours the loop watches through its pidfd. */
 struct mm_child {
@@ -117,6 +120,7 @@ static void	mount_fail(struct mount *, const char *code, const char *fmt, ...)
 static void	mount_set_state(struct mount *, enum mount_state);
 static void	mount_cleanup_kernel(struct mount *);
 static void	mm_save_state(struct mountmgr *);
+static void	mm_forget_failed(struct mountmgr *);
 
 /* ---- small pieces ---------------------------------------------------- */
 
@@ -377,7 +381,28 @@ mount_set_state(struct mount *m, enum mount_state s)
 	if (mm->cfg.changed != NULL)
 		mm->cfg.changed(m, mm->cfg.changed_arg);
 	mm_check_waiters(mm);
+	if (s == MOUNT_FAILED)
+		mm_forget_failed(mm);
 	mount_unref(m);
+}
+
+static void
+mm_forget_failed(struct mountmgr *mm)
+{
+	struct mount *m, *oldest = NULL;
+	size_t n = 0;
+
+	TAILQ_FOREACH(m, &mm->mounts, entry) {
+		if (m->state != MOUNT_FAILED)
+			continue;
+		if (oldest == NULL)
+			oldest = m;
+		n++;
+	}
+	if (n > MOUNT_FAILED_KEEP) {
+		log_info("mount %s: forgetting the oldest failed mount", oldest->id);
+		mount_set_state(oldest, MOUNT_GONE);
+	}
 }
 
 /* Detaches the kernel mount and removes the directories we made. */

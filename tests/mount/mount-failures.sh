@@ -93,6 +93,16 @@ is "readopted_mount_is_still_watched" \
 	"$(field "$(ctl main --json status "$id")" state)" failed
 check "readopted_dead_blfs_was_detached" not_mounted "$T/mnt/r"
 
+# --- failed mounts stay listed, but not without bound
+start_agent many
+for i in $(seq 1 70); do
+	ctl many mount nosuchdrive "$T/mnt/f$i" --wait >/dev/null 2>&1
+done
+is "failed_mounts_are_kept_up_to_a_bound" \
+	"$(ctl many --json status | jq '[.[] | select(.state == "failed")] | length')" 64
+is "the_oldest_failures_are_forgotten_first" \
+	"$(ctl many --json status | jq -r '.[0].mount_path')" "$T/mnt/f7"
+
 # --- a full disk is the client's ENOSPC, not the agent's problem
 mkdir -p "$T/small"
 mount -t tmpfs -o size=4m tmpfs "$T/small"
