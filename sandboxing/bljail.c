@@ -50,7 +50,8 @@ usage(int status)
 	fprintf(f,
 "usage: bljail [--uid N] [--gid N] [--keep-cap CAP]... [--token PATH]\n"
 "              [--store DIR] [--state-dir DIR] [--control-socket PATH]\n"
-"              [--blfs PATH] [--hide PATH]... [--log-level LEVEL]\n"
+"              [--blfs PATH] [--hide PATH]... [--read-only PATH]...\n"
+"              [--log-level LEVEL]\n"
 "              -- COMMAND [ARG...]\n"
 "\n"
 "Run COMMAND confined: its own mount and pid namespaces (slave to the\n"
@@ -69,6 +70,7 @@ usage(int status)
 "  --control-socket PATH  agent control socket to hide [%s]\n"
 "  --blfs PATH            blfs binary to hide [%s]\n"
 "  --hide PATH            hide one more file or directory (repeatable)\n"
+"  --read-only PATH       make a tree read-only, submounts too (repeatable)\n"
 "  --log-level LEVEL      error, warn, info or debug [warn]\n"
 "  --help, --version\n"
 "\n"
@@ -191,8 +193,8 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_UID = 256, OPT_GID, OPT_KEEP_CAP, OPT_TOKEN, OPT_STORE,
-	    OPT_STATE_DIR, OPT_CONTROL, OPT_BLFS, OPT_HIDE, OPT_LOG_LEVEL,
-	    OPT_HELP, OPT_VERSION };
+	    OPT_STATE_DIR, OPT_CONTROL, OPT_BLFS, OPT_HIDE, OPT_RO,
+	    OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "gid", required_argument, NULL, OPT_GID },
@@ -203,6 +205,7 @@ main(int argc, char **argv)
 		{ "control-socket", required_argument, NULL, OPT_CONTROL },
 		{ "blfs", required_argument, NULL, OPT_BLFS },
 		{ "hide", required_argument, NULL, OPT_HIDE },
+		{ "read-only", required_argument, NULL, OPT_RO },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -210,7 +213,7 @@ main(int argc, char **argv)
 	};
 	struct confine_jail cj;
 	enum log_level level = LOG_LVL_WARN;
-	const char **hide = NULL;
+	const char **hide = NULL, **ro = NULL;
 	int ch, cap, fds[2], st;
 	pid_t init;
 	ssize_t n;
@@ -262,6 +265,10 @@ main(int argc, char **argv)
 			hide = xreallocarray(hide, cj.nhide + 1, sizeof *hide);
 			hide[cj.nhide++] = abs_path_arg("--hide", optarg);
 			break;
+		case OPT_RO:
+			ro = xreallocarray(ro, cj.nro + 1, sizeof *ro);
+			ro[cj.nro++] = abs_path_arg("--read-only", optarg);
+			break;
 		case OPT_LOG_LEVEL:
 			if (log_level_parse(optarg, &level) != 0)
 				usage_error("--log-level: %s is not one of "
@@ -286,6 +293,7 @@ main(int argc, char **argv)
 		cj.gid = cj.uid;
 	}
 	cj.hide = hide;
+	cj.ro = ro;
 	log_init("bljail", level);
 
 	/*

@@ -298,6 +298,18 @@ confine_jail(const struct confine_jail *cj, int status_fd)
 	if (ns_mask_block_devices(&cause) != 0)
 		confine_fail("block devices", cause);
 	/*
+	 * --read-only trees (the agent's binaries and libraries, say): before
+	 * the masks, which may sit inside them.
+	 */
+	for (i = 0; i < cj->nro; i++) {
+		if (access(cj->ro[i], F_OK) != 0) {
+			log_debug("nothing to make read-only at %s", cj->ro[i]);
+			continue;
+		}
+		if (ns_readonly(cj->ro[i], &cause) != 0)
+			confine_fail("read-only paths", cause);
+	}
+	/*
 	 * What the agent beside us uses: the token's directory, the store
 	 * (a workload reaching the store's files needs no mount at all),
 	 * the agent's state, its control socket (the status socket stays

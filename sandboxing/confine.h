@@ -22,6 +22,8 @@ struct confine_jail {
 	const char	*blfs;
 	const char *const *hide;	/* more paths, nhide of them */
 	size_t		 nhide;
+	const char *const *ro;		/* made read-only, nro of them */
+	size_t		 nro;
 };
 
 /*

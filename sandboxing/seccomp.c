@@ -157,6 +157,11 @@ seccomp_add(scmp_filter_ctx ctx, uint32_t action, const char *name,
 	if (seccomp_syscall(name, &nr) != 0)
 		return 0;
 	r = seccomp_rule_add_array(ctx, action, nr, argc, argv);
+	if (r != 0 && nr < 0) {
+		/* A pseudo number: the call exists elsewhere, not here. */
+		log_debug("seccomp: %s is not a syscall of this ABI", name);
+		return 0;
+	}
 	if (r != 0) {
 		xasprintf(cause, "seccomp rule for %s: %s", name,
 		    strerror(-r));

@@ -217,6 +217,13 @@ empty_inside "hide_dir_empty" "ls -A $tmp/extra-dir"
 empty_inside "hide_file_unreadable" "cat $tmp/extra-file"
 check "missing_hide_path_is_skipped" "ran" \
     "$(jail --hide "$tmp/nonexistent" -- echo ran)"
+mkdir -p "$tmp/rotree/sub"
+fails_inside "read_only_tree_refuses_writes" "touch $tmp/rotree/sub/x" \
+    --read-only "$tmp/rotree"
+check "read_only_tree_still_readable" "sub" \
+    "$(jail --read-only "$tmp/rotree" -- ls "$tmp/rotree")"
+touch "$tmp/rotree/outside"
+check "read_only_tree_writable_outside" 0 $?
 check "cwd_inside_store_sees_the_mask" "|ran" \
     "$(cd "$tmp/store" && jail -- sh -c "ls -A; echo '|ran'")"
 check "masks_do_not_leak_outside" "SECRET 0" \
