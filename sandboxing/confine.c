@@ -49,18 +49,19 @@
  *   CAP_SYS_ADMIN     mount(2) and umount2(2) of FUSE drives;
  *   CAP_SETPCAP       in each blfs child: shrink the bounding set, lock
  *                     securebits;
- *   CAP_SETUID/SETGID clear a child's supplementary groups, and run a
- *                     helper as another user should one need it;
- *   CAP_KILL          signal blfs children even after they changed ids.
+ *   CAP_SETGID        in each blfs child: drop root's supplementary
+ *                     groups.
  * Opening /dev/fuse, reading the token and making mount points need only
- * uid 0 and CAP_DAC_OVERRIDE. Everything else (ptrace, modules, raw I/O,
+ * uid 0 and CAP_DAC_OVERRIDE; killing blfs children needs no capability
+ * (same uid); reading /proc/PID/cmdline of one after a restart neither.
+ * No CAP_SETUID: nothing changes uid. Should a later child need it, add
+ * it here with the reason. Everything else (ptrace, modules, raw I/O,
  * mknod, net admin, ...) is gone from every set including bounding, so
  * not even an exec can bring it back.
  */
 #define CONFINE_AGENT_CAPS						\
 	(CONFINE_BLFS_CAPS | CAPS_BIT(CAP_SYS_ADMIN) |			\
-	    CAPS_BIT(CAP_SETPCAP) | CAPS_BIT(CAP_SETUID) |		\
-	    CAPS_BIT(CAP_SETGID) | CAPS_BIT(CAP_KILL))
+	    CAPS_BIT(CAP_SETPCAP) | CAPS_BIT(CAP_SETGID))
 
 /*
  * A blfs child keeps being uid 0 but gains nothing from it: no root

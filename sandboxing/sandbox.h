@@ -16,8 +16,8 @@
  * blagent at start-up: not dumpable, keep only the capabilities the agent
  * needs, drop the rest from every set including bounding; the ambient and
  * inheritable sets empty. Kept: CAP_SYS_ADMIN (mount), CAP_SETPCAP (shrink
- * a child's bounding set, lock its securebits), CAP_SETUID, CAP_SETGID,
- * CAP_KILL, and blfs's four (a child cannot keep what its parent lost).
+ * a child's bounding set, lock its securebits), CAP_SETGID (clear its
+ * groups), and blfs's four (a child cannot keep what its parent lost).
  * 0 or -1, cause.
  */
 int	sandbox_agent_harden(char **cause);

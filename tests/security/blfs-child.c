@@ -21,12 +21,14 @@ main(int argc, char **argv)
 {
 	char *cause = NULL;
 	const char *call = NULL;
-	int i = 1, harden = 0, seccomp = 0, err;
+	int i = 1, harden = 0, child = 1, seccomp = 0, err;
 
 	log_init("blfs-child", LOG_LVL_DEBUG);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--harden") == 0)
 			harden = 1;
+		else if (strcmp(argv[i], "--harden-only") == 0)
+			harden = 1, child = 0;
 		else if (strcmp(argv[i], "--seccomp") == 0)
 			seccomp = 1;
 		else if (strcmp(argv[i], "--sanitizers") == 0) {
@@ -43,7 +45,7 @@ main(int argc, char **argv)
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "usage: blfs-child [--harden] "
+			fprintf(stderr, "usage: blfs-child [--harden|--harden-only] "
 			    "[--seccomp] [--call NAME] -- COMMAND [ARG...]\n");
 			return 2;
 		}
@@ -57,7 +59,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "blfs-child: harden: %s\n", cause);
 		return 1;
 	}
-	sandbox_blfs_child();
+	if (child)
+		sandbox_blfs_child();
 	if (seccomp && sandbox_blfs_seccomp(&cause) != 0) {
 		fprintf(stderr, "blfs-child: seccomp: %s\n", cause);
 		return 1;

@@ -24,6 +24,17 @@ check "hardened_agent_child_keeps_exactly_four_effective" $four \
 check "hardened_agent_child_keeps_exactly_four_bounding" $four \
     "$(echo "$st" | status_field CapBnd)"
 
+# The agent itself keeps SYS_ADMIN, SETPCAP, SETGID and blfs's four, in
+# the bounding set too: a root exec of anything gets no more.
+agent=$(printf '%016x' $(( (1<<21)|(1<<8)|(1<<6)|0x1b )))
+st=$("$BC" --harden-only -- cat /proc/self/status)
+check "hardened_agent_bounding_set" $agent "$(echo "$st" | status_field CapBnd)"
+check "hardened_agent_exec_effective" $agent "$(echo "$st" | status_field CapEff)"
+check "hardened_agent_no_ambient" 0000000000000000 \
+    "$(echo "$st" | status_field CapAmb)"
+check "hardened_agent_not_dumpable" "dumpable 0" \
+    "$("$BC" --harden-only --call dumpable | head -1)"
+
 # NOROOT, NO_SETUID_FIXUP, their locks, KEEP_CAPS and AMBIENT_RAISE locks.
 check "blfs_child_securebits_locked" "securebits 0xaf" \
     "$("$BC" --call securebits | head -1)"
