@@ -145,6 +145,11 @@ request_key userfaultfd perf_event_open kexec_load kexec_file_load
 init_module finit_module delete_module iopl syslog reboot swapon quotactl
 pidfd_getfd kcmp"
 
+# The other ABI of an x86-64 kernel, reached from a 64-bit process.
+if [ "$(uname -m)" = x86_64 ] && [ "$("$PROBE" i386-unshare)" = "i386-unshare ok" ]; then
+	eperm="$eperm i386-unshare"
+fi
+
 # The probe can see success: outside the jail these calls work here.
 out=$("$PROBE" mount fsopen chroot unshare-mnt unshare-user \
     process_vm_readv keyctl kcmp name_to_handle_at | awk '{print $2}' |

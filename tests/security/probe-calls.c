@@ -408,6 +408,26 @@ p_kcmp(void)
 	RET(syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM, 0, 0));
 }
 
+/*
+ * The i386 ABI from a 64-bit process (int $0x80): a filter written for
+ * x86-64 numbers alone would let unshare (310 there) straight through.
+ */
+static int
+p_i386_unshare(void)
+{
+#if defined(__x86_64__)
+	long ret;
+
+	__asm__ volatile("int $0x80"
+	    : "=a"(ret)
+	    : "a"(310L), "b"((long)CLONE_NEWUSER)
+	    : "memory", "cc");
+	return ret < 0 ? (int)-ret : 0;
+#else
+	return ENOSYS;
+#endif
+}
+
 static int
 p_mknod_block(void)
 {
@@ -579,6 +599,7 @@ static const struct {
 	{ "quotactl", p_quotactl },
 	{ "pidfd_getfd", p_pidfd_getfd },
 	{ "kcmp", p_kcmp },
+	{ "i386-unshare", p_i386_unshare },
 	{ "mknod-block", p_mknod_block },
 	{ "socket", p_socket },
 	{ "execve", p_execve },
