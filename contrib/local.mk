@@ -1,2 +1,3 @@
 EXTRA_DIST += contrib/install-deps.sh contrib/run-tests.sh contrib/run-demo.sh \
-	contrib/demo.sh autogen.sh .ci/run
+	contrib/demo.sh contrib/sandbox-init.sh contrib/blagent.service \
+	contrib/sandbox-workload.service autogen.sh .ci/run

@@ -1,0 +1,53 @@
+#!/bin/sh
+# An example sandbox init: start blagent with the drives this sandbox
+# boots with, wait until they are mounted, then run the workload under
+# bljail, so that neither the identity token, nor the drive store, nor
+# blfs, nor the control socket is within its reach, and a read-only drive
+# stays read-only even though the workload runs as root.
+#
+#   sandbox-init.sh [--uid N] -- COMMAND [ARG...]
+#
+# Edit the variables below (or set them in the environment) for your image.
+set -eu
+
+SBIN=${SBIN:-/usr/local/sbin}
+BIN=${BIN:-/usr/local/bin}
+LIBEXEC=${LIBEXEC:-/usr/local/libexec}
+BLJAIL=${BLJAIL:-$BIN/bljail}
+STORE=${STORE:-/var/lib/blagent/store}
+TOKEN=${TOKEN:-/var/run/secrets/blaxel.ai/identity/token}
+RUN=${RUN:-/run/blagent}
+# Drives mounted at boot: one read-write, one read-only subdirectory.
+MOUNTS=${MOUNTS:-"drive=workspace,path=/mnt/workspace drive=datasets,path=/mnt/datasets,drive-path=/public,ro"}
+WAIT=${WAIT:-30s}
+
+uid_args=
+if [ "${1:-}" = --uid ]; then
+	uid_args="--uid $2 --gid $2"
+	shift 2
+fi
+[ "${1:-}" = -- ] && shift
+[ $# -gt 0 ] || { echo "usage: sandbox-init.sh [--uid N] -- COMMAND [ARG...]" >&2; exit 2; }
+
+# 1. The agent, as root, detached. It returns once its sockets serve and
+#    the boot mounts settled (or WAIT passed): from here on a workload
+#    sees its drives, and the orchestrator can mount more at run time.
+mount_args=
+for m in $MOUNTS; do mount_args="$mount_args --mount $m"; done
+# shellcheck disable=SC2086
+"$SBIN/blagent" --store "$STORE" --token "$TOKEN" \
+	--control-socket "$RUN/control.sock" --status-socket "$RUN/status.sock" \
+	--state-dir "$RUN/state" --blfs "$LIBEXEC/blfs" \
+	$mount_args --wait-mounts "$WAIT"
+
+# 2. Say what is mounted (the status socket is the workload's to read too).
+"$BIN/blctl" --socket "$RUN/status.sock" status
+
+# 3. The workload: its own mount and pid namespaces, the agent's secrets
+#    and tools masked, dangerous capabilities gone for good, no_new_privs,
+#    and a seccomp filter against mounting, namespaces and ptrace. The
+#    exit status is the command's.
+# shellcheck disable=SC2086
+exec "$BLJAIL" $uid_args --store "$STORE" --token "$TOKEN" \
+	--state-dir "$RUN/state" --control-socket "$RUN/control.sock" \
+	--blfs "$LIBEXEC/blfs" -- "$@"
