@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -432,7 +433,8 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 	*level = LOG_LVL_INFO;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", agent_options, NULL)) != -1) {
+	/* The leading ':' makes a missing value ':' rather than '?'. */
+	while ((ch = getopt_long(argc, argv, ":", agent_options, NULL)) != -1) {
 		switch (ch) {
 		case OPT_CONTROL:
 			cfg->control_socket = abs_path_arg("--control-socket",
@@ -505,6 +507,20 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 		usage_error("the control and status sockets must differ");
 }
 
+/*
+ * Workloads run under bljail in a mount namespace that is a slave of
+ * ours, so the drives we mount after it started still appear there. That
+ * only works if our mounts propagate: make the tree shared (as systemd
+ * does at boot; a custom init usually leaves it private).
+ */
+static void
+share_root(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) == -1)
+		log_warn("making / shared: drives mounted from now on will not "
+		    "appear in workload namespaces made before");
+}
+
 /* Serve far more connections (and blfs children) than the default 1024. */
 static void
 raise_nofile(void)
@@ -562,6 +578,12 @@ main(int argc, char **argv)
 	agent.started_ms = now_ms_mono();
 	if ((agent.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	/* Before the sockets exist: a SIGTERM from then on is a clean stop. */
+	sigterm = evsignal_new(agent.base, SIGTERM, on_signal, NULL);
+	sigint = evsignal_new(agent.base, SIGINT, on_signal, NULL);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+	share_root();
 	lim.idle_ms = cfg->idle_timeout_ms;
 	lim.max_conns = cfg->max_connections;
 	agent.rpc = rpc_server_new(agent.base, agent_methods,
@@ -593,11 +615,6 @@ main(int argc, char **argv)
 	mcfg.changed_arg = &agent;
 	agent.mm = mountmgr_new(agent.base, &mcfg);
 	mountmgr_restore(agent.mm);
-
-	sigterm = evsignal_new(agent.base, SIGTERM, on_signal, NULL);
-	sigint = evsignal_new(agent.base, SIGINT, on_signal, NULL);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sigint, NULL);
 
 	log_info("serving on %s (control) and %s (status), version %s",
 	    cfg->control_socket, cfg->status_socket, PACKAGE_VERSION);

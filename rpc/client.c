@@ -56,7 +56,9 @@ rpc_client_connect(const char *path, char **cause)
 	cl->next_id = 1;
 	cl->lim = wire_default_limits;
 	cl->lim.max_msg = CLIENT_MAX_MSG;
-	cl->lim.max_objects = CLIENT_MAX_MSG / 4;
+	/* Enough for thousands of mounts; a hostile agent cannot make us
+	 * allocate more than ~25 MiB of objects for one answer. */
+	cl->lim.max_objects = 1024 * 1024;
 	wire_scanner_reset(&cl->scan);
 	msgpack_unpacked_init(&cl->u);
 	return cl;

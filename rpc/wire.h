@@ -13,7 +13,8 @@
 
 #include <msgpack.h>
 
-#define WIRE_MAX_DEPTH_LIMIT 64
+/* msgpack-c's unpacker nests at most 32 deep (MSGPACK_EMBED_STACK_SIZE). */
+#define WIRE_MAX_DEPTH_LIMIT 32
 
 struct wire_limits {
 	size_t		max_msg;	/* bytes in one message */
