@@ -78,29 +78,6 @@ usage(int status)
 	exit(status);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "blagent: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'blagent --help'.\n");
-	exit(2);
-}
-
-static const char *
-abs_path_arg(const char *opt, const char *v)
-{
-	if (v[0] != '/')
-		usage_error("%s: %s is not an absolute path", opt, v);
-	if (strlen(v) >= PATH_MAX)
-		usage_error("%s: path too long", opt);
-	return v;
-}
-
 /* mkdir -p, with the last component at the given mode. */
 static int
 make_dir(const char *path, mode_t mode, char **cause)
@@ -242,7 +219,7 @@ parse_mount_spec(const char *spec, struct mount_request *req, char **buf)
 			continue;
 		}
 		if (eq == NULL || eq[1] == '\0')
-			usage_error("--mount %s: \"%s\" needs a value", spec,
+			usage_exit("blagent", "--mount %s: \"%s\" needs a value", spec,
 			    tok);
 		*eq = '\0';
 		if (strcmp(tok, "drive") == 0)
@@ -252,11 +229,11 @@ parse_mount_spec(const char *spec, struct mount_request *req, char **buf)
 		else if (strcmp(tok, "drive-path") == 0)
 			req->drive_path = eq + 1;
 		else
-			usage_error("--mount %s: unknown key \"%s\" (drive, "
+			usage_exit("blagent", "--mount %s: unknown key \"%s\" (drive, "
 			    "path, drive-path, ro)", spec, tok);
 	}
 	if (req->drive == NULL || req->mount_path == NULL)
-		usage_error("--mount %s: needs drive=NAME and path=/PATH", spec);
+		usage_exit("blagent", "--mount %s: needs drive=NAME and path=/PATH", spec);
 }
 
 static void
@@ -437,27 +414,27 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 	while ((ch = getopt_long(argc, argv, ":", agent_options, NULL)) != -1) {
 		switch (ch) {
 		case OPT_CONTROL:
-			cfg->control_socket = abs_path_arg("--control-socket",
+			cfg->control_socket = arg_abs_path("blagent", "--control-socket",
 			    optarg);
 			break;
 		case OPT_STATUS:
-			cfg->status_socket = abs_path_arg("--status-socket",
+			cfg->status_socket = arg_abs_path("blagent", "--status-socket",
 			    optarg);
 			break;
 		case OPT_STORE:
-			cfg->store = abs_path_arg("--store", optarg);
+			cfg->store = arg_abs_path("blagent", "--store", optarg);
 			break;
 		case OPT_TOKEN:
-			cfg->token = abs_path_arg("--token", optarg);
+			cfg->token = arg_abs_path("blagent", "--token", optarg);
 			break;
 		case OPT_TOKEN_KEY:
-			cfg->token_key = abs_path_arg("--token-key", optarg);
+			cfg->token_key = arg_abs_path("blagent", "--token-key", optarg);
 			break;
 		case OPT_STATE_DIR:
-			cfg->state_dir = abs_path_arg("--state-dir", optarg);
+			cfg->state_dir = arg_abs_path("blagent", "--state-dir", optarg);
 			break;
 		case OPT_BLFS:
-			cfg->blfs = abs_path_arg("--blfs", optarg);
+			cfg->blfs = arg_abs_path("blagent", "--blfs", optarg);
 			break;
 		case OPT_MOUNT:
 			cfg->mounts = xreallocarray(cfg->mounts,
@@ -467,7 +444,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 		case OPT_WAIT_MOUNTS:
 			if (parse_duration_ms(optarg, &cfg->wait_mounts_ms) ==
 			    -1)
-				usage_error("--wait-mounts: %s is not a "
+				usage_exit("blagent", "--wait-mounts: %s is not a "
 				    "duration (like 500ms, 10s, 2m)", optarg);
 			break;
 		case OPT_FOREGROUND:
@@ -475,18 +452,18 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_level_parse(optarg, level) == -1)
-				usage_error("--log-level: %s is not one of "
+				usage_exit("blagent", "--log-level: %s is not one of "
 				    "error, warn, info, debug", optarg);
 			break;
 		case OPT_IDLE:
 			if (parse_duration_ms(optarg, &cfg->idle_timeout_ms) ==
 			    -1 || cfg->idle_timeout_ms == 0)
-				usage_error("--idle-timeout: %s is not a "
+				usage_exit("blagent", "--idle-timeout: %s is not a "
 				    "positive duration", optarg);
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_u64(optarg, 1000000, &v) == -1 || v == 0)
-				usage_error("--max-connections: %s is not a "
+				usage_exit("blagent", "--max-connections: %s is not a "
 				    "number from 1 to 1000000", optarg);
 			cfg->max_connections = (size_t)v;
 			break;
@@ -496,15 +473,15 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 			printf("blagent %s\n", PACKAGE_VERSION);
 			exit(0);
 		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			usage_exit("blagent", "%s needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option %s", argv[optind - 1]);
+			usage_exit("blagent", "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected argument %s", argv[optind]);
+		usage_exit("blagent", "unexpected argument %s", argv[optind]);
 	if (strcmp(cfg->control_socket, cfg->status_socket) == 0)
-		usage_error("the control and status sockets must differ");
+		usage_exit("blagent", "the control and status sockets must differ");
 }
 
 /*
@@ -557,7 +534,7 @@ main(int argc, char **argv)
 	}
 	if (cfg->token_key != NULL) {
 		if (token_key_load(cfg->token_key, &key, &cause) == -1)
-			usage_error("--token-key: %s", cause);
+			usage_exit("blagent", "--token-key: %s", cause);
 	}
 
 	signal(SIGPIPE, SIG_IGN);

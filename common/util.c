@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/util.h"
+#include "common/xmalloc.h"
 
 static uint64_t
 clock_ms(clockid_t id)
@@ -138,4 +141,42 @@ parse_duration_ms(const char *s, uint64_t *ms)
 		return 0;
 	}
 	return -1;
+}
+
+void
+cause_set(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		s = xstrdup("out of memory while describing an error");
+	va_end(ap);
+	*cause = s;
+}
+
+void
+usage_exit(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	exit(2);
+}
+
+const char *
+arg_abs_path(const char *prog, const char *opt, const char *v)
+{
+	if (v[0] != '/')
+		usage_exit(prog, "%s: %s is not an absolute path", opt, v);
+	if (strlen(v) >= PATH_MAX)
+		usage_exit(prog, "%s: path too long", opt);
+	return v;
 }

@@ -59,6 +59,19 @@ int	fd_set_cloexec(int fd, int on);
 ssize_t	read_full(int fd, void *buf, size_t len);
 ssize_t	write_full(int fd, const void *buf, size_t len);
 
+/*
+ * Fills *cause like xasprintf; a NULL cause means the caller wants no
+ * words. Never fails: out of memory gives a fixed sentence.
+ */
+void	cause_set(char **cause, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* "prog: message" and "Try 'prog --help'." on stderr, then exit 2. */
+void	usage_exit(const char *prog, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+/* An option's value that must be an absolute path; usage_exit otherwise. */
+const char *arg_abs_path(const char *prog, const char *opt, const char *v);
+
 /* "250ms", "30s", "2m", "1h"; a bare number is seconds. */
 int	parse_duration_ms(const char *s, uint64_t *ms);
 /* Decimal number within [0, max]; 0 on success, -1 otherwise. */

@@ -23,26 +23,6 @@ static const char *drive_keys[] = {
 	"name", "display_name", "labels", "permissions", "created_at",
 };
 
-static void
-drive_cause(char **cause, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Like xasprintf, but a NULL cause means the caller wants no words. */
-static void
-drive_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = xstrdup("out of memory while describing an error");
-	va_end(ap);
-	*cause = s;
-}
-
 struct drive *
 drive_new(void)
 {
@@ -143,13 +123,13 @@ drive_name_check(const char *name, char **cause)
 	char	*q;
 
 	if (name == NULL || *name == '\0') {
-		drive_cause(cause, "drive name is empty");
+		cause_set(cause, "drive name is empty");
 		return -1;
 	}
 	len = strnlen(name, DRIVE_NAME_MAX + 1);
 	q = drive_quote(name);
 	if (len > DRIVE_NAME_MAX) {
-		drive_cause(cause, "drive name \"%s\" is longer than %d "
+		cause_set(cause, "drive name \"%s\" is longer than %d "
 		    "characters", q, DRIVE_NAME_MAX);
 		goto fail;
 	}
@@ -158,14 +138,14 @@ drive_name_check(const char *name, char **cause)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-')) {
-			drive_cause(cause, "drive name \"%s\" must be a DNS label: "
+			cause_set(cause, "drive name \"%s\" must be a DNS label: "
 			    "only a-z, 0-9 and '-' (character %zu is not)", q,
 			    i + 1);
 			goto fail;
 		}
 	}
 	if (name[0] == '-' || name[len - 1] == '-') {
-		drive_cause(cause, "drive name \"%s\" must be a DNS label: it "
+		cause_set(cause, "drive name \"%s\" must be a DNS label: it "
 		    "may not start or end with '-'", q);
 		goto fail;
 	}
@@ -182,21 +162,21 @@ drive_display_name_check(const char *s, char **cause)
 	size_t len;
 
 	if (s == NULL || *s == '\0') {
-		drive_cause(cause, "display_name is empty");
+		cause_set(cause, "display_name is empty");
 		return -1;
 	}
 	len = strnlen(s, DRIVE_DISPLAY_NAME_MAX + 1);
 	if (len > DRIVE_DISPLAY_NAME_MAX) {
-		drive_cause(cause, "display_name is longer than %d bytes",
+		cause_set(cause, "display_name is longer than %d bytes",
 		    DRIVE_DISPLAY_NAME_MAX);
 		return -1;
 	}
 	if (drive_has_control(s)) {
-		drive_cause(cause, "display_name contains a control character");
+		cause_set(cause, "display_name contains a control character");
 		return -1;
 	}
 	if (!drive_utf8_valid((const unsigned char *)s, len)) {
-		drive_cause(cause, "display_name is not valid UTF-8");
+		cause_set(cause, "display_name is not valid UTF-8");
 		return -1;
 	}
 	return 0;
@@ -209,42 +189,42 @@ drive_label_check(const char *key, const char *value, char **cause)
 	char	*q;
 
 	if (key == NULL || *key == '\0') {
-		drive_cause(cause, "label key is empty");
+		cause_set(cause, "label key is empty");
 		return -1;
 	}
 	klen = strnlen(key, DRIVE_LABEL_KEY_MAX + 1);
 	q = drive_quote(key);
 	if (klen > DRIVE_LABEL_KEY_MAX) {
-		drive_cause(cause, "label key \"%s\" is longer than %d bytes", q,
+		cause_set(cause, "label key \"%s\" is longer than %d bytes", q,
 		    DRIVE_LABEL_KEY_MAX);
 		goto fail;
 	}
 	if (drive_has_control(key) || strpbrk(key, "=,:") != NULL) {
-		drive_cause(cause, "label key \"%s\" contains a control "
+		cause_set(cause, "label key \"%s\" contains a control "
 		    "character, '=', ',' or ':'", q);
 		goto fail;
 	}
 	if (!drive_utf8_valid((const unsigned char *)key, klen)) {
-		drive_cause(cause, "label key \"%s\" is not valid UTF-8", q);
+		cause_set(cause, "label key \"%s\" is not valid UTF-8", q);
 		goto fail;
 	}
 	if (value == NULL || *value == '\0') {
-		drive_cause(cause, "label \"%s\" has an empty value", q);
+		cause_set(cause, "label \"%s\" has an empty value", q);
 		goto fail;
 	}
 	vlen = strnlen(value, DRIVE_LABEL_VALUE_MAX + 1);
 	if (vlen > DRIVE_LABEL_VALUE_MAX) {
-		drive_cause(cause, "label \"%s\" has a value longer than %d "
+		cause_set(cause, "label \"%s\" has a value longer than %d "
 		    "bytes", q, DRIVE_LABEL_VALUE_MAX);
 		goto fail;
 	}
 	if (drive_has_control(value)) {
-		drive_cause(cause, "label \"%s\" has a control character in its "
+		cause_set(cause, "label \"%s\" has a control character in its "
 		    "value", q);
 		goto fail;
 	}
 	if (!drive_utf8_valid((const unsigned char *)value, vlen)) {
-		drive_cause(cause, "label \"%s\" has a value that is not valid "
+		cause_set(cause, "label \"%s\" has a value that is not valid "
 		    "UTF-8", q);
 		goto fail;
 	}
@@ -312,7 +292,7 @@ drive_created_at_check(const char *s, char **cause)
 		goto bad;
 	return 0;
 bad:
-	drive_cause(cause, "created_at is not an RFC 3339 date-time "
+	cause_set(cause, "created_at is not an RFC 3339 date-time "
 	    "(like 2025-01-02T03:04:05.678Z)");
 	return -1;
 }
@@ -341,19 +321,19 @@ drive_check(const struct drive *d, char **cause)
 	if (drive_display_name_check(d->display_name, cause) != 0)
 		return -1;
 	if (d->labels.n > DRIVE_LABELS_MAX) {
-		drive_cause(cause, "labels: more than %d", DRIVE_LABELS_MAX);
+		cause_set(cause, "labels: more than %d", DRIVE_LABELS_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < d->labels.n; i++) {
 		if (drive_label_check(d->labels.v[i].key, d->labels.v[i].value,
 		    &why) != 0) {
-			drive_cause(cause, "labels: %s", why);
+			cause_set(cause, "labels: %s", why);
 			free(why);
 			return -1;
 		}
 	}
 	if (d->perms.n > PERM_MAX_RULES) {
-		drive_cause(cause, "permissions: at most %d rules",
+		cause_set(cause, "permissions: at most %d rules",
 		    PERM_MAX_RULES);
 		return -1;
 	}
@@ -366,11 +346,11 @@ drive_json_string(json_t *v, const char *field, const char **out,
     char **cause)
 {
 	if (!json_is_string(v)) {
-		drive_cause(cause, "field \"%s\": not a string", field);
+		cause_set(cause, "field \"%s\": not a string", field);
 		return -1;
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		drive_cause(cause, "field \"%s\": contains a NUL byte", field);
+		cause_set(cause, "field \"%s\": contains a NUL byte", field);
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -392,7 +372,7 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 				break;
 		if (i == nitems(drive_keys)) {
 			q = drive_quote(key);
-			drive_cause(cause, "unknown field \"%s\" (known: name, "
+			cause_set(cause, "unknown field \"%s\" (known: name, "
 			    "display_name, labels, permissions, created_at)",
 			    q);
 			free(q);
@@ -401,13 +381,13 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 	}
 
 	if ((v = json_object_get(root, "name")) == NULL) {
-		drive_cause(cause, "field \"name\": missing");
+		cause_set(cause, "field \"name\": missing");
 		return -1;
 	}
 	if (drive_json_string(v, "name", &s, cause) != 0)
 		return -1;
 	if (drive_name_check(s, &why) != 0) {
-		drive_cause(cause, "field \"name\": %s", why);
+		cause_set(cause, "field \"name\": %s", why);
 		free(why);
 		return -1;
 	}
@@ -425,12 +405,12 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 
 	if ((v = json_object_get(root, "labels")) != NULL) {
 		if (!json_is_object(v)) {
-			drive_cause(cause, "field \"labels\": not an object of "
+			cause_set(cause, "field \"labels\": not an object of "
 			    "strings");
 			return -1;
 		}
 		if (json_object_size(v) > DRIVE_LABELS_MAX) {
-			drive_cause(cause, "field \"labels\": more than %d "
+			cause_set(cause, "field \"labels\": more than %d "
 			    "labels", DRIVE_LABELS_MAX);
 			return -1;
 		}
@@ -439,14 +419,14 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 			    strlen(json_string_value(lv)) !=
 			    json_string_length(lv)) {
 				q = drive_quote(key);
-				drive_cause(cause, "field \"labels\": \"%s\" is "
+				cause_set(cause, "field \"labels\": \"%s\" is "
 				    "not a string", q);
 				free(q);
 				return -1;
 			}
 			if (drive_label_check(key, json_string_value(lv),
 			    &why) != 0) {
-				drive_cause(cause, "field \"labels\": %s", why);
+				cause_set(cause, "field \"labels\": %s", why);
 				free(why);
 				return -1;
 			}
@@ -461,11 +441,11 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 		 */
 		if (perm_rules_from_json(v, &d->perms, &why) != 0) {
 			if (strncmp(why, "permission", 10) == 0)
-				drive_cause(cause, "field \"permissions\": %s",
+				cause_set(cause, "field \"permissions\": %s",
 				    why + (strncmp(why, "permissions: ", 13) ==
 				    0 ? 13 : 0));
 			else
-				drive_cause(cause, "field \"permissions\": %s",
+				cause_set(cause, "field \"permissions\": %s",
 				    why);
 			free(why);
 			return -1;
@@ -473,7 +453,7 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 	}
 
 	if ((v = json_object_get(root, "created_at")) == NULL) {
-		drive_cause(cause, "field \"created_at\": missing");
+		cause_set(cause, "field \"created_at\": missing");
 		return -1;
 	}
 	if (drive_json_string(v, "created_at", &s, cause) != 0)
@@ -494,7 +474,7 @@ drive_from_json(const char *buf, size_t len, struct drive **out,
 
 	*out = NULL;
 	if (len > DRIVE_JSON_MAX) {
-		drive_cause(cause, "larger than %d bytes", DRIVE_JSON_MAX);
+		cause_set(cause, "larger than %d bytes", DRIVE_JSON_MAX);
 		return -1;
 	}
 	/*
@@ -507,12 +487,12 @@ drive_from_json(const char *buf, size_t len, struct drive **out,
 		for (char *p = err.text; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = '?';
-		drive_cause(cause, "not valid JSON (line %d, column %d: %s)",
+		cause_set(cause, "not valid JSON (line %d, column %d: %s)",
 		    err.line, err.column, err.text);
 		return -1;
 	}
 	if (!json_is_object(root)) {
-		drive_cause(cause, "not a JSON object");
+		cause_set(cause, "not a JSON object");
 		json_decref(root);
 		return -1;
 	}

@@ -28,25 +28,6 @@ static const char *paths_forbidden[] = { "/proc", "/sys", "/dev" };
 /* RESOLVE_BENEATH may ask us to retry when a rename races the lookup. */
 #define PATHS_OPENAT2_RETRIES	16
 
-static void
-paths_cause(char **cause, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-paths_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = xstrdup("out of memory while describing a path error");
-	va_end(ap);
-	*cause = s;
-}
-
 int
 paths_result_errno(enum paths_result r)
 {
@@ -120,7 +101,7 @@ paths_collapse(const char *field, const char *in, char **out, char **cause)
 
 	len = strnlen(in, PATH_MAX);
 	if (len >= PATH_MAX) {
-		paths_cause(cause, "%s is longer than %d bytes", field,
+		cause_set(cause, "%s is longer than %d bytes", field,
 		    PATH_MAX - 1);
 		return PATHS_TOO_LONG;
 	}
@@ -128,7 +109,7 @@ paths_collapse(const char *field, const char *in, char **out, char **cause)
 		unsigned char c = (unsigned char)in[i];
 
 		if (c < 0x20 || c == 0x7f) {
-			paths_cause(cause, "%s contains a control character "
+			cause_set(cause, "%s contains a control character "
 			    "(byte 0x%02x at offset %zu)", field, c, i);
 			return PATHS_CONTROL_CHAR;
 		}
@@ -153,7 +134,7 @@ paths_collapse(const char *field, const char *in, char **out, char **cause)
 			if (o > 0)
 				o--;	/* the slash before it */
 		} else if (n > NAME_MAX) {
-			paths_cause(cause, "%s has a component longer than "
+			cause_set(cause, "%s has a component longer than "
 			    "%d bytes", field, NAME_MAX);
 			free(buf);
 			return PATHS_TOO_LONG;
@@ -176,7 +157,7 @@ paths_normalise(const char *field, const char *in, char **out, char **cause)
 {
 	*out = NULL;
 	if (in == NULL || *in == '\0') {
-		paths_cause(cause, "%s is empty", field);
+		cause_set(cause, "%s is empty", field);
 		return PATHS_EMPTY;
 	}
 	if (*in != '/') {
@@ -187,10 +168,10 @@ paths_normalise(const char *field, const char *in, char **out, char **cause)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				printable = 0;
 		if (printable)
-			paths_cause(cause, "%s \"%.256s\" is not absolute",
+			cause_set(cause, "%s \"%.256s\" is not absolute",
 			    field, in);
 		else
-			paths_cause(cause, "%s is not absolute", field);
+			cause_set(cause, "%s is not absolute", field);
 		return PATHS_RELATIVE;
 	}
 	return paths_collapse(field, in, out, cause);
@@ -211,7 +192,7 @@ paths_drive_path_normalise(const char *in, char **out, char **cause)
 		return paths_collapse("drive_path", in, out, cause);
 	/* Taken from the drive root; the extra byte must not lift the bound. */
 	if (strnlen(in, PATH_MAX) >= PATH_MAX - 1) {
-		paths_cause(cause, "drive_path is longer than %d bytes",
+		cause_set(cause, "drive_path is longer than %d bytes",
 		    PATH_MAX - 2);
 		return PATHS_TOO_LONG;
 	}
@@ -388,15 +369,15 @@ paths_component_refused(const char *path, const char *prefix,
     const struct stat *st, char **cause)
 {
 	if (S_ISLNK(st->st_mode)) {
-		paths_cause(cause, "mount_path \"%s\": \"%s\" is a symlink; "
+		cause_set(cause, "mount_path \"%s\": \"%s\" is a symlink; "
 		    "mount paths must not contain symlinks", path, prefix);
 		return PATHS_SYMLINK;
 	}
 	if (strcmp(path, prefix) == 0)
-		paths_cause(cause, "mount_path \"%s\" exists and is not a "
+		cause_set(cause, "mount_path \"%s\" exists and is not a "
 		    "directory", path);
 	else
-		paths_cause(cause, "mount_path \"%s\": \"%s\" exists and is "
+		cause_set(cause, "mount_path \"%s\": \"%s\" exists and is "
 		    "not a directory", path, prefix);
 	return PATHS_NOT_DIR;
 }
@@ -417,13 +398,13 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 	    PATHS_OK)
 		return r;
 	if (strcmp(path, "/") == 0) {
-		paths_cause(cause, "mount_path \"/\" would hide the whole "
+		cause_set(cause, "mount_path \"/\" would hide the whole "
 		    "file system; choose a directory below it");
 		free(path);
 		return PATHS_ROOT;
 	}
 	if (paths_forbidden_for(path, run_dir, &why)) {
-		paths_cause(cause, "mount_path \"%s\" lies under %s, where "
+		cause_set(cause, "mount_path \"%s\" lies under %s, where "
 		    "nothing may be mounted", path, why);
 		free(why);
 		free(path);
@@ -432,7 +413,7 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 	t->path = path;
 
 	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		paths_cause(cause, "mount_path \"%s\": cannot open /: %s",
+		cause_set(cause, "mount_path \"%s\": cannot open /: %s",
 		    path, strerror(errno));
 		r = PATHS_SYSTEM;
 		goto fail;
@@ -451,7 +432,7 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 
 		if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			if (errno != ENOENT) {
-				paths_cause(cause, "mount_path \"%s\": cannot "
+				cause_set(cause, "mount_path \"%s\": cannot "
 				    "examine \"%s\": %s", path, prefix,
 				    strerror(errno));
 				free(prefix);
@@ -462,7 +443,7 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 				made = 1;
 				t->created++;
 			} else if (errno != EEXIST) {
-				paths_cause(cause, "mount_path \"%s\": cannot "
+				cause_set(cause, "mount_path \"%s\": cannot "
 				    "create \"%s\": %s", path, prefix,
 				    strerror(errno));
 				free(prefix);
@@ -471,7 +452,7 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 			}
 			/* Made by us or by a racer: look again either way. */
 			if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-				paths_cause(cause, "mount_path \"%s\": cannot "
+				cause_set(cause, "mount_path \"%s\": cannot "
 				    "examine \"%s\": %s", path, prefix,
 				    strerror(errno));
 				free(prefix);
@@ -498,7 +479,7 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 				r = paths_component_refused(path, prefix, &st,
 				    cause);
 			else {
-				paths_cause(cause, "mount_path \"%s\": cannot "
+				cause_set(cause, "mount_path \"%s\": cannot "
 				    "open \"%s\": %s", path, prefix,
 				    strerror(errno));
 				r = PATHS_SYSTEM;
@@ -515,7 +496,7 @@ paths_mount_target_prepare(const char *mount_path, const char *run_dir,
 			    O_CLOEXEC);
 
 			if (wfd == -1 || fchmod(wfd, 0755) == -1) {
-				paths_cause(cause, "mount_path \"%s\": cannot "
+				cause_set(cause, "mount_path \"%s\": cannot "
 				    "set mode 0755 on \"%s\": %s", path,
 				    prefix, strerror(errno));
 				if (wfd != -1)
@@ -615,17 +596,17 @@ paths_open_beneath(int rootfd, const char *drive_path, int *fd, char **cause)
 	}
 	switch (errno) {
 	case ENOENT:
-		paths_cause(cause, "drive_path \"%s\" does not exist in the "
+		cause_set(cause, "drive_path \"%s\" does not exist in the "
 		    "drive", norm);
 		r = PATHS_MISSING;
 		break;
 	case ENOTDIR:
 		odd = paths_first_odd_component(rootfd, rel, 0);
 		if (odd != NULL && strcmp(odd, rel) != 0)
-			paths_cause(cause, "drive_path \"%s\": \"/%s\" is not "
+			cause_set(cause, "drive_path \"%s\": \"/%s\" is not "
 			    "a directory", norm, odd);
 		else
-			paths_cause(cause, "drive_path \"%s\" is not a "
+			cause_set(cause, "drive_path \"%s\" is not a "
 			    "directory", norm);
 		free(odd);
 		r = PATHS_NOT_DIR;
@@ -633,28 +614,28 @@ paths_open_beneath(int rootfd, const char *drive_path, int *fd, char **cause)
 	case ELOOP:
 		odd = paths_first_odd_component(rootfd, rel, 1);
 		if (odd != NULL)
-			paths_cause(cause, "drive_path \"%s\": \"/%s\" is a "
+			cause_set(cause, "drive_path \"%s\": \"/%s\" is a "
 			    "symlink; symlinks inside a drive are never "
 			    "followed to reach a drive_path", norm, odd);
 		else
-			paths_cause(cause, "drive_path \"%s\" contains a "
+			cause_set(cause, "drive_path \"%s\" contains a "
 			    "symlink; symlinks inside a drive are never "
 			    "followed to reach a drive_path", norm);
 		free(odd);
 		r = PATHS_SYMLINK;
 		break;
 	case EXDEV:
-		paths_cause(cause, "drive_path \"%s\" escapes the drive", norm);
+		cause_set(cause, "drive_path \"%s\" escapes the drive", norm);
 		r = PATHS_ESCAPES;
 		break;
 	case ENOSYS:
 		/* No openat2: we will not confine by hand and hope. */
-		paths_cause(cause, "drive_path \"%s\": the kernel lacks "
+		cause_set(cause, "drive_path \"%s\": the kernel lacks "
 		    "openat2, needed to confine drive paths", norm);
 		r = PATHS_SYSTEM;
 		break;
 	default:
-		paths_cause(cause, "drive_path \"%s\": cannot open: %s", norm,
+		cause_set(cause, "drive_path \"%s\": cannot open: %s", norm,
 		    strerror(errno));
 		r = PATHS_SYSTEM;
 		break;

@@ -81,29 +81,6 @@ usage(int status)
 	exit(status);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "bljail: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'bljail --help'.\n");
-	exit(2);
-}
-
-static const char *
-abs_path_arg(const char *opt, const char *v)
-{
-	if (v[0] != '/')
-		usage_error("%s: %s is not an absolute path", opt, v);
-	if (strlen(v) >= PATH_MAX)
-		usage_error("%s: path too long", opt);
-	return v;
-}
-
 static uint32_t
 id_arg(const char *opt, const char *v)
 {
@@ -111,7 +88,7 @@ id_arg(const char *opt, const char *v)
 
 	/* (uid_t)-1 means "unchanged" to setresuid: never a real id. */
 	if (parse_u64(v, UINT32_MAX - 1, &n) != 0)
-		usage_error("%s: %s is not a number from 0 to %u", opt, v,
+		usage_exit("bljail", "%s: %s is not a number from 0 to %u", opt, v,
 		    UINT32_MAX - 1);
 	return (uint32_t)n;
 }
@@ -240,38 +217,38 @@ main(int argc, char **argv)
 			break;
 		case OPT_KEEP_CAP:
 			if (caps_parse(optarg, &cap) != 0)
-				usage_error("--keep-cap: %s is not a capability "
+				usage_exit("bljail", "--keep-cap: %s is not a capability "
 				    "this kernel knows (like CAP_NET_ADMIN)",
 				    optarg);
 			cj.keep |= CAPS_BIT(cap);
 			break;
 		case OPT_TOKEN:
-			cj.token = abs_path_arg("--token", optarg);
+			cj.token = arg_abs_path("bljail", "--token", optarg);
 			break;
 		case OPT_STORE:
-			cj.store = abs_path_arg("--store", optarg);
+			cj.store = arg_abs_path("bljail", "--store", optarg);
 			break;
 		case OPT_STATE_DIR:
-			cj.state_dir = abs_path_arg("--state-dir", optarg);
+			cj.state_dir = arg_abs_path("bljail", "--state-dir", optarg);
 			break;
 		case OPT_CONTROL:
-			cj.control_socket = abs_path_arg("--control-socket",
+			cj.control_socket = arg_abs_path("bljail", "--control-socket",
 			    optarg);
 			break;
 		case OPT_BLFS:
-			cj.blfs = abs_path_arg("--blfs", optarg);
+			cj.blfs = arg_abs_path("bljail", "--blfs", optarg);
 			break;
 		case OPT_HIDE:
 			hide = xreallocarray(hide, cj.nhide + 1, sizeof *hide);
-			hide[cj.nhide++] = abs_path_arg("--hide", optarg);
+			hide[cj.nhide++] = arg_abs_path("bljail", "--hide", optarg);
 			break;
 		case OPT_RO:
 			ro = xreallocarray(ro, cj.nro + 1, sizeof *ro);
-			ro[cj.nro++] = abs_path_arg("--read-only", optarg);
+			ro[cj.nro++] = arg_abs_path("bljail", "--read-only", optarg);
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_level_parse(optarg, &level) != 0)
-				usage_error("--log-level: %s is not one of "
+				usage_exit("bljail", "--log-level: %s is not one of "
 				    "error, warn, info, debug", optarg);
 			break;
 		case OPT_HELP:
@@ -280,13 +257,13 @@ main(int argc, char **argv)
 			printf("bljail %s\n", PACKAGE_VERSION);
 			exit(0);
 		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			usage_exit("bljail", "%s needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option %s", argv[optind - 1]);
+			usage_exit("bljail", "unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		usage_error("no command to run");
+		usage_exit("bljail", "no command to run");
 	/* An ordinary user's group is its own unless told otherwise. */
 	if (cj.set_uid && !cj.set_gid) {
 		cj.set_gid = 1;

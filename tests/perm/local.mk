@@ -1,14 +1,14 @@
 # tests/perm: drive permission rules and the identity token (pure modules).
 check_PROGRAMS += tests/perm/test-perm
 TESTS += tests/perm/test-perm
-tests_perm_test_perm_SOURCES = tests/perm/test-perm.c tests/perm/tap.h
+tests_perm_test_perm_SOURCES = tests/perm/test-perm.c tests/tap.h
 tests_perm_test_perm_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_perm_test_perm_LDADD = mountmgr/libmountmgr.a common/libcommon.a \
 	$(JANSSON_LIBS)
 
 check_PROGRAMS += tests/perm/test-token
 TESTS += tests/perm/test-token
-tests_perm_test_token_SOURCES = tests/perm/test-token.c tests/perm/tap.h
+tests_perm_test_token_SOURCES = tests/perm/test-token.c tests/tap.h
 tests_perm_test_token_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS)
 tests_perm_test_token_LDADD = sandboxing/libsandbox.a common/libcommon.a \

@@ -13,7 +13,7 @@
 
 #include "common/labels.h"
 #include "mountmgr/perm.h"
-#include "tests/perm/tap.h"
+#include "tests/tap.h"
 
 /* Rules from a drive.json "permissions" value; aborts the test on error. */
 static void

@@ -26,7 +26,7 @@
 #include "common/labels.h"
 #include "common/xmalloc.h"
 #include "sandboxing/token.h"
-#include "tests/perm/tap.h"
+#include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/test-token.XXXXXX";
 static const char hmac_secret[] = "0123456789abcdef0123456789abcdef-hs256";

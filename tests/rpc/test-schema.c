@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "rpc/schema.h"
-#include "tests/perm/tap.h"
+#include "tests/tap.h"
 #include "tests/rpc/mp.h"
 
 /* Shaped like Mount's declaration, with a default in the nested map. */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "rpc/wire.h"
-#include "tests/perm/tap.h"
+#include "tests/tap.h"
 #include "tests/rpc/mp.h"
 
 #define B(...) ((const unsigned char[]){ __VA_ARGS__ })

@@ -2,12 +2,12 @@
 STORE_TEST_LDADD = mountmgr/libmountmgr.a common/libcommon.a $(JANSSON_LIBS)
 
 check_PROGRAMS += tests/store/paths-test
-tests_store_paths_test_SOURCES = tests/store/paths-test.c tests/store/tap.h
+tests_store_paths_test_SOURCES = tests/store/paths-test.c tests/tap.h
 tests_store_paths_test_LDADD = $(STORE_TEST_LDADD)
 TESTS += tests/store/paths-test
 
 check_PROGRAMS += tests/store/store-test
-tests_store_store_test_SOURCES = tests/store/store-test.c tests/store/tap.h
+tests_store_store_test_SOURCES = tests/store/store-test.c tests/tap.h
 tests_store_store_test_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_store_store_test_LDADD = $(STORE_TEST_LDADD)
 TESTS += tests/store/store-test

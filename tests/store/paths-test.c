@@ -13,7 +13,7 @@
 
 #include "common/xmalloc.h"
 #include "mountmgr/paths.h"
-#include "tests/store/tap.h"
+#include "tests/tap.h"
 
 static char *tmp;	/* realpath of our scratch directory */
 

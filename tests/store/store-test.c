@@ -19,7 +19,7 @@
 #include "mountmgr/drive.h"
 #include "mountmgr/perm.h"
 #include "mountmgr/store.h"
-#include "tests/store/tap.h"
+#include "tests/tap.h"
 
 static char *tmp;		/* scratch directory */
 static char *spath;		/* the store: tmp/store */

@@ -1,6 +1,6 @@
-/* A tiny TAP harness for the store and path unit tests. */
-#ifndef BL_TESTS_STORE_TAP_H
-#define BL_TESTS_STORE_TAP_H
+/* A tiny TAP harness for the C unit tests. */
+#ifndef BL_TESTS_TAP_H
+#define BL_TESTS_TAP_H
 
 #include <stdarg.h>
 #include <stdio.h>
