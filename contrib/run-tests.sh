@@ -81,4 +81,8 @@ mkdir -p build/fuzz
 # The count covers the plain and sanitizer runs (distcheck removes its
 # own build directory when it passes).
 summary || status=1
+# A copy made above goes once it passed; a failed one stays for its logs.
+if [ -n "${work:-}" ]; then
+	if [ $status -eq 0 ]; then rm -rf "$work"; else echo "run-tests: logs kept in $top/build"; fi
+fi
 exit $status
