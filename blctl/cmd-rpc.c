@@ -256,16 +256,38 @@ mi_str(const msgpack_object *mi, const char *key, char *buf, size_t len)
 	return rpc_obj_str(rpc_obj_get(mi, key), buf, len);
 }
 
+/* Width of a string field over every row (at least the header's). */
+static int
+column_width(const msgpack_object *arr, const char *key, const char *head)
+{
+	size_t w = strlen(head);
+
+	for (uint32_t i = 0; i < arr->via.array.size; i++) {
+		const msgpack_object *o = rpc_obj_get(&arr->via.array.ptr[i],
+		    key);
+
+		if (o != NULL && o->type == MSGPACK_OBJECT_STR &&
+		    o->via.str.size > w)
+			w = o->via.str.size;
+	}
+	return w > 1024 ? 1024 : (int)w;
+}
+
 static void
 print_mount_table(const msgpack_object *arr)
 {
-	printf("%-20s %-16s %-24s %-12s %-4s %-10s %s\n", "ID", "DRIVE", "PATH",
-	    "DRIVE PATH", "MODE", "STATE", "ERROR");
+	int wid = column_width(arr, "mount_session_id", "ID");
+	int wdr = column_width(arr, "drive", "DRIVE");
+	int wpa = column_width(arr, "mount_path", "PATH");
+	int wdp = column_width(arr, "drive_path", "DRIVE PATH");
+
+	printf("%-*s  %-*s  %-*s  %-*s  %-4s  %-10s  %s\n", wid, "ID", wdr,
+	    "DRIVE", wpa, "PATH", wdp, "DRIVE PATH", "MODE", "STATE", "ERROR");
 	for (uint32_t i = 0; i < arr->via.array.size; i++) {
 		const msgpack_object *mi = &arr->via.array.ptr[i];
 		const msgpack_object *ro = rpc_obj_get(mi, "read_only");
 		const msgpack_object *err = rpc_obj_get(mi, "error");
-		char id[64], drive[64], path[1024], dpath[1024], state[16];
+		char id[130], drive[64], path[1025], dpath[1025], state[16];
 		char emsg[512] = "-";
 
 		if (err != NULL && err->type == MSGPACK_OBJECT_MAP) {
@@ -276,10 +298,10 @@ print_mount_table(const msgpack_object *arr)
 			    sizeof(code)), rpc_obj_str(rpc_obj_get(err,
 			    "message"), m, sizeof(m)));
 		}
-		printf("%-20s %-16s %-24s %-12s %-4s %-10s %s\n",
-		    mi_str(mi, "mount_session_id", id, sizeof(id)),
-		    mi_str(mi, "drive", drive, sizeof(drive)),
-		    mi_str(mi, "mount_path", path, sizeof(path)),
+		printf("%-*s  %-*s  %-*s  %-*s  %-4s  %-10s  %s\n", wid,
+		    mi_str(mi, "mount_session_id", id, sizeof(id)), wdr,
+		    mi_str(mi, "drive", drive, sizeof(drive)), wpa,
+		    mi_str(mi, "mount_path", path, sizeof(path)), wdp,
 		    mi_str(mi, "drive_path", dpath, sizeof(dpath)),
 		    ro != NULL && ro->type == MSGPACK_OBJECT_BOOLEAN &&
 		    ro->via.boolean ? "ro" : "rw",
