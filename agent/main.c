@@ -70,7 +70,7 @@ usage(int status)
 "  --foreground           do not detach\n"
 "  --log-level LEVEL      error, warn, info or debug [info]\n"
 "  --idle-timeout DURATION  close quiet connections after this [120s]\n"
-"  --max-connections N    connections served at once [4096]\n"
+"  --max-connections N    connections served at once per socket [4096]\n"
 "  --help, --version\n",
 	    AGENT_DEFAULT_CONTROL, AGENT_DEFAULT_STATUS, AGENT_DEFAULT_STORE,
 	    AGENT_DEFAULT_TOKEN, AGENT_DEFAULT_STATE_DIR,

@@ -41,6 +41,9 @@ const struct rpc_limits rpc_default_limits = {
 	.idle_ms = 120 * 1000,
 };
 
+/* Which connection budget a listener's connections count against. */
+#define RPC_KIND(flags)	(((flags) & RPC_L_STATUS) ? 1 : 0)
+
 #define RPC_READ_CHUNK	65536
 #define RPC_BACKOFF_MS	1000
 
@@ -93,6 +96,12 @@ struct rpc_server {
 	struct rpc_limits		 lim;
 	void				*arg;
 	size_t				 nconns;
+	/*
+	 * Connections per kind of listener (control, status), each bounded
+	 * by max_conns on its own: a workload filling the status socket must
+	 * never lock the orchestrator out of the control socket.
+	 */
+	size_t				 nkind[2];
 	TAILQ_HEAD(, rpc_listener)	 listeners;
 	TAILQ_HEAD(, rpc_conn)		 conns;
 	/*
@@ -199,6 +208,7 @@ rpc_conn_close(struct rpc_conn *c, const char *why)
 	    (int)c->uid, (int)c->pid, why);
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->nconns--;
+	c->srv->nkind[RPC_KIND(c->flags)]--;
 	event_free(c->rev);
 	event_free(c->wev);
 	event_free(c->timer);
@@ -583,6 +593,7 @@ rpc_conn_new(struct rpc_listener *l, int fd)
 	wire_scanner_reset(&c->scan);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
+	srv->nkind[RPC_KIND(c->flags)]++;
 	event_add(c->rev, NULL);
 	rpc_conn_touch(c);
 	log_debug("connection fd %d from uid %d pid %d on %s", fd,
@@ -618,9 +629,10 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		if (l->srv->nconns >= l->srv->lim.max_conns) {
+		if (l->srv->nkind[RPC_KIND(l->flags)] >=
+		    l->srv->lim.max_conns) {
 			log_warnx("%s: %zu connections already; refusing one",
-			    l->path, l->srv->nconns);
+			    l->path, l->srv->nkind[RPC_KIND(l->flags)]);
 			close(fd);
 			continue;
 		}

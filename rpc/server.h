@@ -36,7 +36,7 @@ struct rpc_limits {
 	struct wire_limits	wire;
 	size_t		max_out;	/* queued output before a peer is dropped */
 	size_t		pause_out;	/* queued output that pauses reading */
-	size_t		max_conns;	/* connections over all listeners */
+	size_t		max_conns;	/* connections per kind of listener */
 	size_t		max_pending;	/* unanswered requests per connection */
 	uint64_t	idle_ms;	/* quiet time before a connection is closed */
 };
