@@ -57,6 +57,14 @@ struct wait_mounts {
 	size_t		  n;
 };
 
+/*
+ * WaitMounts is served to the workload (the status socket): its waiters
+ * are bounded as a whole, so no client can grow the agent with them.
+ * Mount and Unmount waits (control socket only) do not count.
+ */
+#define WAIT_MOUNTS_MAX	1024
+static size_t wait_mounts_active;
+
 static void
 on_mounts_settled(int timed_out, void *arg)
 {
@@ -66,16 +74,23 @@ on_mounts_settled(int timed_out, void *arg)
 	agent_reply_mounts(w->call, w->v, w->n);
 	mount_list_free(w->v, w->n);
 	free(w);
+	wait_mounts_active--;
 }
 
 static void
 wait_handler(struct rpc_call *call, const struct rpc_args *args, void *arg)
 {
 	struct agent *a = arg;
-	struct wait_mounts *w = xcalloc(1, sizeof(*w));
+	struct wait_mounts *w;
 	char *const *ids;
 	size_t nids;
 
+	if (wait_mounts_active >= WAIT_MOUNTS_MAX) {
+		rpc_call_error(call, "EBUSY", "WaitMounts: %d calls are waiting "
+		    "already; try again later", WAIT_MOUNTS_MAX);
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
 	ids = rpc_args_strs(args, "mount_session_ids", &nids);
 	w->call = call;
 	if (rpc_args_has(args, "mount_session_ids")) {
@@ -94,6 +109,7 @@ wait_handler(struct rpc_call *call, const struct rpc_args *args, void *arg)
 		}
 	} else
 		w->v = mountmgr_list(a->mm, &w->n);
+	wait_mounts_active++;
 	mountmgr_wait(a->mm, w->v, w->n, MOUNT_SETTLED,
 	    rpc_args_uint(args, "timeout_ms"), on_mounts_settled, w);
 }

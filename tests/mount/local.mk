@@ -2,7 +2,8 @@
 mount_tests = \
 	tests/mount/mount-basic.sh \
 	tests/mount/mount-failures.sh \
-	tests/mount/mount-events.sh
+	tests/mount/mount-events.sh \
+	tests/mount/wait-bound.py
 TESTS += $(mount_tests)
 EXTRA_DIST += $(mount_tests) tests/lib.sh
 
