@@ -409,10 +409,13 @@ mm_forget_failed(struct mountmgr *mm)
 static void
 mount_cleanup_kernel(struct mount *m)
 {
+	int r;
+
 	if (m->kmounted) {
-		if (umount2(m->mount_path, MNT_DETACH) == -1 &&
-		    errno != EINVAL && errno != ENOENT)
-			log_warn("detaching %s", m->mount_path);
+		if ((r = handoff_detach(m->mount_path)) != 0 && r != -EINVAL &&
+		    r != -ENOENT)
+			log_warnx("detaching %s: %s", m->mount_path,
+			    strerror(-r));
 		m->kmounted = 0;
 	}
 	paths_mount_target_undo(&m->target);
@@ -1079,7 +1082,8 @@ mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
 		mount_set_state(m, MOUNT_GONE);
 		break;
 	case MOUNT_MOUNTED:
-		if (umount2(m->mount_path, force ? MNT_DETACH : 0) == -1) {
+		if (umount2(m->mount_path, UMOUNT_NOFOLLOW |
+		    (force ? MNT_DETACH : 0)) == -1) {
 			if (errno == EBUSY) {
 				*code = "EBUSY";
 				xasprintf(cause, "%s is busy (files are open "
@@ -1292,7 +1296,7 @@ mountmgr_restore(struct mountmgr *mm)
 		if (!mm_pid_serves((pid_t)pid, id)) {
 			log_warnx("mount %s at %s lost its blfs; detaching", id,
 			    mp);
-			umount2(mp, MNT_DETACH);
+			handoff_detach(mp);
 			continue;
 		}
 		m = mount_alloc(mm);
