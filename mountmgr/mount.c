@@ -107,8 +107,17 @@ struct mount_waiter {
 	void			*arg;
 };
 
+/* A child of ours whose mount is gone, reaped when it exits. */
+struct mm_orphan {
+	TAILQ_ENTRY(mm_orphan)	 entry;
+	struct mountmgr		*mm;
+	int			 pidfd;
+	struct event		*ev;
+};
+
 struct mountmgr {
 	struct event_base		*base;
+	TAILQ_HEAD(, mm_orphan)		 orphans;
 	struct mountmgr_config		 cfg;
 	TAILQ_HEAD(, mount)		 mounts;
 	TAILQ_HEAD(, mount_waiter)	 waiters;
@@ -140,6 +149,50 @@ mm_child_clear(struct mm_child *c)
 	c->ev = NULL;
 	c->pidfd = -1;
 	c->pid = -1;
+}
+
+static void
+mm_orphan_free(struct mm_orphan *o)
+{
+	TAILQ_REMOVE(&o->mm->orphans, o, entry);
+	event_free(o->ev);
+	close(o->pidfd);
+	free(o);
+}
+
+static void
+on_orphan_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_orphan *o = arg;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	(void)waitid(P_PIDFD, (id_t)o->pidfd, &si, WEXITED | WNOHANG);
+	mm_orphan_free(o);
+}
+
+/*
+ * A mount freed while its child still runs (a cancelled mount whose blfs
+ * was just killed): keep watching the child so it is reaped, never left
+ * a zombie. Children that are not ours (re-adopted) need no reaping.
+ */
+static void
+mm_child_orphan(struct mountmgr *mm, struct mm_child *c)
+{
+	struct mm_orphan *o;
+
+	if (c->pidfd == -1 || !c->ours) {
+		mm_child_clear(c);
+		return;
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->mm = mm;
+	o->pidfd = c->pidfd;
+	o->ev = event_new(mm->base, o->pidfd, EV_READ, on_orphan_exit, o);
+	event_add(o->ev, NULL);
+	TAILQ_INSERT_TAIL(&mm->orphans, o, entry);
+	c->pidfd = -1;
+	mm_child_clear(c);
 }
 
 static void
@@ -183,6 +236,7 @@ mountmgr_new(struct event_base *base, const struct mountmgr_config *cfg)
 	mm->cfg = *cfg;
 	TAILQ_INIT(&mm->mounts);
 	TAILQ_INIT(&mm->waiters);
+	TAILQ_INIT(&mm->orphans);
 	return mm;
 }
 
@@ -205,8 +259,8 @@ mount_unref(struct mount *m)
 		event_free(m->sock_ev);
 	if (m->sock != -1)
 		close(m->sock);
-	mm_child_clear(&m->blfs);
-	mm_child_clear(&m->probe);
+	mm_child_orphan(m->mm, &m->blfs);
+	mm_child_orphan(m->mm, &m->probe);
 	paths_mount_target_clear(&m->target);
 	free(m->drive);
 	free(m->mount_path);
@@ -220,6 +274,7 @@ mountmgr_free(struct mountmgr *mm)
 {
 	struct mount *m;
 	struct mount_waiter *w;
+	struct mm_orphan *o;
 
 	if (mm == NULL)
 		return;
@@ -237,6 +292,9 @@ mountmgr_free(struct mountmgr *mm)
 		m->listed = 0;
 		mount_unref(m);
 	}
+	/* Served blfs processes outlive us; we just stop watching. */
+	while ((o = TAILQ_FIRST(&mm->orphans)) != NULL)
+		mm_orphan_free(o);
 	free(mm);
 }
 

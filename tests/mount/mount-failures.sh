@@ -44,6 +44,16 @@ is "unmount_cancels_a_mounting_mount" "$(field "$r" state)" gone
 sleep 0.2
 check "cancelled_mount_killed_its_blfs" no_sleeper
 check "cancelled_mount_left_nothing_mounted" not_mounted "$T/mnt/cancel"
+for i in 1 2 3 4 5; do
+	ctl hang mount data "$T/mnt/c$i" >/dev/null
+done
+sleep 0.2
+for i in 1 2 3 4 5; do
+	ctl hang unmount "$T/mnt/c$i" --no-wait >/dev/null
+done
+sleep 0.5
+is "cancelled_mounts_leave_no_zombie" \
+	"$(ps --ppid "$AGENT_PID" -o stat= | grep -c Z)" 0
 
 # --- missing pieces are clear errors; the agent keeps serving
 start_agent nobin --blfs "$T/no/such/blfs"
