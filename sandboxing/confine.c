@@ -244,24 +244,35 @@ confine_hide(const char *path)
 		confine_fail("masks", cause);
 }
 
-/* The token's directory: it may hold the key and refreshed tokens too. */
-static void
-confine_hide_token(const char *token)
+/*
+ * What is hidden of the token: its directory, which may hold the key and
+ * refreshed tokens too; the file alone for "token" or "/token", never /
+ * or the cwd. NULL for none.
+ */
+static char *
+confine_token_dir(const char *token)
 {
 	char *dir, *slash;
 
 	if (token == NULL || *token == '\0')
-		return;
+		return NULL;
 	dir = xstrdup(token);
 	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir) {
-		/* "token" or "/token": hide the file, never / or the cwd. */
-		confine_hide(token);
-	} else {
+	if (slash != NULL && slash != dir)
 		*slash = '\0';
-		confine_hide(dir);
-	}
-	free(dir);
+	return dir;
+}
+
+/* Pin one absolute path's components; failing is fatal. */
+static void
+confine_pin(const char *path)
+{
+	char *cause = NULL;
+
+	if (path == NULL || *path != '/')
+		return;
+	if (ns_pin(path, &cause) != 0)
+		confine_fail("pins", cause);
 }
 
 void
@@ -269,7 +280,7 @@ confine_jail(const struct confine_jail *cj, int status_fd)
 {
 	uint64_t keep, dropped, bnd;
 	unsigned long secbits;
-	char cwd[PATH_MAX], *cause = NULL;
+	char cwd[PATH_MAX], *token_dir, *cause = NULL;
 	int have_cwd, root;
 	size_t i;
 	char ok = 0;
@@ -299,6 +310,25 @@ confine_jail(const struct confine_jail *cj, int status_fd)
 	if (ns_mask_block_devices(&cause) != 0)
 		confine_fail("block devices", cause);
 	/*
+	 * Pins: every component of every path the agent uses and we hide or
+	 * make read-only becomes a mount point here, so a root workload
+	 * cannot rename a parent aside and build its own tree in its place
+	 * (a blfs of its own, which the agent would exec; a forged token; a
+	 * store of its own). The agent looks those paths up in its own
+	 * namespace, where our masks do not exist but the renames would.
+	 * Before the read-only trees and the masks, which sit on top.
+	 */
+	token_dir = confine_token_dir(cj->token);
+	confine_pin(token_dir);
+	confine_pin(cj->store);
+	confine_pin(cj->state_dir);
+	confine_pin(cj->control_socket);
+	confine_pin(cj->blfs);
+	for (i = 0; i < cj->nhide; i++)
+		confine_pin(cj->hide[i]);
+	for (i = 0; i < cj->nro; i++)
+		confine_pin(cj->ro[i]);
+	/*
 	 * --read-only trees (the agent's binaries and libraries, say): before
 	 * the masks, which may sit inside them.
 	 */
@@ -316,7 +346,8 @@ confine_jail(const struct confine_jail *cj, int status_fd)
 	 * the agent's state, its control socket (the status socket stays
 	 * reachable), the blfs binary; then whatever --hide names.
 	 */
-	confine_hide_token(cj->token);
+	confine_hide(token_dir);
+	free(token_dir);
 	confine_hide(cj->store);
 	confine_hide(cj->state_dir);
 	confine_hide(cj->control_socket);

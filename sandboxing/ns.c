@@ -93,6 +93,129 @@ ns_readonly(const char *path, char **cause)
 	return 0;
 }
 
+/* Symlinks followed while pinning one path, as the kernel's 40 is for lookups. */
+#define NS_PIN_MAX_LINKS	40
+
+/* One component: a mount of itself onto itself, unless it is one already. */
+static int
+ns_pin_one(const char *path, int is_link, char **cause)
+{
+	int fd;
+
+	if (ns_is_mount_root(path))
+		return 0;
+	if (!is_link) {
+		/* Recursive: every mount below stays where it was. */
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0) {
+			xasprintf(cause, "pinning %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	/*
+	 * mount(2) follows a symlink to its target; open_tree and
+	 * move_mount without MOVE_MOUNT_T_SYMLINKS do not, so the link
+	 * itself is covered by a clone of itself and lookups still follow
+	 * it.
+	 */
+	fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+	    AT_SYMLINK_NOFOLLOW);
+	if (fd == -1) {
+		xasprintf(cause, "pinning symlink %s: open_tree: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (move_mount(fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+		xasprintf(cause, "pinning symlink %s: move_mount: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+ns_pin_walk(const char *path, int *links, char **cause)
+{
+	char buf[PATH_MAX], target[PATH_MAX], next[PATH_MAX], *p, *slash;
+	struct stat sb;
+	ssize_t n;
+	char save;
+
+	if (strlen(path) >= sizeof buf || path[0] != '/') {
+		xasprintf(cause, "pinning %s: not an absolute path", path);
+		return -1;
+	}
+	strcpy(buf, path);
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		/* "//" and a trailing "/" add no component. */
+		if (p[-1] == '/') {
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		save = *p;
+		*p = '\0';
+		if (lstat(buf, &sb) != 0) {
+			/* Nothing more of the path exists: nothing to pin. */
+			if (errno == ENOENT || errno == ENOTDIR)
+				return 0;
+			xasprintf(cause, "pinning %s: %s", buf,
+			    strerror(errno));
+			return -1;
+		}
+		if (ns_pin_one(buf, S_ISLNK(sb.st_mode), cause) != 0)
+			return -1;
+		if (S_ISLNK(sb.st_mode)) {
+			/* The link is pinned; so must be where it leads. */
+			if (++*links > NS_PIN_MAX_LINKS) {
+				xasprintf(cause, "pinning %s: too many "
+				    "symlinks", path);
+				return -1;
+			}
+			n = readlink(buf, target, sizeof target - 1);
+			if (n == -1) {
+				xasprintf(cause, "pinning %s: readlink: %s",
+				    buf, strerror(errno));
+				return -1;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				n = snprintf(next, sizeof next, "%s", target);
+			else {
+				slash = strrchr(buf, '/');
+				*slash = '\0';
+				n = snprintf(next, sizeof next, "%s/%s", buf,
+				    target);
+				*slash = '/';
+			}
+			if (n < 0 || (size_t)n >= sizeof next) {
+				xasprintf(cause, "pinning %s: target too long",
+				    buf);
+				return -1;
+			}
+			if (ns_pin_walk(next, links, cause) != 0)
+				return -1;
+		}
+		if (save == '\0')
+			break;
+		*p = save;
+	}
+	return 0;
+}
+
+int
+ns_pin(const char *path, char **cause)
+{
+	int links = 0;
+
+	return ns_pin_walk(path, &links, cause);
+}
+
 enum ns_mask_result
 ns_mask(const char *path, char **cause)
 {

@@ -23,6 +23,17 @@ int	ns_proc_fresh(char **cause);
 /* path and every mount below it read-only. 0 or -1 with cause. */
 int	ns_readonly(const char *path, char **cause);
 
+/*
+ * Pin path as the agent looks it up: every existing component of it (each
+ * directory, each symlink and every component of where a symlink leads,
+ * the last one included) becomes a mount point in this namespace, unless
+ * it is one already. The kernel refuses to rename or remove a mount point
+ * of the caller's namespace (EBUSY), so a workload can no longer move a
+ * masked tree aside and put its own in its place, where the agent, in
+ * its own namespace, would find it. 0 or -1 with cause.
+ */
+int	ns_pin(const char *path, char **cause);
+
 enum ns_mask_result {
 	NS_MASK_DONE,
 	NS_MASK_MISSING,	/* nothing there: nothing to hide */
