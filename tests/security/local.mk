@@ -13,3 +13,7 @@ tests_security_blfs_child_SOURCES = tests/security/blfs-child.c \
 	tests/security/probe-calls.c tests/security/probe-calls.h
 tests_security_blfs_child_LDADD = sandboxing/libsandbox.a \
 	common/libcommon.a $(LIBCAP_LIBS) $(LIBSECCOMP_LIBS) -lpthread
+TESTS += tests/security/escape.sh
+EXTRA_DIST += tests/security/escape.sh
+check_PROGRAMS += tests/security/escape-probe
+tests_security_escape_probe_SOURCES = tests/security/escape-probe.c
