@@ -117,4 +117,11 @@ void	inode_file_close(struct blfs_file *);
 
 extern const struct fuse_lowlevel_ops blfs_ops;
 
+/*
+ * Serve requests with up to max_threads workers until the session ends:
+ * 0 when unmounted, the signal number when stopped by SIGTERM, SIGINT or
+ * SIGHUP, -errno when the device failed.
+ */
+int	loop_run(struct fuse_session *, unsigned max_threads);
+
 #endif

@@ -42,9 +42,11 @@
 
 #define BLFS_EXIT_USAGE 2
 
-/* Worker threads: enough for blocking I/O on a slow store in parallel. */
+/*
+ * Worker threads at most: enough for blocking I/O on a slow store in
+ * parallel. They start only when every one is busy (loop.c).
+ */
 #define BLFS_MAX_THREADS 32
-#define BLFS_IDLE_THREADS 8
 
 #if defined(__SANITIZE_ADDRESS__)
 /*
@@ -405,7 +407,6 @@ int
 main(int argc, char **argv)
 {
 	struct fuse_args fargs = FUSE_ARGS_INIT(0, NULL);
-	struct fuse_loop_config *loop;
 	struct fuse_session *se;
 	struct blfs_args a;
 	struct stat st;
@@ -454,22 +455,11 @@ main(int argc, char **argv)
 	se = fuse_session_new(&fargs, &blfs_ops, sizeof(blfs_ops), NULL);
 	if (se == NULL)
 		blfs_fail(1, "cannot start a FUSE session");
-	if (fuse_set_signal_handlers(se) == -1)
-		blfs_fail(1, "cannot install signal handlers");
 	/* libfuse takes "/dev/fd/N" as "serve fd N": it mounts nothing. */
 	xasprintf(&devfd, "/dev/fd/%d", a.fuse_fd);
 	if (fuse_session_mount(se, devfd) == -1)
 		blfs_fail(1, "cannot serve fuse fd %d", a.fuse_fd);
 	free(devfd);
-
-	/*
-	 * No clone_fd: it would reopen /dev/fuse, and blfs opens no device.
-	 */
-	if ((loop = fuse_loop_cfg_create()) == NULL)
-		blfs_fail(1, "out of memory");
-	fuse_loop_cfg_set_clone_fd(loop, 0);
-	fuse_loop_cfg_set_max_threads(loop, BLFS_MAX_THREADS);
-	fuse_loop_cfg_set_idle_threads(loop, BLFS_IDLE_THREADS);
 
 	log_info("drive %s session %s at %s%s: fd cache %zu", a.drive,
 	    a.session, a.mount_path, a.read_only ? " (read-only)" : "",
@@ -483,9 +473,8 @@ main(int argc, char **argv)
 	if (sandbox_blfs_seccomp(&cause) == -1)
 		blfs_fail(1, "seccomp: %s", cause);
 
-	r = fuse_session_loop_mt(se, loop);
-	fuse_loop_cfg_destroy(loop);
-	fuse_remove_signal_handlers(se);
+	/* One fd for every worker: no clone_fd, blfs opens no device. */
+	r = loop_run(se, BLFS_MAX_THREADS);
 	fuse_session_unmount(se);
 	fuse_session_destroy(se);
 	fuse_opt_free_args(&fargs);
