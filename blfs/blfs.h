@@ -50,7 +50,6 @@ struct blfs_inode;
  */
 struct blfs_file {
 	int		 fd;		/* immutable */
-	int		 setid;		/* had a set-id bit when opened */
 	struct blfs_inode *in;		/* immutable */
 	TAILQ_ENTRY(blfs_file) entry;	/* guarded by the table lock */
 };
@@ -111,11 +110,19 @@ int	inode_fd(struct blfs_inode *, int *fd);
 void	inode_fd_put(struct blfs_inode *);
 
 /* An open fd of the inode becomes a handle (fuse_file_info fh). */
-struct blfs_file *inode_file_add(struct blfs_inode *, int fd, int setid);
+struct blfs_file *inode_file_add(struct blfs_inode *, int fd);
 /* Off the inode's list, and its fd closed. */
 void	inode_file_close(struct blfs_file *);
 
 extern const struct fuse_lowlevel_ops blfs_ops;
+
+/*
+ * /dev/fuse through libfuse's custom io (devio.c): asks the kernel for
+ * FUSE_HANDLE_KILLPRIV_V2, and tells whether the request this thread is
+ * serving asks to clear set-user-ID and set-group-ID bits.
+ */
+int	devio_attach(struct fuse_session *, int fd);
+int	devio_kill_suidgid(void);
 
 /*
  * Serve requests with up to max_threads workers until the session ends:

@@ -538,12 +538,11 @@ inode_fd(struct blfs_inode *in, int *fdp)
 }
 
 struct blfs_file *
-inode_file_add(struct blfs_inode *in, int fd, int setid)
+inode_file_add(struct blfs_inode *in, int fd)
 {
 	struct blfs_file *f = xcalloc(1, sizeof(*f));
 
 	f->fd = fd;
-	f->setid = setid;
 	f->in = in;
 	pthread_mutex_lock(&itab.lock);
 	in->refs++;

@@ -410,7 +410,7 @@ main(int argc, char **argv)
 	struct fuse_session *se;
 	struct blfs_args a;
 	struct stat st;
-	char *devfd, *maxread, *cause = NULL;
+	char *maxread, *cause = NULL;
 	int r;
 
 	/*
@@ -455,11 +455,9 @@ main(int argc, char **argv)
 	se = fuse_session_new(&fargs, &blfs_ops, sizeof(blfs_ops), NULL);
 	if (se == NULL)
 		blfs_fail(1, "cannot start a FUSE session");
-	/* libfuse takes "/dev/fd/N" as "serve fd N": it mounts nothing. */
-	xasprintf(&devfd, "/dev/fd/%d", a.fuse_fd);
-	if (fuse_session_mount(se, devfd) == -1)
+	/* Serve fd N as it is: libfuse mounts nothing, unmounts nothing. */
+	if (devio_attach(se, a.fuse_fd) != 0)
 		blfs_fail(1, "cannot serve fuse fd %d", a.fuse_fd);
-	free(devfd);
 
 	log_info("drive %s session %s at %s%s: fd cache %zu", a.drive,
 	    a.session, a.mount_path, a.read_only ? " (read-only)" : "",

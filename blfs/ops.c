@@ -203,21 +203,26 @@ ops_give_owner(fuse_req_t req, int fd, int is_opath, int parent_fd,
 }
 
 /*
- * A write by an unprivileged caller drops set-user-id and set-group-id,
- * as on any filesystem. blfs holds CAP_FSETID, so the backing filesystem
- * would not do it for us; the kernel leaves it to us (HANDLE_KILLPRIV).
+ * A write, truncate or O_TRUNC open by a caller without CAP_FSETID drops
+ * set-user-id, and set-group-id if the group may execute, as on any
+ * filesystem. The kernel says when (devio.c: HANDLE_KILLPRIV_V2; without
+ * it the kernel does it itself); blfs holds CAP_FSETID, so the backing
+ * filesystem would not do it for us.
  */
 static void
-ops_kill_setid(fuse_req_t req, int fd)
+ops_kill_setid(int fd)
 {
 	struct stat st;
-	mode_t m;
+	mode_t m, nm;
 
-	if (fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) == -1)
+	if (!devio_kill_suidgid() || fstat(fd, &st) == -1)
 		return;
-	m = st.st_mode & 07777;
-	if ((m & S_ISUID) || (m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
-		fchmod(fd, m & ~(S_ISUID | S_ISGID));
+	m = nm = st.st_mode & 07777;
+	nm &= ~S_ISUID;
+	if (m & S_IXGRP)
+		nm &= ~S_ISGID;
+	if (nm != m)
+		fchmod(fd, nm);
 }
 
 /* Flags for the backing open of a regular file. */
@@ -368,7 +373,7 @@ ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static int
-ops_truncate(fuse_req_t req, struct blfs_inode *in, int fd, off_t size)
+ops_truncate(struct blfs_inode *in, int fd, off_t size)
 {
 	struct ops_procpath pp;
 	int tfd, r = 0;
@@ -384,7 +389,7 @@ ops_truncate(fuse_req_t req, struct blfs_inode *in, int fd, off_t size)
 	if (ftruncate(tfd, size) == -1)
 		r = -errno;
 	else
-		ops_kill_setid(req, tfd);
+		ops_kill_setid(tfd);
 	close(tfd);
 	return r;
 }
@@ -430,9 +435,9 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		if (ffd != -1) {
 			r = ftruncate(ffd, attr->st_size) == -1 ? -errno : 0;
 			if (r == 0)
-				ops_kill_setid(req, ffd);
+				ops_kill_setid(ffd);
 		} else
-			r = ops_truncate(req, in, fd, attr->st_size);
+			r = ops_truncate(in, fd, attr->st_size);
 		if (r != 0)
 			goto out;
 	}
@@ -714,18 +719,11 @@ ops_set_open_flags(struct fuse_file_info *fi, int accmode)
 		fi->noflush = 1;
 }
 
-/* A handle for fi->fh, noting whether writes must drop set-id bits. */
+/* A handle for fi->fh. */
 static uint64_t
-ops_new_fh(struct blfs_inode *in, int fd, const struct stat *known)
+ops_new_fh(struct blfs_inode *in, int fd)
 {
-	struct stat st;
-	int setid = 0;
-
-	if (known == NULL && fstat(fd, &st) == 0)
-		known = &st;
-	if (known != NULL && (known->st_mode & (S_ISUID | S_ISGID)))
-		setid = 1;
-	return (uint64_t)(uintptr_t)inode_file_add(in, fd, setid);
+	return (uint64_t)(uintptr_t)inode_file_add(in, fd);
 }
 
 static void
@@ -756,7 +754,9 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, err);
 		return;
 	}
-	fi->fh = ops_new_fh(in, ofd, NULL);
+	if (fi->flags & O_TRUNC)
+		ops_kill_setid(ofd);
+	fi->fh = ops_new_fh(in, ofd);
 	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
 	if (fuse_reply_open(req, fi) != 0)
 		inode_file_close(ops_file(fi));
@@ -816,10 +816,12 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		goto fail;
 	}
 	inode_fd_put(parent);
+	if (!created && (fi->flags & O_TRUNC))
+		ops_kill_setid(fd);
 
 	in = inode_learn(parent, name, &st, -1);
 	ops_fill_entry(&e, in, &st);
-	fi->fh = ops_new_fh(in, fd, &st);
+	fi->fh = ops_new_fh(in, fd);
 	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		inode_file_close(ops_file(fi));
@@ -862,8 +864,7 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (ops_file(fi)->setid)
-		ops_kill_setid(req, ops_fh_fd(fi));
+	ops_kill_setid(ops_fh_fd(fi));
 	fuse_reply_write(req, (size_t)n);
 }
 
