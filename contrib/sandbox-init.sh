@@ -20,7 +20,14 @@ RUN=${RUN:-/run/blagent}
 # Drives mounted at boot: one read-write, one read-only subdirectory.
 MOUNTS=${MOUNTS:-"drive=workspace,path=/mnt/workspace drive=datasets,path=/mnt/datasets,drive-path=/public,ro"}
 WAIT=${WAIT:-30s}
+# What the agent executes (its binaries, libraries, the loader, and
+# /etc/ld.so.preload) must not be writable by a root workload, or the
+# next blfs would run the workload's code: see README, "Read-only that
+# holds". Drop a path here only if the image keeps it read-only itself.
+RO_PATHS=${RO_PATHS:-"/usr /etc /lib /lib64"}
 
+ro_args=
+for p in $RO_PATHS; do ro_args="$ro_args --read-only $p"; done
 uid_args=
 if [ "${1:-}" = --uid ]; then
 	uid_args="--uid $2 --gid $2"
@@ -48,6 +55,6 @@ for m in $MOUNTS; do mount_args="$mount_args --mount $m"; done
 #    and a seccomp filter against mounting, namespaces and ptrace. The
 #    exit status is the command's.
 # shellcheck disable=SC2086
-exec "$BLJAIL" $uid_args --store "$STORE" --token "$TOKEN" \
+exec "$BLJAIL" $uid_args $ro_args --store "$STORE" --token "$TOKEN" \
 	--state-dir "$RUN/state" --control-socket "$RUN/control.sock" \
 	--blfs "$LIBEXEC/blfs" -- "$@"
