@@ -57,4 +57,4 @@ for m in $MOUNTS; do mount_args="$mount_args --mount $m"; done
 # shellcheck disable=SC2086
 exec "$BLJAIL" $uid_args $ro_args --store "$STORE" --token "$TOKEN" \
 	--state-dir "$RUN/state" --control-socket "$RUN/control.sock" \
-	--blfs "$LIBEXEC/blfs" -- "$@"
+	--status-socket "$RUN/status.sock" --blfs "$LIBEXEC/blfs" -- "$@"

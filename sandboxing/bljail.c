@@ -33,6 +33,7 @@
 #define BLJAIL_DEFAULT_STORE	"/var/lib/blagent/store"
 #define BLJAIL_DEFAULT_STATE	"/run/blagent/state"
 #define BLJAIL_DEFAULT_CONTROL	"/run/blagent/control.sock"
+#define BLJAIL_DEFAULT_STATUS	"/run/blagent/status.sock"
 #define BLJAIL_DEFAULT_BLFS	BL_LIBEXECDIR "/blfs"
 
 /* Signals passed on to the command rather than acted on here. */
@@ -50,6 +51,7 @@ usage(int status)
 	fprintf(f,
 "usage: bljail [--uid N] [--gid N] [--keep-cap CAP]... [--token PATH]\n"
 "              [--store DIR] [--state-dir DIR] [--control-socket PATH]\n"
+"              [--status-socket PATH]\n"
 "              [--blfs PATH] [--hide PATH]... [--read-only PATH]...\n"
 "              [--log-level LEVEL]\n"
 "              -- COMMAND [ARG...]\n"
@@ -68,6 +70,8 @@ usage(int status)
 "  --store DIR            drive store to hide [%s]\n"
 "  --state-dir DIR        agent state to hide [%s]\n"
 "  --control-socket PATH  agent control socket to hide [%s]\n"
+"  --status-socket PATH   agent status socket: stays reachable, pinned so it\n"
+"                         cannot be replaced [%s]\n"
 "  --blfs PATH            blfs binary to hide [%s]\n"
 "  --hide PATH            hide one more file or directory (repeatable)\n"
 "  --read-only PATH       make a tree read-only, submounts too (repeatable)\n"
@@ -77,7 +81,7 @@ usage(int status)
 "Exit status: COMMAND's, 128+N if a signal N killed it, 125 if bljail\n"
 "could not confine it, 126/127 if it could not be run or found.\n",
 	    BLJAIL_DEFAULT_TOKEN, BLJAIL_DEFAULT_STORE, BLJAIL_DEFAULT_STATE,
-	    BLJAIL_DEFAULT_CONTROL, BLJAIL_DEFAULT_BLFS);
+	    BLJAIL_DEFAULT_CONTROL, BLJAIL_DEFAULT_STATUS, BLJAIL_DEFAULT_BLFS);
 	exit(status);
 }
 
@@ -170,7 +174,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_UID = 256, OPT_GID, OPT_KEEP_CAP, OPT_TOKEN, OPT_STORE,
-	    OPT_STATE_DIR, OPT_CONTROL, OPT_BLFS, OPT_HIDE, OPT_RO,
+	    OPT_STATE_DIR, OPT_CONTROL, OPT_STATUS, OPT_BLFS, OPT_HIDE, OPT_RO,
 	    OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "uid", required_argument, NULL, OPT_UID },
@@ -180,6 +184,7 @@ main(int argc, char **argv)
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "control-socket", required_argument, NULL, OPT_CONTROL },
+		{ "status-socket", required_argument, NULL, OPT_STATUS },
 		{ "blfs", required_argument, NULL, OPT_BLFS },
 		{ "hide", required_argument, NULL, OPT_HIDE },
 		{ "read-only", required_argument, NULL, OPT_RO },
@@ -201,6 +206,7 @@ main(int argc, char **argv)
 	cj.store = BLJAIL_DEFAULT_STORE;
 	cj.state_dir = BLJAIL_DEFAULT_STATE;
 	cj.control_socket = BLJAIL_DEFAULT_CONTROL;
+	cj.status_socket = BLJAIL_DEFAULT_STATUS;
 	cj.blfs = BLJAIL_DEFAULT_BLFS;
 
 	/* "+": the first non-option is the command; its options are its. */
@@ -230,6 +236,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_STATE_DIR:
 			cj.state_dir = arg_abs_path("bljail", "--state-dir", optarg);
+			break;
+		case OPT_STATUS:
+			cj.status_socket = arg_abs_path("bljail",
+			    "--status-socket", optarg);
 			break;
 		case OPT_CONTROL:
 			cj.control_socket = arg_abs_path("bljail", "--control-socket",

@@ -323,6 +323,10 @@ confine_jail(const struct confine_jail *cj, int status_fd)
 	confine_pin(cj->store);
 	confine_pin(cj->state_dir);
 	confine_pin(cj->control_socket);
+	/* The workload's own socket to the agent: usable, never replaced
+	 * by one of its own that tells other readers lies. */
+	if (cj->status_socket != NULL)
+		confine_pin(cj->status_socket);
 	confine_pin(cj->blfs);
 	for (i = 0; i < cj->nhide; i++)
 		confine_pin(cj->hide[i]);

@@ -19,6 +19,7 @@ struct confine_jail {
 	const char	*store;
 	const char	*state_dir;
 	const char	*control_socket;
+	const char	*status_socket;	/* reachable, but pinned */
 	const char	*blfs;
 	const char *const *hide;	/* more paths, nhide of them */
 	size_t		 nhide;

@@ -23,6 +23,9 @@ MOUNTS="drive=workspace,path=$T/mnt/ws drive=datasets,path=$T/mnt/ds,drive-path=
 		cat $T/tok/token 2>/dev/null || echo no-token
 		ls $STORE/drives 2>/dev/null || echo no-store
 		touch /usr/lib/.blagent-probe 2>/dev/null && echo WROTE-USR
+		$BLCTL --socket $T/run/status.sock ping >/dev/null && echo status-ping
+		rm -f $T/run/status.sock 2>/dev/null && echo REMOVED-STATUS
+		mv $T/run $T/run-aside 2>/dev/null && echo MOVED-RUN
 		exit 3" > "$T/out" 2>"$T/err"
 rc=$?
 bl_pids="$bl_pids $(pgrep -f -- "--control-socket $T/run/control.sock" | tr '\n' ' ')"
@@ -38,4 +41,8 @@ like "workload_write_to_ro_drive_refused" "$out" "^refused-ro$"
 like "workload_cannot_read_the_token" "$out" "^no-token$"
 like "workload_cannot_list_the_store" "$out" "^no-store$"
 check "workload_cannot_write_usr" sh -c "! grep -q WROTE-USR '$T/out'"
+like "workload_pings_over_the_status_socket" "$out" "^status-ping$"
+check "workload_cannot_replace_the_status_socket" \
+	sh -c "! grep -q REMOVED-STATUS '$T/out' && test -S '$T/run/status.sock'"
+check "workload_cannot_move_the_run_dir_aside" sh -c "! grep -q MOVED-RUN '$T/out'"
 tap_done
