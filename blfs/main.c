@@ -48,6 +48,10 @@
  */
 #define BLFS_MAX_THREADS 32
 
+/* Seconds the kernel trusts names and attributes; see blfs_configure. */
+#define BLFS_ATTR_TIMEOUT	5.0
+#define BLFS_NEGATIVE_TIMEOUT	1.0
+
 #if defined(__SANITIZE_ADDRESS__)
 /*
  * LeakSanitizer stops the world with ptrace at exit, which a process that
@@ -364,17 +368,27 @@ blfs_configure(const struct blfs_args *a)
 
 	/*
 	 * How long the kernel trusts names and attributes without asking.
-	 * One second: stat-heavy work (builds, find, ls -l) runs from the
-	 * kernel's cache, and a change made through another sandbox's mount
-	 * of the same drive shows here within a second. Longer would be
-	 * faster and staler; this mount's own changes are always seen at
-	 * once, since they go through this kernel.
+	 * This mount's own changes are always seen at once, since they go
+	 * through this kernel; the timeouts only bound how late a change
+	 * made through another sandbox's mount of the same drive shows here
+	 * (a renamed or removed name, new size, mode or times, and with
+	 * them the cached pages, which are dropped when size or mtime
+	 * moved).
+	 * Names and attributes: BLFS_ATTR_TIMEOUT (5 s). With 1 s, a build
+	 * or a find over more files than it can stat in a second found its
+	 * first names expired again by the time it came back to them, and
+	 * "warm" stats went to blfs; 5 s keeps such passes in the kernel's
+	 * cache, and a change from elsewhere still shows within seconds.
+	 * Missing names: 1 s, so a file another sandbox creates (the usual
+	 * signal between sandboxes) is seen within a second.
+	 * --cache-size 0: nothing is trusted, every access asks.
 	 */
-	blfs_cfg.entry_timeout = 1.0;
-	blfs_cfg.attr_timeout = 1.0;
-	blfs_cfg.negative_timeout = a->cache_size == 0 ? 0.0 : 1.0;
+	blfs_cfg.entry_timeout = BLFS_ATTR_TIMEOUT;
+	blfs_cfg.attr_timeout = BLFS_ATTR_TIMEOUT;
+	blfs_cfg.negative_timeout = BLFS_NEGATIVE_TIMEOUT;
 	if (a->cache_size == 0)
-		blfs_cfg.entry_timeout = blfs_cfg.attr_timeout = 0.0;
+		blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
+		    blfs_cfg.negative_timeout = 0.0;
 }
 
 /*

@@ -1,0 +1,66 @@
+"""How late blfs shows changes made behind its back (by another mount of
+the same drive, here directly on the store): a new file within the 1 s
+negative timeout, a new mode within the 5 s attribute timeout, and with
+--cache-size 0 at once."""
+
+import os
+import stat
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blfstest import Mount, Tap, err, require_root_and_fuse  # noqa: E402
+
+require_root_and_fuse()
+t = Tap()
+
+
+def seen_after(fn, limit):
+    """Seconds until fn() is true, polling; None if not within limit."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if fn():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    return None
+
+
+def mode(path):
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+with Mount() as m:
+    t.eq(err(os.stat, m.path("new")), "ENOENT", "a missing name")
+    open(m.back("new"), "w").close()
+    took = seen_after(lambda: os.path.exists(m.path("new")), 3)
+    t.ok(took is not None and took < 1.6,
+         "a file made on the store shows within the 1 s negative timeout "
+         "(after %s s)" % (took if took is None else round(took, 2)))
+
+    with open(m.path("f"), "w") as f:
+        f.write("x")
+    os.chmod(m.path("f"), 0o644)
+    t.eq(mode(m.path("f")), 0o644, "a mode set through the mount")
+    os.chmod(m.back("f"), 0o600)
+    t.eq(mode(m.path("f")), 0o644,
+         "a mode changed on the store is not asked for at once")
+    took = seen_after(lambda: mode(m.path("f")) == 0o600, 8)
+    t.ok(took is not None and took < 5.6,
+         "it shows within the 5 s attribute timeout (after %s s)"
+         % (took if took is None else round(took, 2)))
+    t.ok(m.unmount(), "blfs exits once unmounted")
+
+with Mount(args=["--cache-size=0"]) as m:
+    t.eq(err(os.stat, m.path("new")), "ENOENT", "--cache-size 0: missing")
+    open(m.back("new"), "w").close()
+    t.ok(os.path.exists(m.path("new")),
+         "--cache-size 0: a file made on the store shows at once")
+    os.chmod(m.back("new"), 0o600)
+    t.eq(mode(m.path("new")), 0o600,
+         "--cache-size 0: a mode changed on the store shows at once")
+    t.ok(m.unmount(), "blfs exits once unmounted")
+
+t.done()
