@@ -1,5 +1,5 @@
 """Set-user-ID and set-group-ID bits through blfs, with and without the
-writeback cache: a write, truncate or O_TRUNC open by a caller without
+writeback cache: a write, truncate, chown or O_TRUNC open by a caller without
 CAP_FSETID clears them (set-group-ID only with group execute), root's
 keep them; and writes do not cost a security.capability round trip each
 (blfs negotiates FUSE_HANDLE_KILLPRIV_V2)."""
@@ -57,6 +57,10 @@ for how, args in (("plain", []), ("writeback", ["--writeback"])):
         t.eq((oct(mode(m.back("trunc"))), os.stat(m.back("trunc")).st_size),
              (oct(0o775), 3),
              "%s: truncate by uid 1000 clears both bits" % how)
+        p = setid_file(m, "chown", 0o6775)
+        as_user(lambda: os.chown(p, 1000, 1000))
+        t.eq(oct(mode(m.back("chown"))), oct(0o775),
+             "%s: chown by uid 1000 clears both bits" % how)
         p = setid_file(m, "otrunc", 0o6775)
         as_user(lambda: os.close(os.open(p, os.O_WRONLY | os.O_TRUNC)))
         t.eq((oct(mode(m.back("otrunc"))),
