@@ -36,7 +36,7 @@ be_uint(const unsigned char *p, size_t n)
  */
 static int
 wire_header(const unsigned char *buf, size_t avail, size_t *hdr,
-    uint64_t *payload, uint64_t *children)
+    uint64_t *payload, uint64_t *children, int *container)
 {
 	unsigned char b = buf[0];
 	size_t lenbytes = 0;
@@ -44,6 +44,7 @@ wire_header(const unsigned char *buf, size_t avail, size_t *hdr,
 	*hdr = 1;
 	*payload = 0;
 	*children = 0;
+	*container = (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
 		return 1;
 	if (b >= 0x80 && b <= 0x8f) {
@@ -128,12 +129,12 @@ wire_scan(struct wire_scanner *s, const struct wire_limits *lim,
 	for (;;) {
 		size_t hdr;
 		uint64_t payload, children;
-		int r;
+		int r, container;
 
 		if (s->pos >= len)
 			goto incomplete;
 		r = wire_header(buf + s->pos, len - s->pos, &hdr, &payload,
-		    &children);
+		    &children, &container);
 		if (r == -1) {
 			*why = "byte 0xc1 is never used by msgpack";
 			return WIRE_BAD;
@@ -153,15 +154,15 @@ wire_scan(struct wire_scanner *s, const struct wire_limits *lim,
 			*why = "too many objects in one message";
 			return WIRE_BAD;
 		}
+		/* An empty array or map is a level too, as msgpack-c counts. */
+		if (container && s->depth + 1 > maxdepth) {
+			*why = "message nested too deeply";
+			return WIRE_BAD;
+		}
 		s->pos += hdr + payload;
 		s->left[s->depth]--;
-		if (children > 0) {
-			if (s->depth + 1 > maxdepth) {
-				*why = "message nested too deeply";
-				return WIRE_BAD;
-			}
+		if (children > 0)
 			s->left[++s->depth] = children;
-		}
 		while (s->left[s->depth] == 0) {
 			if (s->depth == 0) {
 				*msglen = s->pos;

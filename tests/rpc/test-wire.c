@@ -445,14 +445,32 @@ test_nesting(void)
 	check_bad("1000 nested arrays with max_depth 100000 (clamped to the "
 	    "scanner's stack)", &lim, buf, 1001, "nested too deeply");
 
-	/* Empty containers and siblings do not add depth. */
+	/*
+	 * Siblings share a level; an empty container is a level of its own,
+	 * as msgpack-c counts it (the fuzzer found 32 arrays around an empty
+	 * one passing the scan and failing msgpack-c).
+	 */
 	{
 		const unsigned char flat[] = { 0x93, 0x90, 0x90, 0x91, 0x90 };
 
-		lim.max_depth = 2;
+		lim.max_depth = 3;
 		st = scan1(&lim, flat, sizeof(flat), &msglen, &why);
-		tap_ok(st == WIRE_COMPLETE, "sibling and empty arrays count "
-		    "one level each (got %s)", status_name(st));
+		tap_ok(st == WIRE_COMPLETE, "sibling arrays share a level, an "
+		    "empty one is a level (depth 3 passes; got %s)",
+		    status_name(st));
+		lim.max_depth = 2;
+		check_bad("[[],[],[[]]] with max_depth 2", &lim, flat,
+		    sizeof(flat), "nested too deeply");
+	}
+	{
+		unsigned char deep[WIRE_MAX_DEPTH_LIMIT + 1];
+
+		/* 32 levels around an empty array is 33 for msgpack-c. */
+		lim.max_depth = WIRE_MAX_DEPTH_LIMIT;
+		nest(deep, WIRE_MAX_DEPTH_LIMIT, 0x91);
+		deep[WIRE_MAX_DEPTH_LIMIT] = 0x90;
+		check_bad("32 arrays around an empty one", &lim, deep,
+		    sizeof(deep), "nested too deeply");
 	}
 }
 
