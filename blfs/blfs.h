@@ -37,6 +37,7 @@ struct blfs_config {
 	double	 entry_timeout;	/* seconds the kernel trusts a name */
 	double	 attr_timeout;	/* seconds the kernel trusts attributes */
 	double	 negative_timeout; /* seconds it trusts "no such name" */
+	int	 flush;		/* FLUSH closes a duplicate: not a local fs */
 	int	 status_fd;	/* "ready" goes here after INIT, or -1 */
 };
 

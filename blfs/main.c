@@ -24,6 +24,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -392,6 +395,29 @@ blfs_configure(const struct blfs_args *a)
 }
 
 /*
+ * Is the store on a local disk or memory filesystem? There close(2)
+ * never reports anything write(2) and fsync(2) did not, so FLUSH can be
+ * skipped. Anything else (NFS, CIFS, 9p, virtiofs, FUSE, unknown) may
+ * report delayed write errors at close, and keeps FLUSH.
+ */
+static int
+blfs_local_fs(int fd)
+{
+	static const unsigned long local[] = { EXT4_SUPER_MAGIC,
+	    XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, F2FS_SUPER_MAGIC,
+	    TMPFS_MAGIC };
+	struct statfs sf;
+	size_t i;
+
+	if (fstatfs(fd, &sf) == -1)
+		return 0;
+	for (i = 0; i < nitems(local); i++)
+		if ((unsigned long)sf.f_type == local[i])
+			return 1;
+	return 0;
+}
+
+/*
  * The kernel may know far more inodes than blfs may hold fds: raise the
  * soft limit to the hard one (root without CAP_SYS_RESOURCE cannot go
  * further), keep half of it for open files and directories, and bound
@@ -454,6 +480,7 @@ main(int argc, char **argv)
 		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
 
 	inode_table_init(a.root_fd, &st, blfs_fd_budget());
+	blfs_cfg.flush = !blfs_local_fs(a.root_fd);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
 		blfs_fail(1, "out of memory");

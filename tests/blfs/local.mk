@@ -19,6 +19,7 @@ blfs_test_scripts = \
 	tests/blfs/posix-io.py \
 	tests/blfs/posix-setid.py \
 	tests/blfs/coherence.py \
+	tests/blfs/round-trips.py \
 	tests/blfs/readonly.py \
 	tests/blfs/confinement.py \
 	tests/blfs/bounded-fds.py \
