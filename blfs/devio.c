@@ -132,7 +132,7 @@ devio_writev(int fd, struct iovec *iov, int count, void *userdata)
 	v[0] = iov[0];
 	v[1].iov_base = &init;
 	v[1].iov_len = iov[1].iov_len;
-	log_info("kernel asked to handle FUSE_HANDLE_KILLPRIV_V2");
+	log_info("asked the kernel for FUSE_HANDLE_KILLPRIV_V2");
 	return writev(fd, v, 2);
 }
 
