@@ -17,10 +17,12 @@
  * the worker that went idle last, a stack so the hottest thread, or to a
  * new one) when more requests are already waiting, so concurrent callers
  * are served in parallel up to BLFS_MAX_THREADS, and for the few
- * requests that can block for long (fsync, fallocate, copy_file_range),
- * so nobody waits behind them. The price: a request that arrives while
- * the leader serves an ordinary one waits for it to end (microseconds;
- * a cold disk read at worst) before being read.
+ * requests that can block for long (fsync, fsyncdir, fallocate,
+ * copy_file_range), so nobody waits behind them. The price: a request
+ * that arrives while the leader serves an ordinary one waits for it to
+ * end before being read (microseconds on a warm local store; one disk or
+ * network round trip of the store at worst), after which the leader sees
+ * it queued and hands over.
  */
 #include "config.h"
 
