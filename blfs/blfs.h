@@ -37,7 +37,7 @@ struct blfs_config {
 	double	 entry_timeout;	/* seconds the kernel trusts a name */
 	double	 attr_timeout;	/* seconds the kernel trusts attributes */
 	double	 negative_timeout; /* seconds it trusts "no such name" */
-	int	 flush;		/* FLUSH closes a duplicate: not a local fs */
+	int	 local_store;	/* ext4, xfs, btrfs, f2fs, tmpfs (main.c) */
 	int	 status_fd;	/* "ready" goes here after INIT, or -1 */
 };
 

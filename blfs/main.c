@@ -397,8 +397,12 @@ blfs_configure(const struct blfs_args *a)
 /*
  * Is the store on a local disk or memory filesystem? There close(2)
  * never reports anything write(2) and fsync(2) did not, so FLUSH can be
- * skipped. Anything else (NFS, CIFS, 9p, virtiofs, FUSE, unknown) may
- * report delayed write errors at close, and keeps FLUSH.
+ * skipped; and a directory's mtime moves with every change, even two in
+ * one clock tick (multigrain timestamps once it was looked at), so the
+ * kernel may keep listings and check them by mtime. Anything else (NFS,
+ * CIFS, 9p, virtiofs, FUSE, unknown) may report delayed write errors at
+ * close and keep coarse or server-side times: FLUSH stays, and listings
+ * are read afresh.
  */
 static int
 blfs_local_fs(int fd)
@@ -480,7 +484,7 @@ main(int argc, char **argv)
 		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
 
 	inode_table_init(a.root_fd, &st, blfs_fd_budget());
-	blfs_cfg.flush = !blfs_local_fs(a.root_fd);
+	blfs_cfg.local_store = blfs_local_fs(a.root_fd);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
 		blfs_fail(1, "out of memory");

@@ -880,7 +880,7 @@ ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * creating an empty file). The kernel still writes back dirty pages
 	 * and reports their errors in close(2) itself (main.c).
 	 */
-	if (!blfs_cfg.flush) {
+	if (blfs_cfg.local_store) {
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
@@ -944,6 +944,18 @@ ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/*
+	 * On a local store the kernel may keep a listing and serve the next
+	 * readdir of the directory from memory. It drops it when the
+	 * directory changes through this mount, or when its attributes,
+	 * asked for again after the attribute timeout, show another mtime:
+	 * a name added elsewhere shows in listings within that timeout
+	 * (CACHING in blfs.8). Not with --cache-size 0.
+	 */
+	if (blfs_cfg.keep_cache && blfs_cfg.local_store) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
 	if (fuse_reply_open(req, fi) != 0) {
 		closedir(d->dp);
 		pthread_mutex_destroy(&d->lock);

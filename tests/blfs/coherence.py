@@ -1,7 +1,7 @@
 """How late blfs shows changes made behind its back (by another mount of
 the same drive, here directly on the store): a new file within the 1 s
-negative timeout, a new mode within the 5 s attribute timeout, and with
---cache-size 0 at once."""
+negative timeout, a new mode and a changed listing within the 5 s
+attribute timeout, and with --cache-size 0 at once."""
 
 import os
 import stat
@@ -51,6 +51,24 @@ with Mount() as m:
     t.ok(took is not None and took < 5.6,
          "it shows within the 5 s attribute timeout (after %s s)"
          % (took if took is None else round(took, 2)))
+
+    # Listings: the kernel may serve them from memory on a local store.
+    os.mkdir(m.path("dir"))
+    open(m.path("dir", "a"), "w").close()
+    t.eq(sorted(os.listdir(m.path("dir"))), ["a"], "a listing")
+    open(m.path("dir", "b"), "w").close()
+    t.eq(sorted(os.listdir(m.path("dir"))), ["a", "b"],
+         "a name made through the mount is listed at once")
+    open(m.back("dir", "c"), "w").close()
+    took = seen_after(lambda: "c" in os.listdir(m.path("dir")), 8)
+    t.ok(took is not None and took < 5.6,
+         "a name made on the store is listed within the 5 s attribute "
+         "timeout (after %s s)" % (took if took is None else round(took, 2)))
+    os.unlink(m.back("dir", "a"))
+    took = seen_after(lambda: "a" not in os.listdir(m.path("dir")), 8)
+    t.ok(took is not None and took < 5.6,
+         "a name removed on the store leaves listings within 5 s "
+         "(after %s s)" % (took if took is None else round(took, 2)))
     t.ok(m.unmount(), "blfs exits once unmounted")
 
 with Mount(args=["--cache-size=0"]) as m:
@@ -61,6 +79,10 @@ with Mount(args=["--cache-size=0"]) as m:
     os.chmod(m.back("new"), 0o600)
     t.eq(mode(m.path("new")), 0o600,
          "--cache-size 0: a mode changed on the store shows at once")
+    os.listdir(m.path())
+    open(m.back("listed"), "w").close()
+    t.ok("listed" in os.listdir(m.path()),
+         "--cache-size 0: a name made on the store is listed at once")
     t.ok(m.unmount(), "blfs exits once unmounted")
 
 t.done()
