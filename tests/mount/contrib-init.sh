@@ -23,7 +23,8 @@ MOUNTS="drive=workspace,path=$T/mnt/ws drive=datasets,path=$T/mnt/ds,drive-path=
 		cat $T/tok/token 2>/dev/null || echo no-token
 		ls $STORE/drives 2>/dev/null || echo no-store
 		touch /usr/lib/.blagent-probe 2>/dev/null && echo WROTE-USR
-		$BLCTL --socket $T/run/status.sock ping >/dev/null && echo status-ping
+		ASAN_OPTIONS=detect_leaks=0 $BLCTL --socket $T/run/status.sock ping \
+		    >/dev/null && echo status-ping
 		rm -f $T/run/status.sock 2>/dev/null && echo REMOVED-STATUS
 		mv $T/run $T/run-aside 2>/dev/null && echo MOVED-RUN
 		exit 3" > "$T/out" 2>"$T/err"

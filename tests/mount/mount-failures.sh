@@ -7,10 +7,10 @@ need_root
 
 drive_create data
 printf '#!/bin/sh\nexit 0\n' > "$T/blfs-exits"
-printf '#!/bin/sh\nexec sleep 300\n' > "$T/blfs-hangs"
+printf '#!/bin/sh\nexec sleep 3001\n' > "$T/blfs-hangs"
 chmod +x "$T/blfs-exits" "$T/blfs-hangs"
 not_mounted() { ! grep -q " $1 " /proc/self/mounts; }
-no_sleeper() { ! pgrep -f '^sleep 300$' >/dev/null; }
+no_sleeper() { ! pgrep -f '^sleep 3001$' >/dev/null; }
 
 # --- a server that exits 0 before serving is a failed mount, not a success
 start_agent early --blfs "$T/blfs-exits"

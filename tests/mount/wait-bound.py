@@ -18,7 +18,7 @@ subprocess.run([blctl_path(), "drive", "--store", store, "create", "d"],
                check=True, stdout=subprocess.DEVNULL)
 hang = os.path.join(tmp, "blfs-hangs")
 with open(hang, "w") as f:
-    f.write("#!/bin/sh\nexec sleep 300\n")
+    f.write("#!/bin/sh\nexec sleep 3002\n")
 os.chmod(hang, 0o755)
 agent = tap.agent("--store", store, "--blfs", hang)
 try:
