@@ -58,7 +58,8 @@ cleanup() {
 	done
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
 mkdir -p "$tmp/store/drive" "$tmp/bindfs" "$tmp/blfs" "$tmp/mem"
 mount -t tmpfs -o size=512m,mode=0755 bench "$tmp/mem" ||
 	bail "cannot mount a tmpfs"
