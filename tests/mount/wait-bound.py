@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 
 sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "rpc"))
 from blrpc import Client, Tap, blctl_path  # noqa: E402
@@ -53,6 +54,9 @@ try:
     err, _ = extra.call("WaitMounts", {"timeout_ms": 1000})
     tap.ok(err is None, "once they are answered, WaitMounts is served again",
            repr(err))
+except Exception:  # noqa: BLE001
+    # A failure must still stop the agent (tap.done does) and say why.
+    tap.ok(False, "the test ran to the end", traceback.format_exc())
 finally:
     subprocess.run("grep -o ' %s[^ ]* ' /proc/self/mounts | "
                    "xargs -r -n1 umount -l" % tmp, shell=True)
