@@ -5,28 +5,9 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/params.h"
 #include "common/xmalloc.h"
 #include "mountmgr/mount.h"
-
-static const struct rpc_param mount_options_params[] = {
-	{ .name = "cache_size", .type = RPC_P_UINT, .max = 1ULL << 40 },
-	{ .name = "buffer_size", .type = RPC_P_UINT, .max = 1ULL << 30 },
-	{ .name = "prefetch", .type = RPC_P_UINT, .max = 1ULL << 30 },
-	{ .name = "writeback", .type = RPC_P_BOOL },
-	{ .name = NULL },
-};
-
-static const struct rpc_param mount_params[] = {
-	{ .name = "drive", .type = RPC_P_STR, .required = 1, .max = 63 },
-	{ .name = "mount_path", .type = RPC_P_STR, .required = 1 },
-	{ .name = "drive_path", .type = RPC_P_STR, .def_str = "/" },
-	{ .name = "read_only", .type = RPC_P_BOOL },
-	{ .name = "options", .type = RPC_P_MAP, .sub = mount_options_params },
-	{ .name = "wait", .type = RPC_P_BOOL },
-	{ .name = "timeout_ms", .type = RPC_P_UINT, .def_uint = 30000,
-	    .max = 86400000 },
-	{ .name = NULL },
-};
 
 static const struct rpc_param unmount_params[] = {
 	{ .name = "mount_session_id", .type = RPC_P_STR, .max = 128 },
@@ -181,7 +162,7 @@ unmount_handler(struct rpc_call *call, const struct rpc_args *args, void *arg)
 
 const struct rpc_method method_mount = {
 	.name = "Mount",
-	.params = mount_params,
+	.params = params_mount,
 	.handler = mount_handler,
 };
 

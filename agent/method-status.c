@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "agent/agent.h"
+#include "agent/params.h"
 #include "common/xmalloc.h"
 #include "mountmgr/mount.h"
 
@@ -13,12 +14,6 @@ static const struct rpc_param status_params[] = {
 	{ .name = NULL },
 };
 
-static const struct rpc_param wait_params[] = {
-	{ .name = "mount_session_ids", .type = RPC_P_STR_ARRAY, .max = 1024 },
-	{ .name = "timeout_ms", .type = RPC_P_UINT, .def_uint = 30000,
-	    .max = 86400000 },
-	{ .name = NULL },
-};
 
 static const struct rpc_param subscribe_params[] = {
 	{ .name = NULL },
@@ -131,7 +126,7 @@ const struct rpc_method method_mount_status = {
 
 const struct rpc_method method_wait_mounts = {
 	.name = "WaitMounts",
-	.params = wait_params,
+	.params = params_wait_mounts,
 	.handler = wait_handler,
 	.flags = RPC_M_STATUS,
 };

@@ -22,37 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/params.h"
 #include "rpc/schema.h"
 #include "rpc/wire.h"
-
-/* Mount's declaration as agent/method-mount.c has it. */
-static const struct rpc_param mount_options_params[] = {
-	{ .name = "cache_size", .type = RPC_P_UINT, .max = 1ULL << 40 },
-	{ .name = "buffer_size", .type = RPC_P_UINT, .max = 1ULL << 30 },
-	{ .name = "prefetch", .type = RPC_P_UINT, .max = 1ULL << 30 },
-	{ .name = "writeback", .type = RPC_P_BOOL },
-	{ .name = NULL },
-};
-
-static const struct rpc_param mount_params[] = {
-	{ .name = "drive", .type = RPC_P_STR, .required = 1, .max = 63 },
-	{ .name = "mount_path", .type = RPC_P_STR, .required = 1 },
-	{ .name = "drive_path", .type = RPC_P_STR, .def_str = "/" },
-	{ .name = "read_only", .type = RPC_P_BOOL },
-	{ .name = "options", .type = RPC_P_MAP, .sub = mount_options_params },
-	{ .name = "wait", .type = RPC_P_BOOL },
-	{ .name = "timeout_ms", .type = RPC_P_UINT, .def_uint = 30000,
-	    .max = 86400000 },
-	{ .name = NULL },
-};
-
-/* WaitMounts': the string-array type. */
-static const struct rpc_param wait_params[] = {
-	{ .name = "mount_session_ids", .type = RPC_P_STR_ARRAY, .max = 1024 },
-	{ .name = "timeout_ms", .type = RPC_P_UINT, .def_uint = 30000,
-	    .max = 86400000 },
-	{ .name = NULL },
-};
 
 #define MAX_EVENTS 4096
 
@@ -78,7 +50,7 @@ use_args(const struct rpc_param *decl, const struct rpc_args *a)
 	size_t n;
 	volatile size_t sink = 0;
 
-	if (decl == mount_params) {
+	if (decl == params_mount) {
 		const struct rpc_args *o = rpc_args_map(a, "options");
 
 		sink += strlen(rpc_args_str(a, "drive"));
@@ -119,7 +91,7 @@ handle(const unsigned char *buf, size_t len)
 	if (wire_parse(&u.data, &m, &ok, &why) == 0 &&
 	    m.kind != WIRE_RESPONSE) {
 		const struct rpc_param *decl = m.method_len > 0 &&
-		    m.method[0] == 'W' ? wait_params : mount_params;
+		    m.method[0] == 'W' ? params_wait_mounts : params_mount;
 
 		if (rpc_args_parse(decl, &m.params, &args, &cause) == 0) {
 			check(args != NULL, "parsed args exist");

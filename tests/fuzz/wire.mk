@@ -2,7 +2,7 @@
 # span it finds, the msgpack-RPC shape, rpc/schema.c on Mount's params).
 fuzz_list += tests/fuzz/fuzz-wire
 tests/fuzz/fuzz-wire: $(srcdir)/tests/fuzz/fuzz-wire.c \
-		$(srcdir)/rpc/wire.c $(srcdir)/rpc/schema.c \
+		$(srcdir)/rpc/wire.c $(srcdir)/rpc/schema.c $(srcdir)/agent/params.c \
 		$(srcdir)/common/xmalloc.c $(srcdir)/common/log.c \
 		$(srcdir)/common/util.c
 	@mkdir -p tests/fuzz
