@@ -4,20 +4,16 @@
  * else, holding no capability to mount, and no way to leave the root fd.
  *
  * Identity. Requests arrive with the caller's uid and gid, and the kernel
- * checks permissions itself (the mount has default_permissions). blfs runs
- * as uid 0 and the agent's child keeps for it exactly four capabilities,
- * the file-operation ones:
- *   CAP_CHOWN        give files it creates to their caller; chown for
- *                    callers the kernel already allowed to;
- *   CAP_DAC_OVERRIDE reach every file of the drive whoever owns it (the
- *                    kernel has checked the caller's access already);
- *   CAP_FOWNER       chmod and utimes on files owned by others, ditto;
- *   CAP_FSETID       keep set-id bits when the caller asked for them.
- * Not CAP_DAC_READ_SEARCH: it is what opens open_by_handle_at(2), which
- * would let blfs (and whoever took it over) reach any file of the backing
- * filesystem by handle, outside the drive. Not CAP_SETUID/SETGID either:
- * so blfs cannot switch fsuid per request, and instead creates as uid 0
- * and hands each new file to its caller through an fd (ops.c).
+ * checks permissions itself (the mount has default_permissions) against
+ * the attributes blfs reports. blfs runs as uid 0 with no capability at
+ * all: it reaches backing files as their owner only, so everything it
+ * creates is uid 0's with a mode only blfs may use, and what the
+ * workload sees (owner, group, mode) is kept in an extended attribute of
+ * each file (meta.c). No CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE or
+ * CAP_FSETID: taken over, blfs could not read or change a file beyond
+ * what uid 0 owns. Not CAP_DAC_READ_SEARCH above all: it is what opens
+ * open_by_handle_at(2), which would reach any file of the backing
+ * filesystem by handle, outside the drive.
  */
 #include "config.h"
 
@@ -483,6 +479,8 @@ main(int argc, char **argv)
 	if (a.lock_fd != -1)
 		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
 
+	if (meta_check_store(a.root_fd, &cause) != 0)
+		blfs_fail(1, "%s", cause);
 	inode_table_init(a.root_fd, &st, blfs_fd_budget());
 	blfs_cfg.local_store = blfs_local_fs(a.root_fd);
 

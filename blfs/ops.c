@@ -86,21 +86,13 @@ ops_refuse_ro(fuse_req_t req)
 }
 
 static int
-ops_stat_fd(int fd, struct stat *st)
-{
-	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
-		return -errno;
-	return 0;
-}
-
-static int
 ops_stat(struct blfs_inode *in, struct stat *st)
 {
 	int fd, r;
 
 	if ((r = inode_fd(in, &fd)) != 0)
 		return r;
-	r = ops_stat_fd(fd, st);
+	r = meta_stat_fd(fd, 1, st);
 	inode_fd_put(in);
 	return r;
 }
@@ -134,95 +126,137 @@ ops_reply_entry(fuse_req_t req, struct blfs_inode *parent, const char *name,
 }
 
 /*
- * chmod of an O_PATH fd: fchmod refuses O_PATH fds, and the magic link
- * leads to exactly this inode. Linux has no mode on symlinks.
+ * Owner, group and mode of a file the caller is making in directory pfd,
+ * as the kernel would give them on a local filesystem: the caller's fsuid
+ * and fsgid, or the directory's group under a set-group-id directory,
+ * which new directories inherit too. The kernel has already applied the
+ * umask and dropped a set-group-id bit the caller may not set.
  */
-static int
-ops_chmod(int fd, mode_t type, mode_t mode)
-{
-	struct ops_procpath pp;
-
-	if (type == S_IFLNK)
-		return -EOPNOTSUPP;
-	if (chmod(ops_procpath(&pp, fd), mode) == -1)
-		return -errno;
-	return 0;
-}
-
-/*
- * blfs creates files as uid 0 and then hands them to the caller. It
- * cannot create them as the caller: switching fsuid needs CAP_SETUID,
- * which blfs does not hold (see main.c). The new file is reached only
- * through fd (O_PATH or open), never by name again, so nobody can swap
- * something else in between the creation and the chown.
- */
-static int
-ops_give_owner(fuse_req_t req, int fd, int is_opath, int parent_fd,
-    struct stat *st, mode_t want)
+static void
+ops_new_meta(fuse_req_t req, int pfd, mode_t type, mode_t want,
+    struct blfs_meta *m)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat pst;
-	uid_t uid = ctx->uid;
-	gid_t gid = ctx->gid;
-	mode_t m;
-	int r;
 
-	if (uid == 0 && gid == 0)
-		return 0;	/* what a root caller would have got anyway */
-	/* A set-group-id directory gives its group, as for anyone else. */
-	if (ops_stat_fd(parent_fd, &pst) == 0 && (pst.st_mode & S_ISGID))
-		gid = st->st_gid;
-	if (st->st_uid == uid && st->st_gid == gid)
-		return 0;
-	if (is_opath)
-		r = fchownat(fd, "", uid, gid,
-		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
-	else
-		r = fchown(fd, uid, gid);
-	if (r == -1)
-		return -errno;
-	st->st_uid = uid;
-	st->st_gid = gid;
-	/*
-	 * chown cleared the set-id bits the caller asked for; give back
-	 * set-user-id (the caller owns the file) and set-group-id only for
-	 * the caller's own group, as the kernel would have.
-	 */
-	if (S_ISREG(st->st_mode) && (want & (S_ISUID | S_ISGID))) {
-		m = want & 07777;
-		if (gid != ctx->gid)
-			m &= ~S_ISGID;
-		if (is_opath)
-			r = ops_chmod(fd, S_IFREG, m);
-		else
-			r = fchmod(fd, m);
-		if (r == 0)
-			st->st_mode = (st->st_mode & S_IFMT) | m;
+	m->uid = ctx->uid;
+	m->gid = ctx->gid;
+	m->mode = type | (want & 07777);
+	if (meta_stat_fd(pfd, 1, &pst) == 0 && (pst.st_mode & S_ISGID)) {
+		m->gid = pst.st_gid;
+		if (type == S_IFDIR)
+			m->mode |= S_ISGID;
 	}
-	return 0;
 }
 
 /*
  * A write, truncate or O_TRUNC open by a caller without CAP_FSETID drops
  * set-user-id, and set-group-id if the group may execute, as on any
- * filesystem. The kernel says when (devio.c: HANDLE_KILLPRIV_V2; without
- * it the kernel does it itself); blfs holds CAP_FSETID, so the backing
- * filesystem would not do it for us.
+ * filesystem. The kernel says when (devio.c: HANDLE_KILLPRIV_V2). The
+ * bits live in the attribute; a file without one keeps them on the
+ * backing file, where the backing filesystem drops them itself, blfs
+ * having no CAP_FSETID either.
  */
 static void
-ops_kill_setid(int fd)
+ops_kill_setid(int fd, int is_opath)
+{
+	struct blfs_meta m;
+	mode_t nm;
+
+	if (!devio_kill_suidgid() ||
+	    meta_get(fd, is_opath, S_IFREG, &m) != 0)
+		return;
+	nm = m.mode & ~S_ISUID;
+	if (m.mode & S_IXGRP)
+		nm &= ~S_ISGID;
+	if (nm == m.mode)
+		return;
+	m.mode = nm;
+	if (meta_write(fd, is_opath, &m) != 0)
+		log_warn("clearing set-id bits");
+}
+
+/*
+ * A new backing regular file at pfd/name, its attribute (and content, for
+ * a symlink) in place before the name appears, so no other server ever
+ * sees it half made: an unnamed O_TMPFILE, linked in through its magic
+ * link (linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). A
+ * store without O_TMPFILE gets an O_EXCL create with the attribute right
+ * after. *fdp: the file, open read-write with the extra flags.
+ */
+static int
+ops_new_file(int pfd, const char *name, int extra,
+    const struct blfs_meta *m, const char *content, int *fdp)
+{
+	struct ops_procpath pp;
+	size_t len;
+	int fd, r, tmp = 1;
+
+	extra &= O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_NOATIME;
+	fd = openat(pfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC | extra,
+	    META_FILE_MODE);
+	if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR ||
+	    errno == EINVAL)) {
+		tmp = 0;
+		fd = openat(pfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR |
+		    O_CLOEXEC | extra, META_FILE_MODE);
+	}
+	if (fd == -1)
+		return -errno;
+	if (content != NULL) {
+		len = strlen(content);
+		if (pwrite(fd, content, len, 0) != (ssize_t)len) {
+			r = errno != 0 ? -errno : -EIO;
+			goto fail;
+		}
+	}
+	if ((r = meta_write(fd, 0, m)) != 0)
+		goto fail;
+	if (tmp && linkat(AT_FDCWD, ops_procpath(&pp, fd), pfd, name,
+	    AT_SYMLINK_FOLLOW) == -1) {
+		r = -errno;
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	if (!tmp)
+		unlinkat(pfd, name, 0);
+	return r;
+}
+
+/*
+ * A new backing directory: mkdir, then its attribute through an O_PATH fd
+ * of what is there, checked to be the directory we made (ours, as blfs
+ * makes everything as its own uid) so nothing swapped in between is
+ * touched. Until the attribute lands, another server sees a directory of
+ * uid 0 that only blfs may enter: it shows nothing of anybody's.
+ */
+static int
+ops_new_dir(int pfd, const char *name, const struct blfs_meta *m, int *fdp)
 {
 	struct stat st;
-	mode_t m, nm;
+	int fd, r;
 
-	if (!devio_kill_suidgid() || fstat(fd, &st) == -1)
-		return;
-	m = nm = st.st_mode & 07777;
-	nm &= ~S_ISUID;
-	if (m & S_IXGRP)
-		nm &= ~S_ISGID;
-	if (nm != m)
-		fchmod(fd, nm);
+	if (mkdirat(pfd, name, META_DIR_MODE) == -1)
+		return -errno;
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
+	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		/* Replaced within microseconds by another server. */
+		close(fd);
+		return -ESTALE;
+	}
+	if ((r = meta_write(fd, 1, m)) != 0) {
+		close(fd);
+		unlinkat(pfd, name, AT_REMOVEDIR);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
 }
 
 /* Flags for the backing open of a regular file. */
@@ -321,10 +355,10 @@ ops_lookup(fuse_req_t req, fuse_ino_t pino, const char *name)
 		fuse_reply_err(req, -r);
 		return;
 	}
-	r = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW);
-	err = errno;
+	r = meta_stat_at(pfd, name, &st);
+	err = -r;
 	inode_fd_put(parent);
-	if (r == -1) {
+	if (r != 0) {
 		if (err == ENOENT && blfs_cfg.negative_timeout > 0) {
 			/* A negative entry: the kernel caches the absence. */
 			memset(&e, 0, sizeof(e));
@@ -363,7 +397,7 @@ ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int r;
 
 	if (fi != NULL && in->type == S_IFREG)
-		r = fstat(ops_fh_fd(fi), &st) == -1 ? -errno : 0;
+		r = meta_stat_fd(ops_fh_fd(fi), 0, &st);
 	else
 		r = ops_stat(in, &st);
 	if (r != 0)
@@ -389,9 +423,38 @@ ops_truncate(struct blfs_inode *in, int fd, off_t size)
 	if (ftruncate(tfd, size) == -1)
 		r = -errno;
 	else
-		ops_kill_setid(tfd);
+		ops_kill_setid(tfd, 0);
 	close(tfd);
 	return r;
+}
+
+/*
+ * The new owner, group and mode of a setattr the kernel has allowed
+ * (default_permissions: it checked chown and chmod rules against the
+ * attributes we gave it). A change of owner or group drops set-user-id,
+ * and set-group-id if the group may execute, from anything but a
+ * directory, whoever asks: the kernel leaves that to us under
+ * HANDLE_KILLPRIV_V2, as Linux does it on local filesystems.
+ */
+static void
+ops_setattr_meta(const struct stat *cur, const struct stat *attr, int valid,
+    struct blfs_meta *m)
+{
+	m->uid = cur->st_uid;
+	m->gid = cur->st_gid;
+	m->mode = cur->st_mode;
+	if (valid & FUSE_SET_ATTR_UID)
+		m->uid = attr->st_uid;
+	if (valid & FUSE_SET_ATTR_GID)
+		m->gid = attr->st_gid;
+	if ((valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&
+	    !S_ISDIR(m->mode)) {
+		m->mode &= ~S_ISUID;
+		if (m->mode & S_IXGRP)
+			m->mode &= ~S_ISGID;
+	}
+	if (valid & FUSE_SET_ATTR_MODE)
+		m->mode = (m->mode & S_IFMT) | (attr->st_mode & 07777);
 }
 
 static void
@@ -399,11 +462,10 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
     struct fuse_file_info *fi)
 {
 	struct blfs_inode *in = inode_get(ino);
+	struct blfs_meta m;
 	struct timespec ts[2];
 	struct stat st;
 	int fd, ffd = -1, r;
-	uid_t uid;
-	gid_t gid;
 
 	if (ops_refuse_ro(req))
 		return;
@@ -414,28 +476,24 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	if (fi != NULL && in->type == S_IFREG)
 		ffd = ops_fh_fd(fi);
 
-	if (valid & FUSE_SET_ATTR_MODE) {
-		if (ffd != -1)
-			r = fchmod(ffd, attr->st_mode & 07777) == -1 ? -errno : 0;
-		else
-			r = ops_chmod(fd, in->type, attr->st_mode & 07777);
-		if (r != 0)
-			goto out;
-	}
-	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-		uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
-		gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
-		if (fchownat(fd, "", uid, gid,
-		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
-			r = -errno;
+	if (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+	    FUSE_SET_ATTR_GID)) {
+		/* Linux has no mode on symlinks. */
+		if ((valid & FUSE_SET_ATTR_MODE) && in->type == S_IFLNK) {
+			r = -EOPNOTSUPP;
 			goto out;
 		}
+		if ((r = meta_stat_fd(fd, 1, &st)) != 0)
+			goto out;
+		ops_setattr_meta(&st, attr, valid, &m);
+		if ((r = meta_write(fd, 1, &m)) != 0)
+			goto out;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
 		if (ffd != -1) {
 			r = ftruncate(ffd, attr->st_size) == -1 ? -errno : 0;
 			if (r == 0)
-				ops_kill_setid(ffd);
+				ops_kill_setid(ffd, 0);
 		} else
 			r = ops_truncate(in, fd, attr->st_size);
 		if (r != 0)
@@ -459,13 +517,47 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 			goto out;
 		}
 	}
-	r = ops_stat_fd(fd, &st);
+	r = meta_stat_fd(fd, 1, &st);
 out:
 	inode_fd_put(in);
 	if (r != 0)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
+}
+
+/*
+ * The target of a symlink: the content of the backing regular file blfs
+ * made for it, or of a real symlink placed in the store from outside.
+ */
+static ssize_t
+ops_readlink_fd(int fd, char *buf, size_t size)
+{
+	struct ops_procpath pp;
+	struct stat st;
+	ssize_t n;
+	int rfd, err;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (S_ISLNK(st.st_mode))
+		return readlinkat(fd, "", buf, size);
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A regular file, checked: reopening its O_PATH fd is safe. */
+	if ((rfd = open(ops_procpath(&pp, fd), O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = pread(rfd, buf, size, 0);
+	err = errno;
+	close(rfd);
+	if (n > 0 && memchr(buf, '\0', (size_t)n) != NULL) {
+		err = EIO;	/* no target holds a NUL */
+		n = -1;
+	}
+	errno = err;
+	return n;
 }
 
 static void
@@ -480,7 +572,7 @@ ops_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -r);
 		return;
 	}
-	n = readlinkat(fd, "", buf, sizeof(buf));
+	n = ops_readlink_fd(fd, buf, sizeof(buf));
 	r = errno;
 	inode_fd_put(in);
 	if (n == -1)
@@ -494,15 +586,17 @@ ops_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
- * mkdir, mknod and symlink: create the name, then take an O_PATH fd of
- * what is there and check it is what we made (the type, owned by us, as
- * we create as uid 0) before giving it to the caller.
+ * mkdir, mknod and symlink. Devices never: the mount is nodev and the
+ * store is shared. A symlink, FIFO or socket is a backing regular file
+ * with its type in the attribute (meta.c): the kernel keeps FIFOs and
+ * sockets on the mount itself and never asks blfs to open one.
  */
 static void
 ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
     const char *target)
 {
 	struct blfs_inode *parent = inode_get(pino);
+	struct blfs_meta m;
 	struct stat st;
 	mode_t type = mode & S_IFMT;
 	int pfd, fd, r, err;
@@ -515,7 +609,6 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	}
 	if (type == 0)
 		type = S_IFREG;
-	/* Devices never: the mount is nodev, and the store is shared. */
 	if (type == S_IFCHR || type == S_IFBLK) {
 		fuse_reply_err(req, EPERM);
 		return;
@@ -524,40 +617,27 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		fuse_reply_err(req, -r);
 		return;
 	}
+	ops_new_meta(req, pfd, type, mode, &m);
 	if (type == S_IFDIR)
-		r = mkdirat(pfd, name, mode & 07777);
-	else if (type == S_IFLNK)
-		r = symlinkat(target, pfd, name);
+		r = ops_new_dir(pfd, name, &m, &fd);
 	else
-		r = mknodat(pfd, name, type | (mode & 07777), 0);
-	if (r == -1) {
-		err = errno;
-		goto fail;
-	}
-	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		goto fail;
-	}
-	if (fstat(fd, &st) == -1 || (st.st_mode & S_IFMT) != type ||
-	    st.st_uid != 0) {
-		/* Replaced within microseconds by another server. */
-		close(fd);
-		err = ESTALE;
-		goto fail;
-	}
-	if ((r = ops_give_owner(req, fd, 1, pfd, &st, mode)) != 0) {
-		close(fd);
-		unlinkat(pfd, name, type == S_IFDIR ? AT_REMOVEDIR : 0);
-		err = -r;
-		goto fail;
-	}
+		r = ops_new_file(pfd, name, 0, &m, target, &fd);
 	inode_fd_put(parent);
+	if (r == 0 && fstat(fd, &st) == -1) {
+		r = -errno;
+		close(fd);
+	}
+	if (r != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	meta_present(&st, &m);
+	/* A directory's O_PATH fd goes to the cache; a file's open fd not. */
+	if (type != S_IFDIR) {
+		close(fd);
+		fd = -1;
+	}
 	ops_reply_entry(req, parent, name, &st, fd);
-	return;
-fail:
-	inode_fd_put(parent);
-	fuse_reply_err(req, err);
 }
 
 static void
@@ -617,7 +697,7 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
 	    AT_SYMLINK_FOLLOW);
 	err = errno;
 	if (r == 0)
-		r = ops_stat_fd(fd, &st);
+		r = meta_stat_fd(fd, 1, &st);
 	else
 		r = -err;
 	inode_fd_put(np);
@@ -694,10 +774,10 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 	err = errno;
 	if (r == 0) {
 		/* Keep the names we resolve by in step with the tree. */
-		if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		if (meta_stat_at(npfd, newname, &st) == 0)
 			inode_relabel(np, newname, &st);
 		if ((flags & RENAME_EXCHANGE) &&
-		    fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		    meta_stat_at(pfd, name, &st) == 0)
 			inode_relabel(p, name, &st);
 	}
 	inode_fd_put(np);
@@ -755,11 +835,34 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if (fi->flags & O_TRUNC)
-		ops_kill_setid(ofd);
+		ops_kill_setid(ofd, 0);
 	fi->fh = ops_new_fh(in, ofd);
 	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
 	if (fuse_reply_open(req, fi) != 0)
 		inode_file_close(ops_file(fi));
+}
+
+/*
+ * An O_CREAT open of a regular file. The file the kernel asked for is
+ * new, or, if another server made the name since the kernel looked and
+ * O_EXCL was not asked, the regular file now there.
+ */
+static int
+ops_create_existing(int pfd, const char *name, int flags, struct stat *st)
+{
+	int fd;
+
+	/* Not blocking on a FIFO placed in the store from outside. */
+	fd = openat(pfd, name, flags | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1)
+		return -errno;
+	if (meta_stat_fd(fd, 0, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -EEXIST;
+	}
+	if (!(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK & ~O_ACCMODE);
+	return fd;
 }
 
 static void
@@ -768,13 +871,14 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 {
 	struct blfs_inode *parent = inode_get(pino), *in;
 	struct fuse_entry_param e;
+	struct blfs_meta m;
 	struct stat st;
-	int pfd, fd, flags, r, err, created = 1;
+	int pfd, fd = -1, flags, r;
 
 	if (ops_refuse_ro(req))
 		return;
-	if ((err = ops_name_ok(name)) != 0) {
-		fuse_reply_err(req, err);
+	if ((r = ops_name_ok(name)) != 0) {
+		fuse_reply_err(req, r);
 		return;
 	}
 	if ((r = inode_fd(parent, &pfd)) != 0) {
@@ -782,42 +886,28 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		return;
 	}
 	flags = ops_open_flags(fi->flags);
-	/* O_EXCL first, so we know whether the file is ours to chown. */
-	fd = openat(pfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW,
-	    mode & 07777);
-	if (fd == -1 && errno == EEXIST && !(fi->flags & O_EXCL)) {
-		/*
-		 * Someone else created it since the kernel looked: open what
-		 * is there, not blocking on a fifo, and only a regular file.
-		 */
-		created = 0;
-		fd = openat(pfd, name, flags | O_NOFOLLOW | O_NONBLOCK);
-		if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+	ops_new_meta(req, pfd, S_IFREG, mode, &m);
+	r = ops_new_file(pfd, name, flags, &m, NULL, &fd);
+	if (r == 0) {
+		if (fstat(fd, &st) == -1) {
+			r = -errno;
 			close(fd);
-			fd = -1;
-			errno = EEXIST;
+		} else
+			meta_present(&st, &m);
+	} else if (r == -EEXIST && !(fi->flags & O_EXCL)) {
+		if ((fd = ops_create_existing(pfd, name, flags, &st)) < 0)
+			r = fd;
+		else {
+			r = 0;
+			if (fi->flags & O_TRUNC)
+				ops_kill_setid(fd, 0);
 		}
-		if (fd != -1 && !(flags & O_NONBLOCK))
-			fcntl(fd, F_SETFL, flags & ~O_NONBLOCK & ~O_ACCMODE);
-	}
-	if (fd == -1) {
-		err = errno;
-		inode_fd_put(parent);
-		fuse_reply_err(req, err);
-		return;
-	}
-	if (fstat(fd, &st) == -1) {
-		err = errno;
-		goto fail;
-	}
-	if (created && (r = ops_give_owner(req, fd, 0, pfd, &st, mode)) != 0) {
-		unlinkat(pfd, name, 0);
-		err = -r;
-		goto fail;
 	}
 	inode_fd_put(parent);
-	if (!created && (fi->flags & O_TRUNC))
-		ops_kill_setid(fd);
+	if (r != 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 
 	in = inode_learn(parent, name, &st, -1);
 	ops_fill_entry(&e, in, &st);
@@ -827,11 +917,6 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		inode_file_close(ops_file(fi));
 		inode_forget(in, 1);
 	}
-	return;
-fail:
-	close(fd);
-	inode_fd_put(parent);
-	fuse_reply_err(req, err);
 }
 
 static void
@@ -864,7 +949,7 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	ops_kill_setid(ops_fh_fd(fi));
+	ops_kill_setid(ops_fh_fd(fi), 0);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -1007,12 +1092,11 @@ ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		next = ent->d_off;
 		in = NULL;
 		if (plus && !ops_is_dot(ent->d_name)) {
-			if (fstatat(dirfd(d->dp), ent->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) == -1) {
-				if (errno != ENOENT) {
-					err = errno;
+			if ((err = -meta_stat_at(dirfd(d->dp), ent->d_name,
+			    &st)) != 0) {
+				if (err != ENOENT)
 					break;
-				}
+				err = 0;
 				/* Removed since it was listed: skip it. */
 				d->entry = NULL;
 				d->offset = next;
@@ -1026,6 +1110,10 @@ ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			memset(&st, 0, sizeof(st));
 			st.st_ino = ent->d_ino;
 			st.st_mode = (mode_t)DTTOIF(ent->d_type);
+			/* A regular backing file may stand for a symlink. */
+			if (ent->d_type == DT_REG)
+				st.st_mode = meta_type_at(dirfd(d->dp),
+				    ent->d_name);
 			if (plus) {
 				/* Node id 0: the kernel does not link it. */
 				memset(&e, 0, sizeof(e));
@@ -1127,10 +1215,14 @@ ops_statfs(fuse_req_t req, fuse_ino_t ino)
  * Extended attributes go through the /proc/self/fd magic link of the
  * inode's O_PATH fd, which leads to exactly that inode: fgetxattr refuses
  * O_PATH fds, and opening files just to read an attribute would block on
- * fifos. A magic link to a symlink is not safe to follow, so symlinks get
- * ENOTSUP (Linux allows no user.* attribute on them anyway).
+ * fifos. Only regular files and directories have any: a magic link to a
+ * symlink is not safe to follow, and Linux allows no user.* attribute on
+ * symlinks, FIFOs or sockets anyway (those blfs makes are regular files
+ * underneath, whose attributes are its own).
  * POSIX ACLs are refused: the kernel checks permissions from the mode
  * alone (default_permissions), so an ACL would only mislead.
+ * user.blfs.* is blfs's own (meta.c): to the workload it does not exist,
+ * and it cannot be made.
  */
 static int
 ops_xattr_begin(fuse_req_t req, struct blfs_inode *in, const char *name,
@@ -1140,7 +1232,7 @@ ops_xattr_begin(fuse_req_t req, struct blfs_inode *in, const char *name,
 
 	if (name != NULL && strncmp(name, "system.posix_acl_", 17) == 0)
 		return -EOPNOTSUPP;
-	if (in->type == S_IFLNK)
+	if (in->type != S_IFREG && in->type != S_IFDIR)
 		return -ENOTSUP;
 	if ((r = inode_fd(in, &fd)) != 0)
 		return r;
@@ -1157,6 +1249,10 @@ ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	ssize_t n;
 	int r, err;
 
+	if (meta_reserved(name)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
 		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
 		return;
@@ -1178,17 +1274,60 @@ ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	free(buf);
 }
 
+/*
+ * The names of path's attributes without blfs's own: the whole list is
+ * read (asking its size first, again if it grew meanwhile) and filtered.
+ * The length, and the list in *listp (free it) unless it is empty.
+ */
+static ssize_t
+ops_listxattr_path(const char *path, char **listp)
+{
+	char *list = NULL, *p, *q, *end;
+	ssize_t n;
+	size_t len;
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		if ((n = listxattr(path, NULL, 0)) <= 0) {
+			free(list);
+			return n;
+		}
+		list = xreallocarray(list, (size_t)n, 1);
+		if ((n = listxattr(path, list, (size_t)n)) >= 0 ||
+		    errno != ERANGE)
+			break;
+	}
+	if (n <= 0) {
+		free(list);
+		if (n == -1 && errno == ERANGE)
+			errno = EIO;	/* growing faster than we read */
+		return n;
+	}
+	/* Names are NUL-terminated, back to back: keep all but ours. */
+	end = list + n;
+	for (p = q = list; p < end; p += len + 1) {
+		len = strnlen(p, (size_t)(end - p));
+		if (meta_reserved(p))
+			continue;
+		memmove(q, p, len);
+		q[len] = '\0';
+		q += len + 1;
+	}
+	*listp = list;
+	return q - list;
+}
+
 static void
 ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct blfs_inode *in = inode_get(ino);
 	struct ops_procpath pp;
-	char *buf = NULL;
+	char *list = NULL;
 	ssize_t n;
 	int r, err;
 
 	if ((r = ops_xattr_begin(req, in, NULL, &pp)) != 0) {
-		/* A symlink simply has none. */
+		/* A symlink, FIFO or socket simply has none. */
 		if (r == -ENOTSUP && size == 0)
 			fuse_reply_xattr(req, 0);
 		else if (r == -ENOTSUP)
@@ -1197,21 +1336,18 @@ ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 			fuse_reply_err(req, -r);
 		return;
 	}
-	if (size != 0 && (buf = malloc(size)) == NULL) {
-		inode_fd_put(in);
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = listxattr(pp.s, buf, size);
+	n = ops_listxattr_path(pp.s, &list);
 	err = errno;
 	inode_fd_put(in);
 	if (n == -1)
 		fuse_reply_err(req, err);
 	else if (size == 0)
 		fuse_reply_xattr(req, (size_t)n);
+	else if ((size_t)n > size)
+		fuse_reply_err(req, ERANGE);
 	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+		fuse_reply_buf(req, list, (size_t)n);
+	free(list);
 }
 
 static void
@@ -1224,6 +1360,10 @@ ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (ops_refuse_ro(req))
 		return;
+	if (meta_reserved(name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
 		fuse_reply_err(req, r == -ENOTSUP ? EPERM : -r);
 		return;
@@ -1243,6 +1383,10 @@ ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 	if (ops_refuse_ro(req))
 		return;
+	if (meta_reserved(name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
 		fuse_reply_err(req, r == -ENOTSUP ? EPERM : -r);
 		return;

@@ -30,45 +30,42 @@
 #include "sandboxing/seccomp.h"
 
 /*
- * What blfs keeps, and so what the agent keeps for it. blfs serves files
- * owned by any user, as uid 0 but without being root in any other sense:
- *   CAP_DAC_OVERRIDE  read, write and search whatever the store holds;
- *   CAP_FOWNER        chmod, utimes, xattrs on files it does not own;
- *   CAP_CHOWN         give a created file its caller's owner;
- *   CAP_FSETID        keep setgid bits where the caller asked for them.
- * Never CAP_DAC_READ_SEARCH: it is what open_by_handle_at checks, and a
- * handle open reaches any file of the filesystem, outside the drive.
+ * What blfs keeps: nothing. It serves files as uid 0 without being root
+ * in any other sense: it reaches backing files as their owner, and keeps
+ * what the workload sees of owners and modes in an extended attribute
+ * (blfs/meta.c), so it needs neither CAP_CHOWN, CAP_FOWNER,
+ * CAP_DAC_OVERRIDE nor CAP_FSETID. Least of all CAP_DAC_READ_SEARCH: it
+ * is what open_by_handle_at checks, and a handle open reaches any file of
+ * the filesystem, outside the drive.
  */
-#define CONFINE_BLFS_CAPS						\
-	(CAPS_BIT(CAP_CHOWN) | CAPS_BIT(CAP_FOWNER) |			\
-	    CAPS_BIT(CAP_DAC_OVERRIDE) | CAPS_BIT(CAP_FSETID))
+#define CONFINE_BLFS_CAPS	((uint64_t)0)
 
 /*
- * What the agent keeps: blfs's four above, handed down through the
- * bounding and ambient sets, plus
+ * What the agent keeps, dropped from every other set including bounding:
  *   CAP_SYS_ADMIN     mount(2) and umount2(2) of FUSE drives;
- *   CAP_SETPCAP       in each blfs child: shrink the bounding set, lock
+ *   CAP_SETPCAP       in each blfs child: empty the bounding set, lock
  *                     securebits;
  *   CAP_SETGID        in each blfs child: drop root's supplementary
- *                     groups.
- * Opening /dev/fuse, reading the token and making mount points need only
- * uid 0 and CAP_DAC_OVERRIDE; killing blfs children needs no capability
+ *                     groups;
+ *   CAP_DAC_OVERRIDE  mount points wherever the orchestrator names them
+ *                     (a directory of the workload's user, say), and the
+ *                     token and the store whatever their modes.
+ * Opening /dev/fuse needs no capability; killing blfs children neither
  * (same uid); reading /proc/PID/cmdline of one after a restart neither.
  * No CAP_SETUID: nothing changes uid. Should a later child need it, add
- * it here with the reason. Everything else (ptrace, modules, raw I/O,
- * mknod, net admin, ...) is gone from every set including bounding, so
- * not even an exec can bring it back.
+ * it here with the reason. Everything else (chown, ptrace, modules, raw
+ * I/O, mknod, net admin, ...) is gone from every set including bounding,
+ * so not even an exec can bring it back.
  */
 #define CONFINE_AGENT_CAPS						\
-	(CONFINE_BLFS_CAPS | CAPS_BIT(CAP_SYS_ADMIN) |			\
-	    CAPS_BIT(CAP_SETPCAP) | CAPS_BIT(CAP_SETGID))
+	(CAPS_BIT(CAP_SYS_ADMIN) | CAPS_BIT(CAP_SETPCAP) |		\
+	    CAPS_BIT(CAP_SETGID) | CAPS_BIT(CAP_DAC_OVERRIDE))
 
 /*
  * A blfs child keeps being uid 0 but gains nothing from it: no root
- * capabilities at exec (NOROOT), none dropped or regained by an id change
- * (NO_SETUID_FIXUP; setfsuid to a caller's uid would otherwise strip the
- * file capabilities it serves with), no keep-caps games, no raising the
- * ambient set, and all of it locked.
+ * capabilities at exec (NOROOT), none regained by an id change
+ * (NO_SETUID_FIXUP), no keep-caps games, no raising the ambient set, and
+ * all of it locked.
  */
 #define CONFINE_BLFS_SECBITS						\
 	(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |				\
@@ -144,9 +141,9 @@ sandbox_blfs_child(void)
 	 */
 
 	/*
-	 * Bounding set: exactly blfs's four, while CAP_SETPCAP is still
-	 * effective. With NOROOT below this is belt and braces: even a
-	 * file-capability binary could not exec its way past it.
+	 * Bounding set: empty, while CAP_SETPCAP is still effective. With
+	 * NOROOT below this is belt and braces: not even a file-capability
+	 * binary could exec its way past it.
 	 */
 	if (caps_bound_limit(keep, &cause) != 0)
 		confine_fail("bounding set", cause);
@@ -156,19 +153,16 @@ sandbox_blfs_child(void)
 		confine_fail("securebits", cause);
 
 	/*
-	 * Ids: blfs stays uid 0 (files it creates are root's until it
-	 * chowns them to the caller), but loses root's supplementary groups.
+	 * Ids: blfs stays uid 0 (the owner of every backing file it makes),
+	 * but loses root's supplementary groups.
 	 */
 	if (setgroups(0, NULL) != 0)
 		confine_fail("ids", confine_str("setgroups: %s",
 		    strerror(errno)));
 
 	/*
-	 * Capabilities: permitted, effective and inheritable exactly the
-	 * four (CAP_SETPCAP and the rest go here), then the same four
-	 * ambient. With NOROOT, uid 0 gets nothing at execve, and ambient is
-	 * the one set that crosses an exec of an ordinary binary into the
-	 * new permitted and effective sets.
+	 * Capabilities: none in any set, CAP_SETPCAP last of all. With
+	 * NOROOT, uid 0 gets nothing back at execve either.
 	 */
 	if (caps_set(keep, keep, 0, &cause) != 0)
 		confine_fail("capabilities", cause);

@@ -17,19 +17,18 @@
  * needs, drop the rest from every set including bounding; the ambient and
  * inheritable sets empty. Kept: CAP_SYS_ADMIN (mount), CAP_SETPCAP (shrink
  * a child's bounding set, lock its securebits), CAP_SETGID (clear its
- * groups), and blfs's four (a child cannot keep what its parent lost).
- * 0 or -1, cause.
+ * groups) and CAP_DAC_OVERRIDE (mount points, token and store whatever
+ * their modes). 0 or -1, cause.
  */
 int	sandbox_agent_harden(char **cause);
 
 /*
- * In the agent's child, between fork and exec of blfs, still uid 0: keep
- * only CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE and CAP_FSETID (blfs serves
- * files owned by anyone), in the bounding, permitted, effective,
- * inheritable and ambient sets, so exactly those four survive the exec;
- * drop everything else from every set; lock securebits (NOROOT: uid 0
- * brings nothing at exec); no_new_privs; not dumpable. Any failure exits
- * the child with SANDBOX_EXIT_FAILED: a half-confined blfs never runs.
+ * In the agent's child, between fork and exec of blfs, still uid 0: drop
+ * every capability from every set, bounding and ambient included (blfs
+ * keeps owners in extended attributes and needs none); lock securebits
+ * (NOROOT: uid 0 brings nothing at exec); no_new_privs; not dumpable. Any
+ * failure exits the child with SANDBOX_EXIT_FAILED: a half-confined blfs
+ * never runs.
  */
 void	sandbox_blfs_child(void);
 
