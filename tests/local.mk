@@ -11,6 +11,8 @@ include tests/blfs/local.mk
 include tests/store/local.mk
 include tests/perm/local.mk
 include tests/security/local.mk
+include tests/meta/local.mk
 include tests/fuzz/wire.mk
 include tests/fuzz/token.mk
 include tests/fuzz/drivejson.mk
+include tests/fuzz/meta.mk

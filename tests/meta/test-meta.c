@@ -1,0 +1,174 @@
+/*
+ * blfs/meta.c: the user.blfs.attr format (what parses, what does not,
+ * round trips) and its use on real files in a temporary directory
+ * (presented attributes, the canonical backing mode, what cannot carry
+ * an attribute). Run as root, as blfs is.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "blfs/blfs.h"
+#include "tests/tap.h"
+
+static int
+parses(const char *v, mode_t btype)
+{
+	struct blfs_meta m;
+
+	return meta_parse(v, strlen(v), btype, &m) == 0;
+}
+
+static void
+test_parse(void)
+{
+	static const char *const bad[] = {
+		"", " 1 2 0644", "1 2 0644 ", "1  2 0644", "1 2", "1 2 ",
+		"-1 2 0644", "1 -2 0644", "4294967295 0 0644",
+		"0 4294967295 0644", "99999999999 0 0644", "1 2 0648",
+		"1 2 0x644", "1 2 200000", "1 2 0644\t", "a 2 0644",
+		"1 2 0644 5", "1,2,0644",
+		"123456789012345678901234567890123",	/* longer than ours */
+	};
+	struct blfs_meta m;
+	char buf[64];
+	size_t i;
+	int n;
+
+	tap_ok(meta_parse("1000 1000 100644", 16, S_IFREG, &m) == 0 &&
+	    m.uid == 1000 && m.gid == 1000 && m.mode == (S_IFREG | 0644),
+	    "a regular file's value parses");
+	tap_ok(meta_parse("5 6 4755", 8, S_IFREG, &m) == 0 &&
+	    m.mode == (S_IFREG | 04755),
+	    "permission bits alone take the backing file's type");
+	tap_ok(meta_parse("0 0 41777", 9, S_IFDIR, &m) == 0 &&
+	    m.mode == (S_IFDIR | 01777), "a directory's value parses");
+	tap_ok(meta_parse("4294967294 4294967294 107777", 28, S_IFREG,
+	    &m) == 0 && m.uid == 4294967294U, "the largest ids parse");
+	for (i = 0; i < nitems(bad); i++)
+		tap_ok(!parses(bad[i], S_IFREG), "\"%s\" is refused", bad[i]);
+	tap_ok(parses("1 1 120777", S_IFREG) && parses("1 1 10644", S_IFREG) &&
+	    parses("1 1 140755", S_IFREG),
+	    "a regular file may stand for a symlink, FIFO or socket");
+	tap_ok(!parses("1 1 120777", S_IFDIR) && !parses("1 1 100644",
+	    S_IFDIR) && !parses("1 1 40755", S_IFREG),
+	    "a directory and a regular file stand for nothing else");
+	tap_ok(!parses("1 1 20644", S_IFREG) && !parses("1 1 60644",
+	    S_IFREG), "nothing stands for a device");
+	tap_ok(!parses("1 1 70644", S_IFREG), "an unknown type is refused");
+
+	m.uid = 1000;
+	m.gid = 50;
+	m.mode = S_IFLNK | 0777;
+	n = meta_format(&m, buf, sizeof(buf));
+	tap_is_str(n > 0 ? buf : NULL, "1000 50 120777", "meta_format");
+	tap_ok(meta_format(&m, buf, 8) == -1, "too small a buffer is an error");
+
+	tap_ok(meta_reserved("user.blfs.attr") && meta_reserved("user.blfs.x"),
+	    "user.blfs.* is reserved");
+	tap_ok(!meta_reserved("user.blfsx") && !meta_reserved("user.other") &&
+	    !meta_reserved("trusted.blfs.attr"),
+	    "other names are not");
+}
+
+static void
+test_files(void)
+{
+	char dir[] = "/tmp/test-meta.XXXXXX", path[128], cmd[160];
+	char *cause = NULL;
+	struct blfs_meta m = { 1000, 1000, S_IFREG | 04750 };
+	struct stat st;
+	char v[64];
+	ssize_t n;
+	int dfd, fd;
+
+	if (mkdtemp(dir) == NULL || (dfd = open(dir, O_PATH |
+	    O_DIRECTORY)) == -1) {
+		tap_ok(0, "temporary directory: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0644);
+	tap_ok(fd != -1 && meta_write(fd, 0, &m) == 0,
+	    "meta_write on an open file");
+	n = getxattr(path, META_XATTR, v, sizeof(v) - 1);
+	v[n > 0 ? n : 0] = '\0';
+	tap_is_str(v, "1000 1000 104750", "the attribute as written");
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 07777) == META_FILE_MODE,
+	    "the backing file's mode became 0600");
+	tap_ok(meta_stat_at(dfd, "f", &st) == 0 && st.st_uid == 1000 &&
+	    st.st_gid == 1000 && st.st_mode == (S_IFREG | 04750),
+	    "meta_stat_at presents owner, group and mode");
+	tap_ok(meta_stat_fd(fd, 0, &st) == 0 && st.st_uid == 1000 &&
+	    st.st_mode == (S_IFREG | 04750), "so does meta_stat_fd");
+	close(fd);
+
+	/* A value nobody wrote by our rules: the file shows as it is. */
+	setxattr(path, META_XATTR, "1000 x 0644", 11, 0);
+	tap_ok(meta_stat_at(dfd, "f", &st) == 0 && st.st_uid == 0 &&
+	    st.st_mode == (S_IFREG | 0600), "a bad value is ignored");
+
+	snprintf(path, sizeof(path), "%s/plain", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0640);
+	close(fd);
+	tap_ok(meta_stat_at(dfd, "plain", &st) == 0 && st.st_uid == 0 &&
+	    st.st_mode == (S_IFREG | 0640), "no value: the file as it is");
+
+	snprintf(path, sizeof(path), "%s/d", dir);
+	mkdir(path, 0755);
+	m.mode = S_IFDIR | 02775;
+	fd = open(path, O_PATH | O_DIRECTORY);
+	tap_ok(meta_write(fd, 1, &m) == 0 && meta_stat_fd(fd, 1, &st) == 0 &&
+	    st.st_mode == (S_IFDIR | 02775) && stat(path, &st) == 0 &&
+	    (st.st_mode & 07777) == META_DIR_MODE,
+	    "a directory through an O_PATH fd: presented mode, backing 0700");
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/l", dir);
+	symlink("f", path);
+	fd = openat(dfd, "l", O_PATH | O_NOFOLLOW);
+	m.mode = S_IFLNK | 0777;
+	tap_is_int(meta_write(fd, 1, &m), -EPERM,
+	    "a real symlink cannot carry the attribute");
+	tap_ok(meta_stat_fd(fd, 1, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    st.st_uid == 0, "and shows as it is");
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/s", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	m.mode = S_IFLNK | 0777;
+	tap_ok(meta_write(fd, 0, &m) == 0 && meta_type_at(dfd, "s") ==
+	    S_IFLNK && meta_type_at(dfd, "plain") == S_IFREG &&
+	    meta_type_at(dfd, "missing") == S_IFREG,
+	    "meta_type_at: a regular file standing for a symlink");
+	close(fd);
+
+	tap_ok(meta_check_store(dfd, &cause) == 0,
+	    "this filesystem keeps user attributes");
+	close(dfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		tap_ok(0, "cleaning %s", dir);
+}
+
+int
+main(void)
+{
+	if (geteuid() != 0) {
+		printf("Bail out! test-meta runs as root, as blfs does\n");
+		return 1;
+	}
+	test_parse();
+	test_files();
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}
