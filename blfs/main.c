@@ -24,6 +24,7 @@
 
 #include <linux/magic.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -505,6 +506,26 @@ main(int argc, char **argv)
 	log_info("drive %s session %s at %s%s: fd cache %zu", a.drive,
 	    a.session, a.mount_path, a.read_only ? " (read-only)" : "",
 	    inode_fd_cache_max());
+
+	/*
+	 * Stopping the worker threads (loop.c) cancels one, and glibc loads
+	 * libgcc_s for that on first use: load it now, while it can be
+	 * opened, so it is found in memory then.
+	 */
+	if (dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE) == NULL)
+		log_debug("libgcc_s.so.1: %s", dlerror());
+	/*
+	 * Nothing of the filesystem but the drive from here on: uid 0 could
+	 * still open whatever uid 0 owns (the token, say) by its mode bits.
+	 */
+	r = sandbox_blfs_landlock(a.root_fd, &cause);
+	if (r == -1)
+		blfs_fail(1, "landlock: %s", cause);
+	if (r == 1) {
+		log_warnx("%s: serving without it", cause);
+		free(cause);
+		cause = NULL;
+	}
 
 	/*
 	 * Last: every fd is open and every setting made. From here on no

@@ -8,6 +8,7 @@ sandboxing_libsandbox_a_SOURCES += sandboxing/token.c sandboxing/token.h
 sandboxing_libsandbox_a_SOURCES += sandboxing/caps.c sandboxing/caps.h \
 	sandboxing/seccomp.c sandboxing/seccomp.h sandboxing/ns.c sandboxing/ns.h \
 	sandboxing/confine.c sandboxing/confine.h
+sandboxing_libsandbox_a_SOURCES += sandboxing/landlock.c
 sbin_PROGRAMS += sandboxing/bljail
 sandboxing_bljail_SOURCES = sandboxing/bljail.c
 sandboxing_bljail_CFLAGS = $(AM_CFLAGS) $(LIBCAP_CFLAGS) $(LIBSECCOMP_CFLAGS)

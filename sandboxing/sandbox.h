@@ -33,6 +33,22 @@ int	sandbox_agent_harden(char **cause);
 void	sandbox_blfs_child(void);
 
 /*
+ * The Landlock ABI version the kernel offers, or -errno (EOPNOTSUPP: built
+ * in but not enabled; ENOSYS: not built in).
+ */
+int	sandbox_landlock_abi(void);
+
+/*
+ * In blfs, once its fds are open: of the whole filesystem, keep only
+ * what blfs does beneath the drive's directory root_fd (read, write,
+ * truncate, list, make regular files and directories, remove, rename).
+ * 0 when in force; 1 with cause when the kernel cannot (no Landlock, or
+ * ABI 1, which forbids renames across directories); -1 with cause on
+ * error.
+ */
+int	sandbox_blfs_landlock(int root_fd, char **cause);
+
+/*
  * In blfs, after its fds are set up and before it serves: not dumpable
  * and the seccomp allowlist (anything else kills it with SIGSYS; no exec,
  * no mount). 0 or -1 with cause.

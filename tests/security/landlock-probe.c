@@ -1,0 +1,167 @@
+/*
+ * blfs's Landlock domain (sandboxing/landlock.c), tried from a process
+ * that takes it on over a scratch tree: everything blfs does beneath the
+ * drive's directory still works, nothing outside it opens, not even
+ * through a /proc/self/fd magic link of an fd taken before, nor a file
+ * uid 0 owns and may read by its mode (as the token is).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandboxing/sandbox.h"
+#include "tests/tap.h"
+
+static char top[] = "/tmp/landlock-probe.XXXXXX";
+
+static void
+touch(const char *rel, mode_t mode)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((fd = open(path, O_CREAT | O_WRONLY, mode)) == -1 ||
+	    write(fd, "x", 1) != 1) {
+		printf("Bail out! %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+}
+
+static const char *
+err_name(int r)
+{
+	return r == 0 ? "OK" : strerror(r);
+}
+
+/* 0 or errno of an open of path relative to dfd (AT_FDCWD for none). */
+static int
+try_open(int dfd, const char *path, int flags)
+{
+	int fd = openat(dfd, path, flags | O_CLOEXEC, 0600);
+
+	if (fd == -1)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+int
+main(void)
+{
+	char path[256], cmd[300], *cause = NULL;
+	struct stat st;
+	int root, out, abi, r, status, p[2], counts[2];
+	pid_t pid;
+
+	abi = sandbox_landlock_abi();
+	if (abi < 2) {
+		/* CI kernels have it; say so loudly if one does not. */
+		printf("Bail out! Landlock ABI %d on this kernel (need 2)\n",
+		    abi);
+		return 1;
+	}
+	if (mkdtemp(top) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/drive", top);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/drive/a", top);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/drive/b", top);
+	mkdir(path, 0700);
+	touch("drive/a/f", 0600);
+	touch("secret", 0600);	/* uid 0's, readable by its owner */
+
+	snprintf(path, sizeof(path), "%s/drive", top);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/secret", top);
+	out = open(path, O_PATH | O_CLOEXEC);	/* taken before */
+	tap_ok(root != -1 && out != -1, "fds of the drive and of a file "
+	    "outside it");
+
+	/* The domain stays with this process: the parent cleans up. */
+	fflush(stdout);
+	if (pipe(p) == -1) {
+		printf("Bail out! pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		r = sandbox_blfs_landlock(root, &cause);
+		tap_ok(r == 0, "sandbox_blfs_landlock: %s",
+		    r == 0 ? "in force" : cause);
+		r = try_open(root, "a/f", O_RDWR);
+		tap_ok(r == 0, "read-write open beneath the drive: %s",
+		    err_name(r));
+		r = try_open(root, "a/new", O_CREAT | O_EXCL | O_WRONLY);
+		tap_ok(r == 0, "create beneath the drive: %s", err_name(r));
+		r = mkdirat(root, "a/dir", 0700) == 0 ? 0 : errno;
+		tap_ok(r == 0, "mkdir beneath the drive: %s", err_name(r));
+		r = renameat(root, "a/new", root, "b/moved") == 0 ? 0 : errno;
+		tap_ok(r == 0, "rename across directories: %s", err_name(r));
+		r = linkat(root, "b/moved", root, "a/link", 0) == 0 ? 0 : errno;
+		tap_ok(r == 0, "link across directories: %s", err_name(r));
+		r = unlinkat(root, "a/link", 0) == 0 ? 0 : errno;
+		tap_ok(r == 0, "unlink beneath the drive: %s", err_name(r));
+		r = try_open(root, "a/f", O_WRONLY | O_TRUNC);
+		tap_ok(r == 0, "truncate beneath the drive: %s", err_name(r));
+		r = try_open(root, ".", O_RDONLY | O_DIRECTORY);
+		tap_ok(r == 0, "list the drive: %s", err_name(r));
+
+		snprintf(path, sizeof(path), "%s/secret", top);
+		r = try_open(AT_FDCWD, path, O_RDONLY);
+		tap_ok(r == EACCES, "a uid 0 file outside, by path: %s",
+		    err_name(r));
+		r = try_open(root, "../secret", O_RDONLY);
+		tap_ok(r == EACCES, "the same through ../ of the drive: %s",
+		    err_name(r));
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", out);
+		r = try_open(AT_FDCWD, path, O_RDONLY);
+		tap_ok(r == EACCES, "through the magic link of an fd taken "
+		    "before: %s", err_name(r));
+		r = try_open(AT_FDCWD, "/etc/passwd", O_RDONLY);
+		tap_ok(r == EACCES, "/etc/passwd: %s", err_name(r));
+		r = try_open(AT_FDCWD, top, O_RDONLY | O_DIRECTORY);
+		tap_ok(r == EACCES, "listing the drive's parent: %s",
+		    err_name(r));
+		r = try_open(AT_FDCWD, "/tmp/landlock-probe-new",
+		    O_CREAT | O_EXCL | O_WRONLY);
+		tap_ok(r == EACCES, "creating outside: %s", err_name(r));
+		snprintf(path, sizeof(path), "%s/escaped", top);
+		r = renameat(root, "b/moved", AT_FDCWD, path) == 0 ? 0 : errno;
+		tap_ok(r == EACCES || r == EXDEV, "renaming a file out: %s",
+		    err_name(r));
+		fflush(stdout);
+		counts[0] = tap_n;
+		counts[1] = tap_failed;
+		_exit(write(p[1], counts, sizeof(counts)) == sizeof(counts) ?
+		    0 : 1);
+	}
+	close(p[1]);
+	/* The child's tests counted in the child: take them over. */
+	if (read(p[0], counts, sizeof(counts)) != sizeof(counts))
+		counts[0] = tap_n, counts[1] = 1;
+	tap_n = counts[0];
+	tap_failed += counts[1];
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		tap_ok(0, "the confined child exits cleanly");
+	snprintf(path, sizeof(path), "%s/escaped", top);
+	tap_ok(stat(path, &st) == -1, "nothing left the drive");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+	if (system(cmd) != 0)
+		tap_ok(0, "cleaning %s", top);
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}
