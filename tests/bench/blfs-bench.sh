@@ -29,7 +29,9 @@
 #    with it).
 #
 # Environment: BLFS_BENCH_ROUNDS (default 3), BLFS_BENCH_BLFS (the blfs
-# binary, default the build's), BLFS_BENCH_ARGS (default --writeback).
+# binary, default the build's: point it at another build to compare two
+# versions), BLFS_BENCH_ARGS (default --writeback), BLFS_BENCH_ONLY
+# ("data" or "meta": one half of the tests; default both).
 set -u
 : "${top_builddir:?}" "${top_srcdir:?}"
 DRIVER="$top_builddir/tests/blfs/blfs-mount"
@@ -37,6 +39,12 @@ PY=${PYTHON3:-/usr/bin/python3}
 ROUNDS=${BLFS_BENCH_ROUNDS:-3}
 BLFS=${BLFS_BENCH_BLFS:-$top_builddir/blfs/blfs}
 ARGS=${BLFS_BENCH_ARGS---writeback}
+ONLY=${BLFS_BENCH_ONLY:-}
+case $ONLY in
+''|data|meta) ;;
+*) echo "blfs-bench: BLFS_BENCH_ONLY is data or meta, not $ONLY" >&2
+   exit 2 ;;
+esac
 
 bail() { echo "blfs-bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || bail "must run as root (mounts, drop_caches)"
@@ -75,7 +83,7 @@ done
 
 echo "blfs-bench: $BLFS $ARGS, median of $ROUNDS rounds;" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$PY" - "$tmp" "$ROUNDS" <<'EOF'
+"$PY" - "$tmp" "$ROUNDS" "$ONLY" <<'EOF'
 import json
 import os
 import statistics
@@ -83,7 +91,7 @@ import subprocess
 import sys
 import time
 
-tmp, rounds = sys.argv[1], int(sys.argv[2])
+tmp, rounds, only = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sides = ["native", "bindfs", "blfs"]
 
 
@@ -205,11 +213,14 @@ tests = [
     ("unlink 20k (files/s)", unlink, mem, "", None, None),
     ("readdir 10k (entries/s)", readdir, mem, "", None, None),
 ]
+if only:
+    tests = [t for t in tests if (t[2] is mem) == (only == "meta")]
 
 for s in sides:
     os.makedirs(disk[s], exist_ok=True)
     os.makedirs(mem[s], exist_ok=True)
-    fio(disk[s], "rand", "write", "1m", "256m", ["--end_fsync=1"])
+    if only != "meta":
+        fio(disk[s], "rand", "write", "1m", "256m", ["--end_fsync=1"])
 
 results = {t[0]: {s: [] for s in sides} for t in tests}
 for r in range(rounds):
