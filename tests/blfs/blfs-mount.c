@@ -1,7 +1,8 @@
 /*
  * Test driver doing what the agent does for a mount: handoff_mount, fork,
- * open the drive directory beneath the store with openat2, keep only the
- * four file capabilities, exec blfs, wait for "ready". Silent on success.
+ * open the drive directory beneath the store with openat2, drop every
+ * capability (blfs stays uid 0 and holds none), exec blfs, wait for
+ * "ready". Silent on success.
  *
  *   blfs-mount mount [--blfs PATH] [--ro] [--blfs-ro] [--pidfile F]
  *       [--log F] [--nofile N] [--buffer-size N] STORE SUBDIR MOUNTPOINT
@@ -46,32 +47,30 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-/* The agent's child keeps exactly these for blfs (see blfs/main.c). */
+/*
+ * As the agent's child does for blfs (sandboxing/confine.c): no capability
+ * left anywhere, bounding set included, while still uid 0; no_new_privs,
+ * so the exec of blfs (root, no file capabilities) gains none back.
+ */
 static void
 drop_caps(void)
 {
-	static const cap_value_t keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE,
-	    CAP_FOWNER, CAP_FSETID };
 	cap_t caps;
 	cap_value_t c;
-	size_t i;
-	int k;
 
 	for (c = 0; c < (cap_value_t)cap_max_bits(); c++) {
-		for (k = 0, i = 0; i < nitems(keep); i++)
-			k |= keep[i] == c;
-		if (!k && cap_drop_bound(c) == -1 && errno != EINVAL)
+		if (cap_drop_bound(c) == -1 && errno != EINVAL)
 			die("dropping capability %d from the bounding set", c);
 	}
-	if ((caps = cap_init()) == NULL)
-		die("cap_init");
-	if (cap_set_flag(caps, CAP_PERMITTED, nitems(keep), keep, CAP_SET) ==
-	    -1 || cap_set_flag(caps, CAP_EFFECTIVE, nitems(keep), keep,
-	    CAP_SET) == -1 || cap_set_proc(caps) == -1)
-		die("setting capabilities");
-	cap_free(caps);
+	if (cap_reset_ambient() == -1)
+		die("clearing the ambient set");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		die("no_new_privs");
+	if ((caps = cap_init()) == NULL)
+		die("cap_init");
+	if (cap_set_proc(caps) == -1)
+		die("dropping every capability");
+	cap_free(caps);
 }
 
 static int
