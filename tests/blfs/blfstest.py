@@ -1,11 +1,14 @@
 """Shared helpers of the blfs tests: TAP output, a real blfs mount made the
-way the agent makes it (tests/blfs/blfs-mount), errno capture, and running
-a function as another user in a forked child."""
+way the agent makes it (tests/blfs/blfs-mount), errno capture, running
+a function as another user in a forked child, and the store side of
+blfs's owners: backing files are root's with a canonical mode, what the
+workload sees is in the extended attribute user.blfs.attr."""
 
 import errno
 import os
 import pickle
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -17,6 +20,10 @@ TOP_SRCDIR = os.environ.get("top_srcdir") or TOP_BUILDDIR
 DRIVER = os.path.join(TOP_BUILDDIR, "tests/blfs/blfs-mount")
 BLFS = os.path.join(TOP_BUILDDIR, "blfs/blfs")
 USER = (1000, 1000)
+ATTR = "user.blfs.attr"
+# The backing form of what blfs creates: (uid, gid, type, permissions).
+BACKING_FILE = (0, 0, stat.S_IFREG, 0o600)
+BACKING_DIR = (0, 0, stat.S_IFDIR, 0o700)
 
 
 def bail(why):
@@ -112,6 +119,46 @@ def as_user(fn, uid=USER[0], gid=USER[1], groups=()):
 
 def err_as_user(fn, *args, **kw):
     return as_user(lambda: err(fn, *args, **kw))
+
+
+def attr_get(path):
+    """user.blfs.attr of a backing file as (uid, gid, mode), the mode with
+    the backing file's type when the value names none; None when there is
+    none; the raw bytes when they do not parse (a test then fails)."""
+    try:
+        v = os.getxattr(path, ATTR, follow_symlinks=False)
+    except OSError as e:
+        if e.errno == errno.ENODATA:
+            return None
+        raise
+    try:
+        uid, gid, mode = v.decode().split(" ")
+        uid, gid, mode = int(uid, 10), int(gid, 10), int(mode, 8)
+    except ValueError:
+        return v
+    if stat.S_IFMT(mode) == 0:
+        mode |= stat.S_IFMT(os.lstat(path).st_mode)
+    return (uid, gid, mode)
+
+
+def attr_set(path, uid, gid, mode):
+    """What an operator seeding a drive does (setfattr -n user.blfs.attr
+    -v "UID GID MODE"): the file shows these through blfs."""
+    os.setxattr(path, ATTR, ("%d %d %o" % (uid, gid, mode)).encode())
+
+
+def shown(path):
+    """(uid, gid, mode with type) of a path, not following a last symlink:
+    through a mount, what the workload sees."""
+    st = os.lstat(path)
+    return (st.st_uid, st.st_gid, st.st_mode)
+
+
+def backing(path):
+    """(uid, gid, type, permissions) of a backing file itself."""
+    st = os.lstat(path)
+    return (st.st_uid, st.st_gid, stat.S_IFMT(st.st_mode),
+            stat.S_IMODE(st.st_mode))
 
 
 def pid_alive(pid):

@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blfstest import Mount, Tap, err, as_user, err_as_user, \
-    require_root_and_fuse  # noqa: E402
+from blfstest import Mount, Tap, BACKING_FILE, err, as_user, err_as_user, \
+    attr_get, backing, require_root_and_fuse  # noqa: E402
 
 require_root_and_fuse()
 t = Tap()
@@ -48,8 +48,10 @@ with Mount() as m:
     # chmod
     touch(p("f"))
     t.eq(err(os.chmod, p("f"), 0o751), "OK", "chmod")
-    t.eq(stat.S_IMODE(os.stat(m.back("f")).st_mode), 0o751,
-         "the store has the new mode")
+    t.eq(stat.S_IMODE(os.stat(p("f")).st_mode), 0o751, "the mount shows it")
+    t.eq((backing(m.back("f")), attr_get(m.back("f"))),
+         (BACKING_FILE, (0, 0, stat.S_IFREG | 0o751)),
+         "the store keeps it in user.blfs.attr of a root 0600 file")
     os.chmod(p("f"), 0o4755)
     t.eq(stat.S_IMODE(os.stat(p("f")).st_mode), 0o4755,
          "root may set set-user-id")
@@ -66,23 +68,33 @@ with Mount() as m:
          "chmod of a missing file: ENOENT")
     os.symlink("f", p("sl"))
     t.eq(err(os.chmod, p("sl"), 0o600), "OK", "chmod through a symlink")
-    t.eq(stat.S_IMODE(os.stat(m.back("f")).st_mode), 0o600,
+    t.eq((stat.S_IMODE(os.stat(p("f")).st_mode), attr_get(m.back("f"))),
+         (0o600, (0, 0, stat.S_IFREG | 0o600)),
          "reaches the target in the drive")
     fd = os.open(p("f"), os.O_RDONLY)
     os.fchmod(fd, 0o640)
     os.close(fd)
-    t.eq(stat.S_IMODE(os.stat(m.back("f")).st_mode), 0o640, "fchmod")
+    t.eq((stat.S_IMODE(os.stat(p("f")).st_mode), attr_get(m.back("f"))),
+         (0o640, (0, 0, stat.S_IFREG | 0o640)), "fchmod")
 
     # chown
     t.eq(err(os.chown, p("f"), 1000, 1000), "OK", "root chowns to 1000")
-    st = os.stat(m.back("f"))
-    t.eq((st.st_uid, st.st_gid), (1000, 1000), "the store has the owner")
+    st = os.stat(p("f"))
+    t.eq((st.st_uid, st.st_gid), (1000, 1000), "the mount shows the owner")
+    t.eq((backing(m.back("f")), attr_get(m.back("f"))),
+         (BACKING_FILE, (1000, 1000, stat.S_IFREG | 0o640)),
+         "the store keeps it in user.blfs.attr, the file stays root's")
     t.eq(err(os.chown, p("f"), -1, 2000), "OK", "chgrp only")
-    st = os.stat(m.back("f"))
-    t.eq((st.st_uid, st.st_gid), (1000, 2000), "uid kept, gid changed")
+    st = os.stat(p("f"))
+    t.eq((st.st_uid, st.st_gid, attr_get(m.back("f"))),
+         (1000, 2000, (1000, 2000, stat.S_IFREG | 0o640)),
+         "uid kept, gid changed")
     t.eq(err(os.lchown, p("sl"), 1000, 1000), "OK", "lchown of a symlink")
-    t.eq(os.lstat(m.back("sl")).st_uid, 1000, "the symlink changed owner")
-    t.eq(os.stat(m.back("f")).st_gid, 2000, "its target did not")
+    t.eq((os.lstat(p("sl")).st_uid, attr_get(m.back("sl"))),
+         (1000, (1000, 1000, stat.S_IFLNK | 0o777)),
+         "the symlink changed owner")
+    t.eq((os.stat(p("f")).st_gid, attr_get(m.back("f"))),
+         (2000, (1000, 2000, stat.S_IFREG | 0o640)), "its target did not")
     t.eq(err_as_user(os.chown, p("d", "u"), 0, -1), "EPERM",
          "uid 1000 giving its file to root: EPERM")
     t.eq(err_as_user(os.chown, p("d", "u"), -1, 0), "EPERM",

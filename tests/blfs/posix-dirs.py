@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blfstest import Mount, Tap, TOP_BUILDDIR, err, as_user, err_as_user, \
-    require_root_and_fuse  # noqa: E402
+from blfstest import Mount, Tap, TOP_BUILDDIR, BACKING_DIR, err, as_user, \
+    err_as_user, attr_get, backing, require_root_and_fuse  # noqa: E402
 
 require_root_and_fuse()
 t = Tap()
@@ -44,8 +44,11 @@ with Mount() as m:
 
     # mkdir
     t.eq(err(os.mkdir, p("a"), 0o750), "OK", "mkdir")
-    t.eq(stat.S_IMODE(os.stat(m.back("a")).st_mode), 0o750,
-         "the store has the directory with its mode")
+    t.eq(stat.S_IMODE(os.stat(p("a")).st_mode), 0o750,
+         "the directory has the mode asked for")
+    t.eq((backing(m.back("a")), attr_get(m.back("a"))),
+         (BACKING_DIR, (0, 0, stat.S_IFDIR | 0o750)),
+         "the store has a root 0700 directory, its mode in user.blfs.attr")
     t.eq(err(os.mkdir, p("a"), 0o750), "EEXIST", "mkdir again: EEXIST")
     t.eq(err(os.mkdir, p("none", "b")), "ENOENT",
          "mkdir under a missing directory: ENOENT")

@@ -6,7 +6,8 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blfstest import Mount, Tap, err, open_close, as_user, err_as_user, \
+from blfstest import Mount, Tap, BACKING_FILE, BACKING_DIR, err, \
+    open_close, as_user, err_as_user, attr_get, backing, shown, \
     require_root_and_fuse  # noqa: E402
 
 require_root_and_fuse()
@@ -34,8 +35,9 @@ with Mount() as m:
                   open("/proc/%d/status" % m.pid) if ":" in line)
     t.eq(status["Seccomp"].strip(), "2",
          "blfs serves under its seccomp filter")
-    t.eq(status["CapEff"].strip(), "000000000000001b",
-         "with CHOWN, DAC_OVERRIDE, FOWNER and FSETID only")
+    t.eq([status[c].strip() for c in ("CapEff", "CapPrm", "CapBnd",
+                                       "CapAmb")], ["0000000000000000"] * 4,
+         "with no capability at all, bounding set included")
 
     # open / create
     t.eq(err(write, p("f"), b"hello", mode=0o640), "OK", "create a file")
@@ -91,37 +93,41 @@ with Mount() as m:
     os.mkdir(p("tmp"), 0o1777)
     t.eq(err_as_user(write, p("tmp", "mine"), b"m", mode=0o640), "OK",
          "uid 1000 creates in a 1777 directory")
-    st = os.stat(m.back("tmp", "mine"))
-    t.eq((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)),
-         (1000, 1000, 0o640), "the new file belongs to uid/gid 1000 on disk")
+    t.eq(shown(p("tmp", "mine")), (1000, 1000, stat.S_IFREG | 0o640),
+         "the new file belongs to uid/gid 1000")
+    t.eq((backing(m.back("tmp", "mine")), attr_get(m.back("tmp", "mine"))),
+         (BACKING_FILE, (1000, 1000, stat.S_IFREG | 0o640)),
+         "on disk: root's 0600 file, owner and mode in user.blfs.attr")
     t.eq(err_as_user(os.mkdir, p("tmp", "mydir"), 0o750), "OK",
          "uid 1000 makes a directory")
-    st = os.stat(m.back("tmp", "mydir"))
-    t.eq((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)),
-         (1000, 1000, 0o750), "the new directory is uid 1000's")
+    t.eq(shown(p("tmp", "mydir")), (1000, 1000, stat.S_IFDIR | 0o750),
+         "the new directory is uid 1000's")
+    t.eq((backing(m.back("tmp", "mydir")), attr_get(m.back("tmp", "mydir"))),
+         (BACKING_DIR, (1000, 1000, stat.S_IFDIR | 0o750)),
+         "on disk: root's 0700 directory, owner and mode in user.blfs.attr")
     t.eq(err_as_user(os.symlink, "target", p("tmp", "mylink")), "OK",
          "uid 1000 makes a symlink")
-    st = os.lstat(m.back("tmp", "mylink"))
-    t.eq((st.st_uid, st.st_gid), (1000, 1000), "the symlink is uid 1000's")
+    t.eq(shown(p("tmp", "mylink")), (1000, 1000, stat.S_IFLNK | 0o777),
+         "the symlink is uid 1000's")
     t.eq(err_as_user(os.mkfifo, p("tmp", "myfifo"), 0o600), "OK",
          "uid 1000 makes a fifo")
-    t.eq(os.stat(m.back("tmp", "myfifo")).st_uid, 1000,
+    t.eq(shown(p("tmp", "myfifo")), (1000, 1000, stat.S_IFIFO | 0o600),
          "the fifo is uid 1000's")
     os.mkdir(p("sgid"), 0o2777)
     os.chown(p("sgid"), 0, 50)
     os.chmod(p("sgid"), 0o2777)
     t.eq(err_as_user(write, p("sgid", "f"), b"g"), "OK",
          "uid 1000 creates in a set-group-id directory")
-    st = os.stat(m.back("sgid", "f"))
+    st = os.stat(p("sgid", "f"))
     t.eq((st.st_uid, st.st_gid), (1000, 50),
          "the file takes the set-group-id directory's group")
     as_user(lambda: os.mkdir(p("sgid", "sub"), 0o755))
-    st = os.stat(m.back("sgid", "sub"))
+    st = os.stat(p("sgid", "sub"))
     t.eq((st.st_gid, bool(st.st_mode & stat.S_ISGID)), (50, True),
          "a subdirectory inherits group and set-group-id bit")
     t.eq(err_as_user(write, p("tmp", "suid"), b"", mode=0o4755), "OK",
          "uid 1000 creates a set-user-id file of its own")
-    t.eq(stat.S_IMODE(os.stat(m.back("tmp", "suid")).st_mode), 0o4755,
+    t.eq(stat.S_IMODE(os.stat(p("tmp", "suid")).st_mode), 0o4755,
          "its set-user-id bit survives the hand-over to uid 1000")
     t.eq(err_as_user(write, p("tmp", "mine"), b"more"), "OK",
          "uid 1000 rewrites its file")
@@ -146,7 +152,7 @@ with Mount() as m:
     os.close(fd)
     os.chmod(p("pub"), 0o4766)
     as_user(lambda: write(p("pub"), b"w", os.O_WRONLY))
-    t.eq(stat.S_IMODE(os.stat(m.back("pub")).st_mode) & 0o4000, 0,
+    t.eq(oct(stat.S_IMODE(os.stat(p("pub")).st_mode)), oct(0o766),
          "a write by uid 1000 clears set-user-id")
 
     # unlink
@@ -209,8 +215,11 @@ with Mount() as m:
 
     # mkfifo / mknod
     t.eq(err(os.mkfifo, p("fifo"), 0o600), "OK", "mkfifo")
-    t.eq(stat.S_ISFIFO(os.stat(m.back("fifo")).st_mode), True,
-         "the store has a fifo")
+    t.eq(stat.S_ISFIFO(os.stat(p("fifo")).st_mode), True,
+         "the mount shows a fifo")
+    t.eq((backing(m.back("fifo")), attr_get(m.back("fifo"))),
+         (BACKING_FILE, (0, 0, stat.S_IFIFO | 0o600)),
+         "the store has a root 0600 regular file standing for it")
     fd = os.open(p("fifo"), os.O_RDWR | os.O_NONBLOCK)
     os.write(fd, b"pipe")
     t.eq(os.read(fd, 10), b"pipe", "the fifo works through the mount")
