@@ -18,6 +18,7 @@ blfs_test_scripts = \
 	tests/blfs/posix-dirs.py \
 	tests/blfs/posix-io.py \
 	tests/blfs/posix-setid.py \
+	tests/blfs/owners.py \
 	tests/blfs/coherence.py \
 	tests/blfs/round-trips.py \
 	tests/blfs/readonly.py \
