@@ -444,6 +444,78 @@ p_mknod_block(void)
 	return r == 0 ? 0 : e;
 }
 
+/*
+ * Owners and special files: blfs keeps them in an extended attribute and
+ * makes none of these calls. A name below a directory that does not
+ * exist: ENOENT (or EBADF) when the call is reached, nothing made. The
+ * old path forms exist on x86_64, not on arm64.
+ */
+#define PROBE_NOWHERE	"/nonexistent-bl-probe/x"
+
+static int
+p_chown(void)
+{
+#ifdef SYS_chown
+	RET(syscall(SYS_chown, PROBE_NOWHERE, 0, 0));
+#else
+	return ENOSYS;	/* only the *at form here */
+#endif
+}
+
+static int
+p_lchown(void)
+{
+#ifdef SYS_lchown
+	RET(syscall(SYS_lchown, PROBE_NOWHERE, 0, 0));
+#else
+	return ENOSYS;	/* only the *at form here */
+#endif
+}
+
+static int
+p_fchown(void)
+{
+	RET(syscall(SYS_fchown, -1, 0, 0));
+}
+
+static int
+p_fchownat(void)
+{
+	RET(syscall(SYS_fchownat, AT_FDCWD, PROBE_NOWHERE, 0, 0, 0));
+}
+
+static int
+p_mknod(void)
+{
+#ifdef SYS_mknod
+	RET(syscall(SYS_mknod, PROBE_NOWHERE, S_IFIFO | 0600, 0));
+#else
+	return ENOSYS;	/* only the *at form here */
+#endif
+}
+
+static int
+p_mknodat(void)
+{
+	RET(syscall(SYS_mknodat, AT_FDCWD, PROBE_NOWHERE, S_IFIFO | 0600, 0));
+}
+
+static int
+p_symlink(void)
+{
+#ifdef SYS_symlink
+	RET(syscall(SYS_symlink, "target", PROBE_NOWHERE));
+#else
+	return ENOSYS;	/* only the *at form here */
+#endif
+}
+
+static int
+p_symlinkat(void)
+{
+	RET(syscall(SYS_symlinkat, "target", AT_FDCWD, PROBE_NOWHERE));
+}
+
 static int
 p_socket(void)
 {
@@ -601,6 +673,14 @@ static const struct {
 	{ "kcmp", p_kcmp },
 	{ "i386-unshare", p_i386_unshare },
 	{ "mknod-block", p_mknod_block },
+	{ "chown", p_chown },
+	{ "lchown", p_lchown },
+	{ "fchown", p_fchown },
+	{ "fchownat", p_fchownat },
+	{ "mknod", p_mknod },
+	{ "mknodat", p_mknodat },
+	{ "symlink", p_symlink },
+	{ "symlinkat", p_symlinkat },
 	{ "socket", p_socket },
 	{ "execve", p_execve },
 	{ "fork", p_fork },
