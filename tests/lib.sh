@@ -144,3 +144,25 @@ no_blfs() { [ -z "$(blfs_pids "$1")" ]; }
 drive_create() {
 	"$BLCTL" drive --store "$STORE" create "$@" >/dev/null
 }
+
+# blfs_attr PATH UID GID MODE: what the workload sees of a file put in
+# the store, as an operator seeds a drive (setfattr -n user.blfs.attr -v
+# "UID GID MODE"): blfs keeps owners in this attribute, the backing file
+# stays root's. MODE in octal, permission bits only.
+blfs_attr() {
+	"${PYTHON3:-/usr/bin/python3}" -c 'import os, sys
+os.setxattr(sys.argv[1], "user.blfs.attr", " ".join(sys.argv[2:]).encode())' \
+	    "$@"
+}
+# blfs_attrs DIR: every file's user.* attributes under DIR, one a line,
+# sorted: what a chmod or chown through blfs would change.
+blfs_attrs() {
+	"${PYTHON3:-/usr/bin/python3}" -c 'import os, sys
+r = sys.argv[1]
+for dp, dns, fns in os.walk(r):
+    for p in [dp] + [os.path.join(dp, n) for n in dns + fns]:
+        if os.path.islink(p):
+            continue
+        for a in sorted(os.listxattr(p)):
+            print(os.path.relpath(p, r), a, os.getxattr(p, a))' "$1" | sort -u
+}

@@ -44,20 +44,22 @@ drive_create secret --permission 'team=eng:read'
 drive_create scratch --permission 'team=eng'
 S=$STORE/drives/secret/data
 # Targets owned by uid 1000 and writable by all: for both users only the
-# read-only mount stands between them and a write.
+# read-only mount stands between them and a write. Seeded as an operator
+# does: root's files, what blfs shows in user.blfs.attr.
 echo "TOP SECRET" > "$S/secret.txt"
 mkdir -p "$S/open/d"
 echo "open data" > "$S/open/f"
-chown -R 1000:1000 "$S/open"
-chmod 777 "$S/open" "$S/open/d"
-chmod 666 "$S/open/f"
+blfs_attr "$S/open" 1000 1000 0777
+blfs_attr "$S/open/d" 1000 1000 0777
+blfs_attr "$S/open/f" 1000 1000 0666
 mkdir -p "$STORE/drives/scratch/data/w0" "$STORE/drives/scratch/data/w1000"
-chown 1000:1000 "$STORE/drives/scratch/data/w1000"
+blfs_attr "$STORE/drives/scratch/data/w1000" 1000 1000 0755
 
 # What no attempt may change, from the store itself.
 fingerprint() {
 	(cd "$S" && find . -printf '%p %y %m %U %G %s %T@ %C@\n' | sort &&
 	    find . -type f -exec sha256sum {} + | sort)
+	blfs_attrs "$S"
 	ls "$STORE/drives"
 	sha256sum "$T/libexec/blfs" "$TOKEN"
 }
