@@ -125,4 +125,21 @@ like "full_disk_is_enospc_for_the_writer" "$err" "No space left on device"
 check "agent_serves_after_disk_full" ctl tiny ping
 ctl tiny unmount "$T/mnt/tiny" >/dev/null
 umount "$T/small"
+
+# --- a store that keeps no user extended attributes (ramfs): blfs keeps
+# owners in user.blfs.attr, so it refuses to serve and the mount fails
+# saying why
+mkdir -p "$T/noxattr"
+mount -t ramfs ramfs "$T/noxattr"
+"$BLCTL" drive --store "$T/noxattr/store" create plain >/dev/null
+start_agent noxattr --store "$T/noxattr/store"
+err=$(ctl noxattr mount plain "$T/mnt/noxattr" --wait 2>&1)
+like "store_without_user_xattrs_fails_the_mount" "$err" "extended attributes"
+r=$(ctl noxattr --json status)
+is "store_without_user_xattrs_mount_is_failed" "$(field "$r" state)" failed
+like "store_without_user_xattrs_cause_is_kept" "$(field "$r" error.message)" \
+	"user extended attributes"
+check "store_without_user_xattrs_left_nothing_mounted" not_mounted "$T/mnt/noxattr"
+check "agent_serves_after_a_store_without_xattrs" ctl noxattr ping
+umount "$T/noxattr"
 tap_done
