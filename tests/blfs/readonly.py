@@ -5,12 +5,13 @@ mount is read-only, and when it is read-write but blfs has --read-only
 import ctypes
 import ctypes.util
 import os
+import stat
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from blfstest import Mount, Tap, DRIVER, TOP_BUILDDIR, err, open_close, \
-    err_as_user, require_root_and_fuse  # noqa: E402
+    err_as_user, attr_set, require_root_and_fuse  # noqa: E402
 
 require_root_and_fuse()
 t = Tap()
@@ -25,17 +26,23 @@ def prepare(m):
     os.chmod(m.back("file"), 0o666)
     os.chmod(m.back("dir"), 0o777)
     os.setxattr(m.back("file"), "user.keep", b"k")
+    attr_set(m.back("file"), 1000, 1000, 0o666)
     os.symlink("file", m.back("link"))
 
 
 def snapshot(root):
+    """Every name under root with its backing mode, owner, size, mtime and
+    user.* attributes: blfs keeps what the workload sees of owners and
+    modes in user.blfs.attr, so a chmod or chown would change only that."""
     res = []
     for dp, dns, fns in os.walk(root):
         for n in sorted(dns + fns):
             p = os.path.join(dp, n)
             st = os.lstat(p)
+            attrs = () if stat.S_ISLNK(st.st_mode) else tuple(
+                (a, os.getxattr(p, a)) for a in sorted(os.listxattr(p)))
             res.append((os.path.relpath(p, root), st.st_mode, st.st_uid,
-                        st.st_size, st.st_mtime_ns))
+                        st.st_size, st.st_mtime_ns, attrs))
     return sorted(res)
 
 
