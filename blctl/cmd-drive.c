@@ -1,6 +1,6 @@
 /*
  * blctl drive: create, list, get, update and delete drives in a posix
- * store. Everything given is checked before the store is touched, so a
+ * store, and adopt files copied into one from outside. Everything given is checked before the store is touched, so a
  * refused command writes nothing.
  */
 #include "config.h"
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,7 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "mountmgr/drive.h"
+#include "mountmgr/owners.h"
 #include "mountmgr/perm.h"
 #include "mountmgr/store.h"
 
@@ -40,6 +42,7 @@ static int	drive_cmd_list(struct drive_cli *, int, char **);
 static int	drive_cmd_get(struct drive_cli *, int, char **);
 static int	drive_cmd_update(struct drive_cli *, int, char **);
 static int	drive_cmd_delete(struct drive_cli *, int, char **);
+static int	drive_cmd_adopt(struct drive_cli *, int, char **);
 
 static const struct drive_cmd drive_cmds[] = {
 	{ "create", "NAME [--display-name S] [--label K=V]... "
@@ -71,6 +74,15 @@ static const struct drive_cmd drive_cmds[] = {
 	{ "delete", "NAME",
 	  "Delete a drive and its files. Refused while it is mounted.\n",
 	  drive_cmd_delete },
+	{ "adopt", "NAME",
+	  "Give files copied into the drive's data/ from outside the form\n"
+	  "blfs keeps them in: each keeps the owner, group and mode it shows\n"
+	  "now, recorded in user.blfs.attr, and the backing file becomes\n"
+	  "uid 0's (blfs(8), STORE FORMAT). Symlinks, FIFOs and sockets\n"
+	  "become regular files standing for them; devices are skipped.\n"
+	  "Files already in that form are left alone, so it may run again.\n"
+	  "Refused while the drive is mounted.\n",
+	  drive_cmd_adopt },
 };
 
 static void
@@ -660,6 +672,56 @@ out:
 	return r;
 }
 
+static int
+drive_cmd_adopt(struct drive_cli *cli, int argc, char **argv)
+{
+	struct drive_opts	 o;
+	struct owners_adopted	 a;
+	struct store		*s = NULL;
+	char			*cause = NULL;
+	int			 r, n, datafd = -1;
+
+	if ((r = drive_parse(cli, &drive_cmds[5], OPTS_COMMON, 1, argc, argv,
+	    &o)) >= 0)
+		goto out;
+	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
+		goto out;
+	if ((n = store_drive_mounts(s, o.name)) != 0) {
+		if (n > 0)
+			xasprintf(&cause, "mounted %d time%s: unmount it first",
+			    n, n == 1 ? "" : "s");
+		else
+			xasprintf(&cause, "%s", strerror(-n));
+		r = drive_store_fail(cli, o.name, cause);
+		goto out;
+	}
+	if (store_open_drive_data(s, o.name, &datafd, &cause) != 0 ||
+	    owners_adopt(datafd, &a, &cause) != 0) {
+		r = drive_store_fail(cli, o.name, cause);
+		goto out;
+	}
+	if (cli->json) {
+		if (drive_print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+		    "name", o.name, "files", (json_int_t)a.files,
+		    "directories", (json_int_t)a.dirs,
+		    "converted", (json_int_t)a.converted,
+		    "kept", (json_int_t)a.kept,
+		    "skipped_devices", (json_int_t)a.skipped)) != 0)
+			r = drive_store_fail(cli, o.name, "cannot encode JSON");
+	} else
+		printf("adopted drive %s: %lu files, %lu directories, %lu "
+		    "symlinks, FIFOs and sockets converted, %lu already "
+		    "adopted, %lu devices skipped\n", o.name, a.files, a.dirs,
+		    a.converted, a.kept, a.skipped);
+out:
+	if (datafd != -1)
+		close(datafd);
+	free(cause);
+	store_free(s);
+	drive_opts_clear(&o);
+	return r;
+}
+
 int
 blctl_drive_main(int argc, char **argv, int json)
 {
@@ -691,7 +753,7 @@ blctl_drive_main(int argc, char **argv, int json)
 	}
 	if (i == argc)
 		return drive_usage_fail(&cli, "no command given (create, list, "
-		    "get, update, delete)");
+		    "get, update, delete, adopt)");
 	for (size_t c = 0; c < nitems(drive_cmds); c++) {
 		if (strcmp(argv[i], drive_cmds[c].name) != 0)
 			continue;

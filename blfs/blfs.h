@@ -15,6 +15,8 @@
 
 #include <fuse_lowlevel.h>
 
+#include "mountmgr/owners.h"
+
 /*
  * The largest FUSE request libfuse 3.14 and the kernel (256 pages by
  * default in /proc/sys/fs/fuse/max_pages_limit) agree on. Bigger requests
@@ -117,29 +119,14 @@ void	inode_file_close(struct blfs_file *);
 
 /*
  * Owners and modes (meta.c): what the workload sees of a backing file is
- * kept in META_XATTR, because blfs holds no capability to chown, to chmod
- * files it does not own, or to reach them whatever their mode.
+ * kept in OWNERS_XATTR (mountmgr/owners.h), because blfs holds no
+ * capability to chown, to chmod files it does not own, or to reach them
+ * whatever their mode.
  */
-#define META_XATTR	"user.blfs.attr"
-#define META_FILE_MODE	0600	/* every backing file blfs makes */
-#define META_DIR_MODE	0700	/* every backing directory */
-
-struct blfs_meta {
-	uid_t	 uid;
-	gid_t	 gid;
-	mode_t	 mode;		/* type and permission bits presented */
-};
-
-/* user.blfs.*: never shown to, nor set by, the workload. */
-int	meta_reserved(const char *name);
-/* 0 and *m, or -1: a value written by meta_write for a btype file. */
-int	meta_parse(const char *v, size_t len, mode_t btype,
-	    struct blfs_meta *m);
-int	meta_format(const struct blfs_meta *, char *buf, size_t size);
-/* 0 and *m from fd's attribute (fd of a btype file), or -1: none. */
-int	meta_get(int fd, int is_opath, mode_t btype, struct blfs_meta *m);
-/* Owner, group and mode of *st become *m's. */
-void	meta_present(struct stat *st, const struct blfs_meta *m);
+/* 0 and *o from fd's attribute (fd of a btype file), or -1: none. */
+int	meta_get(int fd, int is_opath, mode_t btype, struct owners *o);
+/* Owner, group and mode of *st become *o's. */
+void	meta_present(struct stat *st, const struct owners *o);
 /*
  * stat(2) as the workload sees it: of fd (O_PATH or open), or of name
  * in directory fd dfd, never following a symlink. 0 or -errno.
@@ -148,10 +135,8 @@ int	meta_stat_fd(int fd, int is_opath, struct stat *st);
 int	meta_stat_at(int dfd, const char *name, struct stat *st);
 /* The presented type of a backing regular file dfd/name. */
 mode_t	meta_type_at(int dfd, const char *name);
-/* The mode blfs gives backing files of this type. */
-mode_t	meta_backing_mode(mode_t type);
-/* Store *m on fd's file and make its backing mode ours. 0 or -errno. */
-int	meta_write(int fd, int is_opath, const struct blfs_meta *m);
+/* Store *o on fd's file and make its backing mode ours. 0 or -errno. */
+int	meta_write(int fd, int is_opath, const struct owners *o);
 /* -1 and a cause if the store cannot keep user.* attributes. */
 int	meta_check_store(int root_fd, char **cause);
 

@@ -3,6 +3,7 @@ libexec_PROGRAMS += blfs/blfs
 blfs_blfs_SOURCES = blfs/main.c blfs/ops.c blfs/inode.c blfs/loop.c \
 	blfs/devio.c blfs/meta.c blfs/blfs.h
 blfs_blfs_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) -pthread
-blfs_blfs_LDADD = sandboxing/libsandbox.a common/libcommon.a $(FUSE3_LIBS) \
+blfs_blfs_LDADD = sandboxing/libsandbox.a mountmgr/libmountmgr.a \
+	common/libcommon.a $(FUSE3_LIBS) \
 	$(LIBSECCOMP_LIBS) $(LIBCAP_LIBS) -lpthread
 dist_man_MANS += blfs/blfs.8

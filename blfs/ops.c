@@ -134,7 +134,7 @@ ops_reply_entry(fuse_req_t req, struct blfs_inode *parent, const char *name,
  */
 static void
 ops_new_meta(fuse_req_t req, int pfd, mode_t type, mode_t want,
-    struct blfs_meta *m)
+    struct owners *m)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat pst;
@@ -160,7 +160,7 @@ ops_new_meta(fuse_req_t req, int pfd, mode_t type, mode_t want,
 static void
 ops_kill_setid(int fd, int is_opath)
 {
-	struct blfs_meta m;
+	struct owners m;
 	mode_t nm;
 
 	if (!devio_kill_suidgid() ||
@@ -186,7 +186,7 @@ ops_kill_setid(int fd, int is_opath)
  */
 static int
 ops_new_file(int pfd, const char *name, int extra,
-    const struct blfs_meta *m, const char *content, int *fdp)
+    const struct owners *m, const char *content, int *fdp)
 {
 	struct ops_procpath pp;
 	size_t len;
@@ -194,12 +194,12 @@ ops_new_file(int pfd, const char *name, int extra,
 
 	extra &= O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_NOATIME;
 	fd = openat(pfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC | extra,
-	    META_FILE_MODE);
+	    OWNERS_FILE_MODE);
 	if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR ||
 	    errno == EINVAL)) {
 		tmp = 0;
 		fd = openat(pfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR |
-		    O_CLOEXEC | extra, META_FILE_MODE);
+		    O_CLOEXEC | extra, OWNERS_FILE_MODE);
 	}
 	if (fd == -1)
 		return -errno;
@@ -234,12 +234,12 @@ fail:
  * uid 0 that only blfs may enter: it shows nothing of anybody's.
  */
 static int
-ops_new_dir(int pfd, const char *name, const struct blfs_meta *m, int *fdp)
+ops_new_dir(int pfd, const char *name, const struct owners *m, int *fdp)
 {
 	struct stat st;
 	int fd, r;
 
-	if (mkdirat(pfd, name, META_DIR_MODE) == -1)
+	if (mkdirat(pfd, name, OWNERS_DIR_MODE) == -1)
 		return -errno;
 	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
@@ -438,7 +438,7 @@ ops_truncate(struct blfs_inode *in, int fd, off_t size)
  */
 static void
 ops_setattr_meta(const struct stat *cur, const struct stat *attr, int valid,
-    struct blfs_meta *m)
+    struct owners *m)
 {
 	m->uid = cur->st_uid;
 	m->gid = cur->st_gid;
@@ -462,7 +462,7 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
     struct fuse_file_info *fi)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct blfs_meta m;
+	struct owners m;
 	struct timespec ts[2];
 	struct stat st;
 	int fd, ffd = -1, r;
@@ -596,7 +596,7 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
     const char *target)
 {
 	struct blfs_inode *parent = inode_get(pino);
-	struct blfs_meta m;
+	struct owners m;
 	struct stat st;
 	mode_t type = mode & S_IFMT;
 	int pfd, fd, r, err;
@@ -871,7 +871,7 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 {
 	struct blfs_inode *parent = inode_get(pino), *in;
 	struct fuse_entry_param e;
-	struct blfs_meta m;
+	struct owners m;
 	struct stat st;
 	int pfd, fd = -1, flags, r;
 
@@ -1249,7 +1249,7 @@ ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	ssize_t n;
 	int r, err;
 
-	if (meta_reserved(name)) {
+	if (owners_reserved(name)) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -1307,7 +1307,7 @@ ops_listxattr_path(const char *path, char **listp)
 	end = list + n;
 	for (p = q = list; p < end; p += len + 1) {
 		len = strnlen(p, (size_t)(end - p));
-		if (meta_reserved(p))
+		if (owners_reserved(p))
 			continue;
 		memmove(q, p, len);
 		q[len] = '\0';
@@ -1360,7 +1360,7 @@ ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (ops_refuse_ro(req))
 		return;
-	if (meta_reserved(name)) {
+	if (owners_reserved(name)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
@@ -1383,7 +1383,7 @@ ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 	if (ops_refuse_ro(req))
 		return;
-	if (meta_reserved(name)) {
+	if (owners_reserved(name)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}

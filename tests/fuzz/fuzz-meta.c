@@ -1,8 +1,8 @@
 /*
  * libFuzzer harness for user.blfs.attr values read from the store
- * (blfs/meta.c): whatever parses must name a type the backing file may
+ * (mountmgr/owners.c): whatever parses must name a type the backing file may
  * stand for, ids that are not (uid_t)-1, and must come back the same
- * through meta_format and meta_parse again.
+ * through owners_format and owners_parse again.
  */
 #include "config.h"
 
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blfs/blfs.h"
+#include "mountmgr/owners.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -22,7 +22,7 @@ static const mode_t fuzz_types[] = { S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct blfs_meta m, again;
+	struct owners m, again;
 	char buf[64];
 	mode_t btype, type;
 	size_t i;
@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (i = 0; i < sizeof(fuzz_types) / sizeof(fuzz_types[0]); i++) {
 		btype = fuzz_types[i];
-		if (meta_parse((const char *)data, size, btype, &m) != 0)
+		if (owners_parse((const char *)data, size, btype, &m) != 0)
 			continue;
 		type = m.mode & S_IFMT;
 		if (type != btype && !(btype == S_IFREG && (type == S_IFLNK ||
@@ -38,9 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (m.uid == (uid_t)-1 || m.gid == (gid_t)-1)
 			abort();
-		if ((n = meta_format(&m, buf, sizeof(buf))) < 0)
+		if ((n = owners_format(&m, buf, sizeof(buf))) < 0)
 			abort();
-		if (meta_parse(buf, (size_t)n, btype, &again) != 0 ||
+		if (owners_parse(buf, (size_t)n, btype, &again) != 0 ||
 		    again.uid != m.uid || again.gid != m.gid ||
 		    again.mode != m.mode)
 			abort();

@@ -23,9 +23,9 @@
 static int
 parses(const char *v, mode_t btype)
 {
-	struct blfs_meta m;
+	struct owners m;
 
-	return meta_parse(v, strlen(v), btype, &m) == 0;
+	return owners_parse(v, strlen(v), btype, &m) == 0;
 }
 
 static void
@@ -39,20 +39,20 @@ test_parse(void)
 		"1 2 0644 5", "1,2,0644",
 		"123456789012345678901234567890123",	/* longer than ours */
 	};
-	struct blfs_meta m;
+	struct owners m;
 	char buf[64];
 	size_t i;
 	int n;
 
-	tap_ok(meta_parse("1000 1000 100644", 16, S_IFREG, &m) == 0 &&
+	tap_ok(owners_parse("1000 1000 100644", 16, S_IFREG, &m) == 0 &&
 	    m.uid == 1000 && m.gid == 1000 && m.mode == (S_IFREG | 0644),
 	    "a regular file's value parses");
-	tap_ok(meta_parse("5 6 4755", 8, S_IFREG, &m) == 0 &&
+	tap_ok(owners_parse("5 6 4755", 8, S_IFREG, &m) == 0 &&
 	    m.mode == (S_IFREG | 04755),
 	    "permission bits alone take the backing file's type");
-	tap_ok(meta_parse("0 0 41777", 9, S_IFDIR, &m) == 0 &&
+	tap_ok(owners_parse("0 0 41777", 9, S_IFDIR, &m) == 0 &&
 	    m.mode == (S_IFDIR | 01777), "a directory's value parses");
-	tap_ok(meta_parse("4294967294 4294967294 107777", 28, S_IFREG,
+	tap_ok(owners_parse("4294967294 4294967294 107777", 28, S_IFREG,
 	    &m) == 0 && m.uid == 4294967294U, "the largest ids parse");
 	for (i = 0; i < nitems(bad); i++)
 		tap_ok(!parses(bad[i], S_IFREG), "\"%s\" is refused", bad[i]);
@@ -69,14 +69,14 @@ test_parse(void)
 	m.uid = 1000;
 	m.gid = 50;
 	m.mode = S_IFLNK | 0777;
-	n = meta_format(&m, buf, sizeof(buf));
+	n = owners_format(&m, buf, sizeof(buf));
 	tap_is_str(n > 0 ? buf : NULL, "1000 50 120777", "meta_format");
-	tap_ok(meta_format(&m, buf, 8) == -1, "too small a buffer is an error");
+	tap_ok(owners_format(&m, buf, 8) == -1, "too small a buffer is an error");
 
-	tap_ok(meta_reserved("user.blfs.attr") && meta_reserved("user.blfs.x"),
+	tap_ok(owners_reserved("user.blfs.attr") && owners_reserved("user.blfs.x"),
 	    "user.blfs.* is reserved");
-	tap_ok(!meta_reserved("user.blfsx") && !meta_reserved("user.other") &&
-	    !meta_reserved("trusted.blfs.attr"),
+	tap_ok(!owners_reserved("user.blfsx") && !owners_reserved("user.other") &&
+	    !owners_reserved("trusted.blfs.attr"),
 	    "other names are not");
 }
 
@@ -85,7 +85,7 @@ test_files(void)
 {
 	char dir[] = "/tmp/test-meta.XXXXXX", path[128], cmd[160];
 	char *cause = NULL;
-	struct blfs_meta m = { 1000, 1000, S_IFREG | 04750 };
+	struct owners m = { 1000, 1000, S_IFREG | 04750 };
 	struct stat st;
 	char v[64];
 	ssize_t n;
@@ -100,10 +100,10 @@ test_files(void)
 	fd = open(path, O_CREAT | O_RDWR, 0644);
 	tap_ok(fd != -1 && meta_write(fd, 0, &m) == 0,
 	    "meta_write on an open file");
-	n = getxattr(path, META_XATTR, v, sizeof(v) - 1);
+	n = getxattr(path, OWNERS_XATTR, v, sizeof(v) - 1);
 	v[n > 0 ? n : 0] = '\0';
 	tap_is_str(v, "1000 1000 104750", "the attribute as written");
-	tap_ok(stat(path, &st) == 0 && (st.st_mode & 07777) == META_FILE_MODE,
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 07777) == OWNERS_FILE_MODE,
 	    "the backing file's mode became 0600");
 	tap_ok(meta_stat_at(dfd, "f", &st) == 0 && st.st_uid == 1000 &&
 	    st.st_gid == 1000 && st.st_mode == (S_IFREG | 04750),
@@ -113,7 +113,7 @@ test_files(void)
 	close(fd);
 
 	/* A value nobody wrote by our rules: the file shows as it is. */
-	setxattr(path, META_XATTR, "1000 x 0644", 11, 0);
+	setxattr(path, OWNERS_XATTR, "1000 x 0644", 11, 0);
 	tap_ok(meta_stat_at(dfd, "f", &st) == 0 && st.st_uid == 0 &&
 	    st.st_mode == (S_IFREG | 0600), "a bad value is ignored");
 
@@ -129,7 +129,7 @@ test_files(void)
 	fd = open(path, O_PATH | O_DIRECTORY);
 	tap_ok(meta_write(fd, 1, &m) == 0 && meta_stat_fd(fd, 1, &st) == 0 &&
 	    st.st_mode == (S_IFDIR | 02775) && stat(path, &st) == 0 &&
-	    (st.st_mode & 07777) == META_DIR_MODE,
+	    (st.st_mode & 07777) == OWNERS_DIR_MODE,
 	    "a directory through an O_PATH fd: presented mode, backing 0700");
 	close(fd);
 

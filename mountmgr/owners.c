@@ -1,0 +1,382 @@
+/*
+ * The owners attribute of the store (owners.h): its format, and giving
+ * files placed in a drive from outside the form blfs makes.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "mountmgr/owners.h"
+
+int
+owners_reserved(const char *name)
+{
+	return strncmp(name, OWNERS_PREFIX, strlen(OWNERS_PREFIX)) == 0;
+}
+
+/* A decimal id below (uid_t)-1, which means "no change" everywhere. */
+static const char *
+owners_parse_id(const char *s, unsigned long *v)
+{
+	unsigned long n = 0;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		n = n * 10 + (unsigned long)(*s - '0');
+		if (n >= 0xffffffffUL)
+			return NULL;
+	}
+	*v = n;
+	return s;
+}
+
+/*
+ * The type a backing file of type btype may stand for: its own, or for a
+ * regular file one of the types Linux keeps no user.* attribute on.
+ */
+static int
+owners_type_ok(mode_t type, mode_t btype)
+{
+	if (type == btype)
+		return 1;
+	return btype == S_IFREG &&
+	    (type == S_IFLNK || type == S_IFIFO || type == S_IFSOCK);
+}
+
+int
+owners_parse(const char *v, size_t len, mode_t btype, struct owners *m)
+{
+	char buf[OWNERS_VALUE_MAX + 1];
+	unsigned long uid, gid, mode = 0;
+	const char *s;
+
+	if (len == 0 || len > OWNERS_VALUE_MAX)
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if ((s = owners_parse_id(buf, &uid)) == NULL || *s++ != ' ')
+		return -1;
+	if ((s = owners_parse_id(s, &gid)) == NULL || *s++ != ' ')
+		return -1;
+	if (*s < '0' || *s > '7')
+		return -1;
+	for (; *s >= '0' && *s <= '7'; s++) {
+		mode = mode * 8 + (unsigned long)(*s - '0');
+		if (mode > 0177777)
+			return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	if ((mode & S_IFMT) == 0)
+		mode |= btype;
+	if (!owners_type_ok((mode_t)mode & S_IFMT, btype))
+		return -1;
+	m->uid = (uid_t)uid;
+	m->gid = (gid_t)gid;
+	m->mode = (mode_t)mode;
+	return 0;
+}
+
+mode_t
+owners_backing_mode(mode_t type)
+{
+	return type == S_IFDIR ? OWNERS_DIR_MODE : OWNERS_FILE_MODE;
+}
+
+int
+owners_format(const struct owners *m, char *buf, size_t size)
+{
+	int n;
+
+	n = snprintf(buf, size, "%lu %lu %lo", (unsigned long)m->uid,
+	    (unsigned long)m->gid, (unsigned long)m->mode);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return n;
+}
+
+
+/* "/proc/self/fd/N": setxattr and chmod have no form for O_PATH fds. */
+static const char *
+owners_fdpath(char *buf, size_t size, int fd)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+owners_fail(char **cause, int err, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (cause != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(&s, fmt, ap) == -1)
+			s = NULL;
+		va_end(ap);
+		*cause = s != NULL ? s : xstrdup("out of memory");
+	}
+	return err;
+}
+
+/*
+ * A regular file or directory name in dfd: its attribute from what it
+ * shows now (unless it has a valid one already), then uid 0 and the fixed
+ * mode. The attribute goes first, so a crash in between leaves a file
+ * that shows as it did.
+ */
+static int
+owners_adopt_node(int dfd, const char *name, const char *path,
+    struct owners_adopted *a, char **cause)
+{
+	char pp[64], v[OWNERS_VALUE_MAX + 1];
+	struct owners o;
+	struct stat st;
+	mode_t want;
+	ssize_t n;
+	int fd, r = 0, had;
+
+	fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		r = -EAGAIN;	/* replaced meanwhile: the caller looks again */
+		goto out;
+	}
+	owners_fdpath(pp, sizeof(pp), fd);
+	n = getxattr(pp, OWNERS_XATTR, v, sizeof(v) - 1);
+	had = n > 0 && owners_parse(v, (size_t)n, st.st_mode & S_IFMT,
+	    &o) == 0;
+	want = owners_backing_mode(st.st_mode & S_IFMT);
+	if (had && st.st_uid == 0 && st.st_gid == 0 &&
+	    (st.st_mode & 07777) == want) {
+		a->kept++;
+		goto out;
+	}
+	if (!had) {
+		o.uid = st.st_uid;
+		o.gid = st.st_gid;
+		o.mode = st.st_mode;
+		if ((n = owners_format(&o, v, sizeof(v))) < 0 ||
+		    setxattr(pp, OWNERS_XATTR, v, (size_t)n, 0) == -1) {
+			r = -errno;
+			goto out;
+		}
+	}
+	if ((st.st_uid != 0 || st.st_gid != 0) &&
+	    fchownat(fd, "", 0, 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
+		r = -errno;
+		goto out;
+	}
+	if (chmod(pp, want) == -1) {
+		r = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode))
+		a->dirs++;
+	else
+		a->files++;
+out:
+	if (fd != -1)
+		close(fd);
+	if (r != 0 && r != -EAGAIN)
+		return owners_fail(cause, r, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+/*
+ * A symlink, FIFO or socket name in dfd (whose stat is *st) becomes a
+ * regular file standing for it, with its owner, group and mode, and a
+ * symlink's target as content: made unnamed (O_TMPFILE), linked in under
+ * a temporary name, renamed over the original in one step.
+ */
+static int
+owners_adopt_special(int dfd, const char *name, const struct stat *st,
+    const char *path, struct owners_adopted *a, char **cause)
+{
+	char target[PATH_MAX + 1], pp[64], v[OWNERS_VALUE_MAX + 1];
+	char tmpname[64];
+	struct owners o;
+	ssize_t len = 0;
+	int fd, n, r = 0, tries;
+
+	if (S_ISLNK(st->st_mode)) {
+		len = readlinkat(dfd, name, target, sizeof(target));
+		if (len == -1)
+			return owners_fail(cause, -errno, "%s: %s", path,
+			    strerror(errno));
+		if ((size_t)len >= sizeof(target))
+			return owners_fail(cause, -ENAMETOOLONG,
+			    "%s: target too long", path);
+	}
+	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+	    OWNERS_FILE_MODE);
+	if (fd == -1)
+		return owners_fail(cause, -errno, "%s: O_TMPFILE in its "
+		    "directory: %s", path, strerror(errno));
+	o.uid = st->st_uid;
+	o.gid = st->st_gid;
+	o.mode = st->st_mode;
+	if ((len > 0 && write_full(fd, target, (size_t)len) != len) ||
+	    (n = owners_format(&o, v, sizeof(v))) < 0 ||
+	    fsetxattr(fd, OWNERS_XATTR, v, (size_t)n, 0) == -1) {
+		r = -errno;
+		goto out;
+	}
+	owners_fdpath(pp, sizeof(pp), fd);
+	for (tries = 0; tries < 100; tries++) {
+		snprintf(tmpname, sizeof(tmpname), ".blfs-adopt.%ld.%d",
+		    (long)getpid(), tries);
+		if (linkat(AT_FDCWD, pp, dfd, tmpname,
+		    AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != EEXIST) {
+			r = -errno;
+			goto out;
+		}
+	}
+	if (tries == 100) {
+		r = -EEXIST;
+		goto out;
+	}
+	if (renameat(dfd, tmpname, dfd, name) == -1) {
+		r = -errno;
+		unlinkat(dfd, tmpname, 0);
+		goto out;
+	}
+	a->converted++;
+out:
+	close(fd);
+	if (r != 0)
+		return owners_fail(cause, r, "%s: %s", path, strerror(-r));
+	return 0;
+}
+
+/* One directory level on the walk: its fd and its path for messages. */
+struct owners_level {
+	DIR	*dp;
+	char	*path;
+};
+
+int
+owners_adopt(int datafd, struct owners_adopted *a, char **cause)
+{
+	struct owners_level *stack = NULL;
+	size_t depth = 0, cap = 0;
+	struct dirent *ent;
+	struct stat st;
+	char *path;
+	int fd, dfd, r = 0;
+
+	memset(a, 0, sizeof(*a));
+	/* The drive's root first: it shows to the workload too. */
+	if ((r = owners_adopt_node(datafd, ".", "data/", a, cause)) != 0)
+		return r == -EAGAIN ? owners_fail(cause, -EIO,
+		    "data/ is not a directory") : r;
+	fd = openat(datafd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return owners_fail(cause, -errno, "data/: %s",
+		    strerror(errno));
+	stack = xreallocarray(NULL, cap = 16, sizeof(*stack));
+	if ((stack[0].dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		free(stack);
+		return owners_fail(cause, -ENOMEM, "data/: out of memory");
+	}
+	stack[0].path = xstrdup("data");
+	depth = 1;
+
+	while (depth > 0 && r == 0) {
+		struct owners_level *l = &stack[depth - 1];
+
+		errno = 0;
+		if ((ent = readdir(l->dp)) == NULL) {
+			if (errno != 0)
+				r = owners_fail(cause, -errno, "%s: %s",
+				    l->path, strerror(errno));
+			closedir(l->dp);
+			free(l->path);
+			depth--;
+			continue;
+		}
+		if (strcmp(ent->d_name, ".") == 0 ||
+		    strcmp(ent->d_name, "..") == 0)
+			continue;
+		dfd = dirfd(l->dp);
+		xasprintf(&path, "%s/%s", l->path, ent->d_name);
+again:
+		if (fstatat(dfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno != ENOENT)	/* gone since listed: fine */
+				r = owners_fail(cause, -errno, "%s: %s", path,
+				    strerror(errno));
+			free(path);
+			continue;
+		}
+		switch (st.st_mode & S_IFMT) {
+		case S_IFREG:
+		case S_IFDIR:
+			r = owners_adopt_node(dfd, ent->d_name, path, a,
+			    cause);
+			if (r == -EAGAIN) {
+				r = 0;
+				goto again;
+			}
+			break;
+		case S_IFLNK:
+		case S_IFIFO:
+		case S_IFSOCK:
+			r = owners_adopt_special(dfd, ent->d_name, &st, path,
+			    a, cause);
+			break;
+		default:
+			a->skipped++;	/* devices: blfs serves none */
+			break;
+		}
+		if (r != 0 || !S_ISDIR(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		fd = openat(dfd, ent->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1) {
+			r = owners_fail(cause, -errno, "%s: %s", path,
+			    strerror(errno));
+			free(path);
+			continue;
+		}
+		if (depth == cap)
+			stack = xreallocarray(stack, cap *= 2,
+			    sizeof(*stack));
+		if ((stack[depth].dp = fdopendir(fd)) == NULL) {
+			close(fd);
+			r = owners_fail(cause, -ENOMEM, "%s: out of memory",
+			    path);
+			free(path);
+			continue;
+		}
+		stack[depth++].path = path;
+	}
+	while (depth > 0) {
+		closedir(stack[depth - 1].dp);
+		free(stack[--depth].path);
+	}
+	free(stack);
+	return r;
+}
