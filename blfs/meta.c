@@ -163,6 +163,14 @@ meta_write(int fd, int is_opath, const struct owners *m)
 	 */
 	if (!meta_carrier(&st))
 		return -EPERM;
+	/*
+	 * Nor does a file of another owner placed there: blfs could record
+	 * its attribute (a user.* attribute needs only write permission) but
+	 * not give it the backing mode, so it would change half. Nothing,
+	 * then, until blctl drive adopt gives it to uid 0.
+	 */
+	if (st.st_uid != geteuid())
+		return -EPERM;
 	if ((n = owners_format(m, v, sizeof(v))) < 0)
 		return -EINVAL;
 	if (is_opath)

@@ -123,6 +123,20 @@ test_files(void)
 	tap_ok(meta_stat_at(dfd, "plain", &st) == 0 && st.st_uid == 0 &&
 	    st.st_mode == (S_IFREG | 0640), "no value: the file as it is");
 
+	/* Another owner's file, open to all: refused whole, not half. */
+	snprintf(path, sizeof(path), "%s/theirs", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0666);
+	if (fd != -1 && (fchown(fd, 1000, 1000) == -1 ||
+	    fchmod(fd, 0666) == -1))
+		tap_ok(0, "chown/chmod %s: %s", path, strerror(errno));
+	m.mode = S_IFREG | 0600;
+	tap_is_int(meta_write(fd, 0, &m), -EPERM,
+	    "another owner's file cannot be given the attribute");
+	tap_ok(fgetxattr(fd, OWNERS_XATTR, v, sizeof(v)) == -1 &&
+	    errno == ENODATA && fstat(fd, &st) == 0 &&
+	    (st.st_mode & 07777) == 0666, "and nothing of it changed");
+	close(fd);
+
 	snprintf(path, sizeof(path), "%s/d", dir);
 	mkdir(path, 0755);
 	m.mode = S_IFDIR | 02775;
