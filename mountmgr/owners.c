@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,21 +117,9 @@ owners_fdpath(char *buf, size_t size, int fd)
 	return buf;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-owners_fail(char **cause, int err, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(&s, fmt, ap) == -1)
-			s = NULL;
-		va_end(ap);
-		*cause = s != NULL ? s : xstrdup("out of memory");
-	}
-	return err;
-}
+/* *cause set (common/util.c) and err returned: failures read as one line. */
+#define owners_fail(cause, err, ...)					\
+	(cause_set((cause), __VA_ARGS__), (err))
 
 /*
  * A regular file or directory name in dfd: its attribute from what it
