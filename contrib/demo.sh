@@ -54,6 +54,13 @@ if echo overwrite 2>"$d/err" > "$d/mnt/ro/hello.txt"; then
 fi
 sed 's/^/  refused: /' "$d/err"
 
+# The server of the read-only mount: no capability, no_new_privs, seccomp.
+pid=$(pgrep -f -- "--mount-path=$d/mnt/ro" | head -n 1)
+run grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$pid/status"
+# What the store holds underneath: uid 0's, 0600; the owner and mode the
+# mount shows live in the user.blfs.attr attribute (blfs(8)).
+run stat -c '%u:%g %a %n' "$d/mnt/rw/hello.txt" "$d/store/drives/demo/data/hello.txt"
+
 run "$blctl" --socket "$d/run/control.sock" unmount "$d/mnt/ro"
 run "$blctl" --socket "$d/run/control.sock" unmount "$d/mnt/rw"
 run "$blctl" --socket "$d/run/status.sock" status
