@@ -81,6 +81,21 @@ def open_close(path, flags, mode=0o644):
     os.close(os.open(path, flags, mode))
 
 
+def write_file(path, data=b"", flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+               mode=0o644):
+    """open(2), write(2) of all of data, close(2)."""
+    fd = os.open(path, flags, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def as_user(fn, uid=USER[0], gid=USER[1], groups=()):
     """fn() in a child with only these ids (no capabilities left); its
     return value, or the exception it raised, comes back pickled."""

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blfstest import Mount, Tap, DRIVER, ATTR, BACKING_FILE, BACKING_DIR, \
+from blfstest import Mount, Tap, write_file, read_file, DRIVER, ATTR, BACKING_FILE, BACKING_DIR, \
     err, as_user, err_as_user, attr_get, attr_set, backing, shown, \
     require_root_and_fuse  # noqa: E402
 
@@ -62,17 +62,11 @@ def find(path, kind):
     return sorted(r.stdout.split())
 
 
+get = read_file
+
+
 def put(path, data=b"", mode=0o644):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def get(path):
-    with open(path, "rb") as f:
-        return f.read()
+    write_file(path, data, mode=mode)
 
 
 os.umask(0)
@@ -87,7 +81,7 @@ with Mount() as m:
     os.chown(p("home"), 1000, 1000)
 
     def make():
-        put(p("home", "file"), b"data", 0o640)
+        write_file(p("home", "file"), b"data", mode=0o640)
         os.mkdir(p("home", "dir"), 0o750)
         os.symlink("../home/file", p("home", "link"))
         os.mkfifo(p("home", "fifo"), 0o620)
@@ -115,9 +109,9 @@ with Mount() as m:
     t.eq(os.readlink(p("home", "link")), "../home/file", "readlink")
     t.eq(os.lstat(p("home", "link")).st_size, len("../home/file"),
          "st_size of a symlink is the length of its target")
-    t.eq(get(b("home", "link")), b"../home/file",
+    t.eq(read_file(b("home", "link")), b"../home/file",
          "the backing file holds the target")
-    t.eq(get(p("home", "link")), b"data", "opening the symlink follows it")
+    t.eq(read_file(p("home", "link")), b"data", "opening the symlink follows it")
     t.eq(err(os.open, p("home", "link"), os.O_RDONLY | os.O_NOFOLLOW),
          "ELOOP", "O_NOFOLLOW on it: ELOOP (it is a symlink to the kernel)")
     t.eq(dtypes(p("home")),
@@ -174,7 +168,7 @@ with Mount() as m:
         if kind == DIR:
             os.mkdir(p(name))
         else:
-            put(p(name), b"#!/bin/sh\n")
+            write_file(p(name), b"#!/bin/sh\n")
         os.chmod(p(name), before)
         if kind == REG:
             t.eq(backing(b(name)), BACKING_FILE,
@@ -183,7 +177,7 @@ with Mount() as m:
         t.eq((oct(shown(p(name))[2]), oct(attr_get(b(name))[2])),
              (oct(kind | after),) * 2, "%s: chown by root clears %s"
              % (name, what))
-    put(p("s-chgrp"), b"x")
+    write_file(p("s-chgrp"), b"x")
     os.chmod(p("s-chgrp"), 0o6755)
     os.chown(p("s-chgrp"), -1, 50)
     t.eq(oct(shown(p("s-chgrp"))[2]), oct(REG | 0o755),
@@ -207,9 +201,9 @@ with Mount() as m:
     os.mkdir(p("sgid"))
     os.chown(p("sgid"), 0, 50)
     os.chmod(p("sgid"), 0o2777)
-    as_user(lambda: put(p("sgid", "f"), b"", 0o644))
+    as_user(lambda: write_file(p("sgid", "f"), b"", mode=0o644))
     as_user(lambda: os.mkdir(p("sgid", "sub"), 0o755))
-    as_user(lambda: put(p("sgid", "x"), b"", 0o2755))
+    as_user(lambda: write_file(p("sgid", "x"), b"", mode=0o2755))
     t.eq(shown(p("sgid", "f")), (1000, 50, REG | 0o644),
          "a new file takes the set-group-id directory's group")
     t.eq(shown(p("sgid", "sub")), (1000, 50, DIR | 0o2755),
@@ -260,7 +254,7 @@ with Mount() as m:
 m1 = Mount()
 try:
     p = m1.path
-    put(p("x"), b"x")
+    write_file(p("x"), b"x")
     os.chmod(p("x"), 0o640)
     os.chown(p("x"), 1000, 50)
     os.mkdir(p("d"))
@@ -290,23 +284,23 @@ BAD = (b"garbage", b"1000 1000", b"1000 1000 99", b"1000 1000 0644 x",
 
 def prepare(m):
     b = m.back
-    put(b("legacy"), b"old", 0o644)
+    write_file(b("legacy"), b"old", mode=0o644)
     os.chmod(b("legacy"), 0o644)
     os.mkdir(b("legacy-dir"), 0o755)
-    put(b("seeded"), b"seed", 0o600)
+    write_file(b("seeded"), b"seed", mode=0o600)
     attr_set(b("seeded"), 1000, 1000, 0o644)
-    put(b("seeded-link"), b"seeded", 0o600)
+    write_file(b("seeded-link"), b"seeded", mode=0o600)
     attr_set(b("seeded-link"), 0, 0, LNK | 0o777)
-    put(b("theirs"), b"private", 0o600)
+    write_file(b("theirs"), b"private", mode=0o600)
     os.chown(b("theirs"), 1000, 1000)
-    put(b("theirs-open"), b"open", 0o666)
+    write_file(b("theirs-open"), b"open", mode=0o666)
     os.chmod(b("theirs-open"), 0o666)
     os.chown(b("theirs-open"), 1000, 1000)
     os.mkfifo(b("legacy-fifo"), 0o644)
     os.symlink("legacy", b("legacy-link"))
     os.chmod(b("legacy-fifo"), 0o644)
     for i, v in enumerate(BAD):
-        put(b("bad%d" % i), b"", 0o644)
+        write_file(b("bad%d" % i), b"", mode=0o644)
         os.chmod(b("bad%d" % i), 0o644)
         os.setxattr(b("bad%d" % i), ATTR, v)
     os.mkdir(b("bad-dir"), 0o755)
@@ -322,7 +316,7 @@ with Mount(prepare=prepare, args=["--cache-size=0"]) as m:
          "a file put in the store shows as it is: root 0644, no attribute")
     t.eq(err(put, p("legacy"), b"new", 0o644), "OK",
          "root writes it through the mount")
-    t.eq((get(b("legacy")), shown(p("legacy")), attr_get(b("legacy"))),
+    t.eq((read_file(b("legacy")), shown(p("legacy")), attr_get(b("legacy"))),
          (b"new", (0, 0, REG | 0o644), None),
          "the data lands, owner and mode as before")
     t.eq(err_as_user(put, p("legacy"), b"x"), "EACCES",
@@ -344,7 +338,7 @@ with Mount(prepare=prepare, args=["--cache-size=0"]) as m:
          "uid 1000 writes it")
     t.eq(as_user(lambda: err(put, p("seeded"), b"x"), uid=2000, gid=2000),
          "EACCES", "uid 2000 may not: EACCES")
-    t.eq(as_user(lambda: get(p("seeded")), uid=2000, gid=2000), b"mine",
+    t.eq(as_user(lambda: read_file(p("seeded")), uid=2000, gid=2000), b"mine",
          "uid 2000 reads it (0644)")
     t.eq((shown(p("seeded-link")), os.readlink(p("seeded-link"))),
          ((0, 0, LNK | 0o777), "seeded"),
@@ -354,7 +348,7 @@ with Mount(prepare=prepare, args=["--cache-size=0"]) as m:
          "a backing file chowned to uid 1000 shows uid 1000")
     t.eq(err(get, p("theirs")), "EACCES",
          "and blfs cannot open it (0600, no CAP_DAC_OVERRIDE): EACCES")
-    t.eq(get(p("theirs-open")), b"open",
+    t.eq(read_file(p("theirs-open")), b"open",
          "a backing file of uid 1000 with mode 0666 it can")
     # blfs could write its attribute but not give it the backing mode: it
     # must not change half (blfs.8: EPERM, nothing changed).

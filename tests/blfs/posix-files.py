@@ -6,26 +6,12 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blfstest import Mount, Tap, BACKING_FILE, BACKING_DIR, err, \
+from blfstest import Mount, Tap, write_file as write, read_file as read, BACKING_FILE, BACKING_DIR, err, \
     open_close, as_user, err_as_user, attr_get, backing, shown, \
     require_root_and_fuse  # noqa: E402
 
 require_root_and_fuse()
 t = Tap()
-
-
-def write(path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-          mode=0o644):
-    fd = os.open(path, flags, mode)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 with Mount() as m:
