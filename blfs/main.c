@@ -518,7 +518,7 @@ main(int argc, char **argv)
 	 * Nothing of the filesystem but the drive from here on: uid 0 could
 	 * still open whatever uid 0 owns (the token, say) by its mode bits.
 	 */
-	r = sandbox_blfs_landlock(a.root_fd, &cause);
+	r = sandbox_blfs_landlock(a.root_fd, blfs_cfg.read_only, &cause);
 	if (r == -1)
 		blfs_fail(1, "landlock: %s", cause);
 	if (r == 1) {
@@ -532,7 +532,7 @@ main(int argc, char **argv)
 	 * exec, no mount, no new sockets; anything off the list kills us
 	 * (the agent then fails the mount and detaches it).
 	 */
-	if (sandbox_blfs_seccomp(&cause) == -1)
+	if (sandbox_blfs_seccomp(blfs_cfg.read_only, &cause) == -1)
 		blfs_fail(1, "seccomp: %s", cause);
 
 	/* One fd for every worker: no clone_fd, blfs opens no device. */

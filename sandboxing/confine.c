@@ -196,7 +196,7 @@ sandbox_blfs_child(void)
 }
 
 int
-sandbox_blfs_seccomp(char **cause)
+sandbox_blfs_seccomp(int read_only, char **cause)
 {
 	/*
 	 * execve reset dumpable; set it again before anything is read from
@@ -206,7 +206,7 @@ sandbox_blfs_seccomp(char **cause)
 		xasprintf(cause, "PR_SET_DUMPABLE: %s", strerror(errno));
 		return -1;
 	}
-	return seccomp_blfs_install(cause);
+	return seccomp_blfs_install(read_only, cause);
 }
 
 uint64_t

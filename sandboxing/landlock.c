@@ -72,6 +72,15 @@
 	    LL_FS_MAKE_REG | LL_FS_MAKE_SYM | LL_FS_MAKE_FIFO |		\
 	    LL_FS_MAKE_SOCK | LL_FS_REFER | LL_FS_TRUNCATE)
 
+/*
+ * Serving a read-only mount: read and list, nothing else. The kernel
+ * refuses writes on the mount itself and blfs answers EROFS on its own,
+ * but blfs holds a directory fd of the drive in the store, where nothing
+ * else stops a write: this is what keeps a blfs taken over through a
+ * FUSE request from writing the drive it serves read-only.
+ */
+#define LL_FS_BLFS_RO	(LL_FS_READ_FILE | LL_FS_READ_DIR)
+
 /* Sanitizer builds read /proc/self/maps for their reports. */
 #if defined(__SANITIZE_ADDRESS__)
 #define LL_PROC_READ 1
@@ -102,7 +111,7 @@ sandbox_landlock_abi(void)
 }
 
 int
-sandbox_blfs_landlock(int root_fd, char **cause)
+sandbox_blfs_landlock(int root_fd, int read_only, char **cause)
 {
 	struct ll_ruleset_attr ra;
 	struct ll_path_beneath_attr pb;
@@ -142,7 +151,8 @@ sandbox_blfs_landlock(int root_fd, char **cause)
 	}
 
 	memset(&pb, 0, sizeof(pb));
-	pb.allowed_access = LL_FS_BLFS & ra.handled_access_fs;
+	pb.allowed_access = (read_only ? LL_FS_BLFS_RO : LL_FS_BLFS) &
+	    ra.handled_access_fs;
 	pb.parent_fd = root_fd;
 	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &pb,
 	    0) == -1) {

@@ -41,18 +41,20 @@ int	sandbox_landlock_abi(void);
 /*
  * In blfs, once its fds are open: of the whole filesystem, keep only
  * what blfs does beneath the drive's directory root_fd (read, write,
- * truncate, list, make regular files and directories, remove, rename).
+ * truncate, list, make regular files and directories, remove, rename;
+ * read_only: read and list, nothing else).
  * 0 when in force; 1 with cause when the kernel cannot (no Landlock, or
  * ABI 1, which forbids renames across directories); -1 with cause on
  * error.
  */
-int	sandbox_blfs_landlock(int root_fd, char **cause);
+int	sandbox_blfs_landlock(int root_fd, int read_only, char **cause);
 
 /*
  * In blfs, after its fds are set up and before it serves: not dumpable
  * and the seccomp allowlist (anything else kills it with SIGSYS; no exec,
- * no mount). 0 or -1 with cause.
+ * no mount; read_only: no call that changes the store either). 0 or -1
+ * with cause.
  */
-int	sandbox_blfs_seccomp(char **cause);
+int	sandbox_blfs_seccomp(int read_only, char **cause);
 
 #endif

@@ -60,27 +60,21 @@ static const char *const seccomp_blfs_allow[] = {
 	/* The FUSE channel and file data. */
 	"read", "write", "readv", "writev", "pread64", "pwrite64",
 	"preadv", "pwritev", "preadv2", "pwritev2",
-	"splice", "vmsplice", "tee", "pipe2", "copy_file_range",
-	"sendfile",
+	"splice", "vmsplice", "tee", "pipe2", "sendfile",
 	/* Names, by directory fd. */
 	"openat", "openat2", "close", "close_range", "dup", "dup2", "dup3",
 	"fstat", "newfstatat", "statx", "getdents64", "getdents", "lseek",
-	"mkdirat", "unlinkat", "renameat", "renameat2", "linkat",
 	"readlinkat", "faccessat", "faccessat2",
-	"fchmod", "fchmodat", "fchmodat2",
-	"utimensat", "ftruncate", "truncate", "fallocate",
 	"fsync", "fdatasync", "syncfs", "flock", "fcntl",
 	"statfs", "fstatfs", "fchdir", "umask",
 	/*
 	 * The same calls by path, as libc's wrappers make them (mkdir(3) is
 	 * mkdir(2), not mkdirat): no more power than the *at forms above.
 	 */
-	"mkdir", "rmdir", "unlink", "rename", "link", "readlink",
-	"chmod", "access", "stat", "lstat", "utimes",
+	"readlink", "access", "stat", "lstat",
 	/* xattrs: the f* ones on fds, the others on /proc/self/fd/N. */
-	"fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",
-	"getxattr", "setxattr", "listxattr", "removexattr",
-	"lgetxattr", "lsetxattr", "llistxattr", "lremovexattr",
+	"fgetxattr", "flistxattr", "getxattr", "listxattr",
+	"lgetxattr", "llistxattr",
 	/* Threads, memory, time, signals: libc and libfuse's worker pool. */
 	"futex", "set_robust_list", "get_robust_list", "rseq",
 	"set_tid_address", "mmap", "munmap", "mprotect", "madvise",
@@ -105,6 +99,23 @@ static const char *const seccomp_blfs_allow[] = {
 	"open", "pipe", "sched_setaffinity",
 	"personality", "prlimit64", "getrlimit", "setrlimit",
 #endif
+};
+
+/*
+ * What changes the store: a blfs serving a read-only mount never makes
+ * these calls (it answers EROFS first), so its filter leaves them out and
+ * a compromised one dies trying. Landlock (landlock.c) refuses it every
+ * write open too; these are the changes Landlock does not cover (modes,
+ * times, extended attributes) and the rest again.
+ */
+static const char *const seccomp_blfs_allow_rw[] = {
+	"copy_file_range", "fallocate", "ftruncate", "truncate",
+	"mkdirat", "unlinkat", "renameat", "renameat2", "linkat",
+	"fchmod", "fchmodat", "fchmodat2", "utimensat",
+	"fsetxattr", "setxattr", "lsetxattr",
+	"fremovexattr", "removexattr", "lremovexattr",
+	/* By path, as libc's wrappers make them. */
+	"mkdir", "rmdir", "unlink", "rename", "link", "chmod", "utimes",
 };
 
 /*
@@ -186,7 +197,7 @@ seccomp_finish(scmp_filter_ctx ctx, const char *what, char **cause)
 }
 
 int
-seccomp_blfs_install(char **cause)
+seccomp_blfs_install(int read_only, char **cause)
 {
 	scmp_filter_ctx ctx;
 	struct scmp_arg_cmp arg[1];
@@ -222,6 +233,11 @@ seccomp_blfs_install(char **cause)
 	for (i = 0; i < nitems(seccomp_blfs_allow); i++) {
 		if (seccomp_add(ctx, SCMP_ACT_ALLOW, seccomp_blfs_allow[i], 0,
 		    NULL, cause) != 0)
+			goto fail;
+	}
+	for (i = 0; !read_only && i < nitems(seccomp_blfs_allow_rw); i++) {
+		if (seccomp_add(ctx, SCMP_ACT_ALLOW, seccomp_blfs_allow_rw[i],
+		    0, NULL, cause) != 0)
 			goto fail;
 	}
 

@@ -8,9 +8,11 @@
 /*
  * blfs: allow exactly what a multithreaded libfuse3 low-level server doing
  * passthrough I/O calls; anything else kills the whole process (SIGSYS).
- * Applied to every thread (TSYNC). 0 or -1 with cause.
+ * read_only: without the calls that change the store (modes, times,
+ * extended attributes, names, sizes). Applied to every thread (TSYNC).
+ * 0 or -1 with cause.
  */
-int	seccomp_blfs_install(char **cause);
+int	seccomp_blfs_install(int read_only, char **cause);
 
 /*
  * The workload: allow everything except the mount family, namespace

@@ -21,7 +21,7 @@ main(int argc, char **argv)
 {
 	char *cause = NULL;
 	const char *call = NULL;
-	int i = 1, harden = 0, child = 1, seccomp = 0, err;
+	int i = 1, harden = 0, child = 1, seccomp = 0, ro = 0, err;
 
 	log_init("blfs-child", LOG_LVL_DEBUG);
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -31,6 +31,8 @@ main(int argc, char **argv)
 			harden = 1, child = 0;
 		else if (strcmp(argv[i], "--seccomp") == 0)
 			seccomp = 1;
+		else if (strcmp(argv[i], "--read-only") == 0)
+			ro = 1;		/* the filter of a read-only mount's */
 		else if (strcmp(argv[i], "--sanitizers") == 0) {
 			/* The filter allows more in sanitizer builds. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -46,7 +48,7 @@ main(int argc, char **argv)
 			break;
 		} else {
 			fprintf(stderr, "usage: blfs-child [--harden|--harden-only] "
-			    "[--seccomp] [--call NAME] -- COMMAND [ARG...]\n");
+			    "[--seccomp [--read-only]] [--call NAME] -- COMMAND [ARG...]\n");
 			return 2;
 		}
 	}
@@ -61,7 +63,7 @@ main(int argc, char **argv)
 	}
 	if (child)
 		sandbox_blfs_child();
-	if (seccomp && sandbox_blfs_seccomp(&cause) != 0) {
+	if (seccomp && sandbox_blfs_seccomp(ro, &cause) != 0) {
 		fprintf(stderr, "blfs-child: seccomp: %s\n", cause);
 		return 1;
 	}

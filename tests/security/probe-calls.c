@@ -625,6 +625,80 @@ p_threads(void)
 	return bad ? EIO : 0;
 }
 
+/*
+ * Changes to the store that Landlock does not cover (modes, times,
+ * extended attributes) and the ones it does (names, sizes): a read-only
+ * mount's blfs makes none of them. Below a directory that does not
+ * exist: ENOENT (or EBADF) when reached, nothing changed.
+ */
+static int
+p_fchmodat(void)
+{
+	RET(syscall(SYS_fchmodat, AT_FDCWD, PROBE_NOWHERE, 0600));
+}
+
+static int
+p_utimensat(void)
+{
+	RET(syscall(SYS_utimensat, AT_FDCWD, PROBE_NOWHERE, NULL, 0));
+}
+
+static int
+p_setxattr(void)
+{
+	RET(syscall(SYS_setxattr, PROBE_NOWHERE, "user.x", "v", 1, 0));
+}
+
+static int
+p_fsetxattr(void)
+{
+	RET(syscall(SYS_fsetxattr, -1, "user.x", "v", 1, 0));
+}
+
+static int
+p_removexattr(void)
+{
+	RET(syscall(SYS_removexattr, PROBE_NOWHERE, "user.x"));
+}
+
+static int
+p_unlinkat(void)
+{
+	RET(syscall(SYS_unlinkat, AT_FDCWD, PROBE_NOWHERE, 0));
+}
+
+static int
+p_renameat2(void)
+{
+	RET(syscall(SYS_renameat2, AT_FDCWD, PROBE_NOWHERE, AT_FDCWD,
+	    PROBE_NOWHERE "2", 0));
+}
+
+static int
+p_mkdirat(void)
+{
+	RET(syscall(SYS_mkdirat, AT_FDCWD, PROBE_NOWHERE, 0700));
+}
+
+static int
+p_linkat(void)
+{
+	RET(syscall(SYS_linkat, AT_FDCWD, PROBE_NOWHERE, AT_FDCWD,
+	    PROBE_NOWHERE "2", 0));
+}
+
+static int
+p_truncate(void)
+{
+	RET(syscall(SYS_truncate, PROBE_NOWHERE, 0));
+}
+
+static int
+p_fallocate(void)
+{
+	RET(syscall(SYS_fallocate, -1, 0, 0, 4096));
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -681,6 +755,17 @@ static const struct {
 	{ "mknodat", p_mknodat },
 	{ "symlink", p_symlink },
 	{ "symlinkat", p_symlinkat },
+	{ "fchmodat", p_fchmodat },
+	{ "utimensat", p_utimensat },
+	{ "setxattr", p_setxattr },
+	{ "fsetxattr", p_fsetxattr },
+	{ "removexattr", p_removexattr },
+	{ "unlinkat", p_unlinkat },
+	{ "renameat2", p_renameat2 },
+	{ "mkdirat", p_mkdirat },
+	{ "linkat", p_linkat },
+	{ "truncate", p_truncate },
+	{ "fallocate", p_fallocate },
 	{ "socket", p_socket },
 	{ "execve", p_execve },
 	{ "fork", p_fork },
