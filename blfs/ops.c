@@ -58,6 +58,26 @@ ops_fh_fd(const struct fuse_file_info *fi)
 }
 
 /*
+ * Every error reply. The kernel checked the caller's permissions before
+ * asking, so EACCES can only come from the store refusing blfs itself: a
+ * file placed there from outside, of another owner or with a mode that
+ * shuts uid 0 out (blfs has no capability to pass). Say once per server
+ * what to do about it; the caller sees EACCES as it would anyway.
+ */
+static void
+ops_reply_err(fuse_req_t req, int err)
+{
+	static int said;
+
+	if (err == EACCES && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		log_warnx("the store refused blfs access to a file "
+		    "(EACCES): files placed in a drive from outside, "
+		    "owned by another user, need blctl drive adopt "
+		    "(blfs(8), STORE FORMAT)");
+	fuse_reply_err(req, err);
+}
+
+/*
  * The kernel sends single names, but a name is the one thing that could
  * walk a *at call out of its directory: check anyway.
  */
@@ -81,7 +101,7 @@ ops_refuse_ro(fuse_req_t req)
 {
 	if (!blfs_cfg.read_only)
 		return 0;
-	fuse_reply_err(req, EROFS);
+	ops_reply_err(req, EROFS);
 	return 1;
 }
 
@@ -348,11 +368,11 @@ ops_lookup(fuse_req_t req, fuse_ino_t pino, const char *name)
 	int pfd, r, err;
 
 	if ((err = ops_name_ok(name)) != 0) {
-		fuse_reply_err(req, err == EINVAL ? ENOENT : err);
+		ops_reply_err(req, err == EINVAL ? ENOENT : err);
 		return;
 	}
 	if ((r = inode_fd(parent, &pfd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	r = meta_stat_at(pfd, name, &st);
@@ -365,7 +385,7 @@ ops_lookup(fuse_req_t req, fuse_ino_t pino, const char *name)
 			e.entry_timeout = blfs_cfg.negative_timeout;
 			fuse_reply_entry(req, &e);
 		} else
-			fuse_reply_err(req, err);
+			ops_reply_err(req, err);
 		return;
 	}
 	ops_reply_entry(req, parent, name, &st, -1);
@@ -401,7 +421,7 @@ ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else
 		r = ops_stat(in, &st);
 	if (r != 0)
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 	else
 		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
 }
@@ -470,7 +490,7 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	if (ops_refuse_ro(req))
 		return;
 	if ((r = inode_fd(in, &fd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	if (fi != NULL && in->type == S_IFREG)
@@ -521,7 +541,7 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 out:
 	inode_fd_put(in);
 	if (r != 0)
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 	else
 		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
 }
@@ -569,16 +589,16 @@ ops_readlink(fuse_req_t req, fuse_ino_t ino)
 	int fd, r;
 
 	if ((r = inode_fd(in, &fd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	n = ops_readlink_fd(fd, buf, sizeof(buf));
 	r = errno;
 	inode_fd_put(in);
 	if (n == -1)
-		fuse_reply_err(req, r);
+		ops_reply_err(req, r);
 	else if ((size_t)n >= sizeof(buf))
-		fuse_reply_err(req, ENAMETOOLONG);
+		ops_reply_err(req, ENAMETOOLONG);
 	else {
 		buf[n] = '\0';
 		fuse_reply_readlink(req, buf);
@@ -604,17 +624,17 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	if (ops_refuse_ro(req))
 		return;
 	if ((err = ops_name_ok(name)) != 0) {
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	if (type == 0)
 		type = S_IFREG;
 	if (type == S_IFCHR || type == S_IFBLK) {
-		fuse_reply_err(req, EPERM);
+		ops_reply_err(req, EPERM);
 		return;
 	}
 	if ((r = inode_fd(parent, &pfd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	ops_new_meta(req, pfd, type, mode, &m);
@@ -628,7 +648,7 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		close(fd);
 	}
 	if (r != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	meta_present(&st, &m);
@@ -645,7 +665,7 @@ ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
     dev_t rdev)
 {
 	if ((mode & S_IFMT) == S_IFDIR || (mode & S_IFMT) == S_IFLNK) {
-		fuse_reply_err(req, EINVAL);
+		ops_reply_err(req, EINVAL);
 		return;
 	}
 	ops_make(req, parent, name, mode, NULL);
@@ -676,16 +696,16 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
 	if (ops_refuse_ro(req))
 		return;
 	if ((err = ops_name_ok(newname)) != 0) {
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	if ((r = inode_fd(in, &fd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	if ((r = inode_fd(np, &npfd)) != 0) {
 		inode_fd_put(in);
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	/*
@@ -703,7 +723,7 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
 	inode_fd_put(np);
 	inode_fd_put(in);
 	if (r != 0)
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 	else
 		ops_reply_entry(req, np, newname, &st, -1);
 }
@@ -717,17 +737,17 @@ ops_remove(fuse_req_t req, fuse_ino_t pino, const char *name, int flags)
 	if (ops_refuse_ro(req))
 		return;
 	if ((err = ops_name_ok(name)) != 0) {
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	if ((r = inode_fd(parent, &pfd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	r = unlinkat(pfd, name, flags);
 	err = errno;
 	inode_fd_put(parent);
-	fuse_reply_err(req, r == -1 ? err : 0);
+	ops_reply_err(req, r == -1 ? err : 0);
 }
 
 static void
@@ -754,20 +774,20 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 		return;
 	if ((err = ops_name_ok(name)) != 0 ||
 	    (err = ops_name_ok(newname)) != 0) {
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
-		fuse_reply_err(req, EINVAL);	/* RENAME_WHITEOUT: overlayfs' */
+		ops_reply_err(req, EINVAL);	/* RENAME_WHITEOUT: overlayfs' */
 		return;
 	}
 	if ((r = inode_fd(p, &pfd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	if ((r = inode_fd(np, &npfd)) != 0) {
 		inode_fd_put(p);
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	r = renameat2(pfd, name, npfd, newname, flags);
@@ -782,7 +802,7 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 	}
 	inode_fd_put(np);
 	inode_fd_put(p);
-	fuse_reply_err(req, r == -1 ? err : 0);
+	ops_reply_err(req, r == -1 ? err : 0);
 }
 
 static void
@@ -815,15 +835,15 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (blfs_cfg.read_only &&
 	    ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))) {
-		fuse_reply_err(req, EROFS);
+		ops_reply_err(req, EROFS);
 		return;
 	}
 	if (in->type != S_IFREG) {
-		fuse_reply_err(req, in->type == S_IFDIR ? EISDIR : ENXIO);
+		ops_reply_err(req, in->type == S_IFDIR ? EISDIR : ENXIO);
 		return;
 	}
 	if ((r = inode_fd(in, &fd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	/* A regular file, checked: reopening its O_PATH fd is safe. */
@@ -831,7 +851,7 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	err = errno;
 	inode_fd_put(in);
 	if (ofd == -1) {
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	if (fi->flags & O_TRUNC)
@@ -878,11 +898,11 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	if (ops_refuse_ro(req))
 		return;
 	if ((r = ops_name_ok(name)) != 0) {
-		fuse_reply_err(req, r);
+		ops_reply_err(req, r);
 		return;
 	}
 	if ((r = inode_fd(parent, &pfd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	flags = ops_open_flags(fi->flags);
@@ -905,7 +925,7 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	}
 	inode_fd_put(parent);
 	if (r != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 
@@ -946,7 +966,7 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
 	if (n < 0) {
-		fuse_reply_err(req, (int)-n);
+		ops_reply_err(req, (int)-n);
 		return;
 	}
 	ops_kill_setid(ops_fh_fd(fi), 0);
@@ -966,7 +986,7 @@ ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * and reports their errors in close(2) itself (main.c).
 	 */
 	if (blfs_cfg.local_store) {
-		fuse_reply_err(req, ENOSYS);
+		ops_reply_err(req, ENOSYS);
 		return;
 	}
 	/*
@@ -976,14 +996,14 @@ ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = dup(ops_fh_fd(fi));
 	if (fd != -1 && close(fd) == -1)
 		err = errno;
-	fuse_reply_err(req, err);
+	ops_reply_err(req, err);
 }
 
 static void
 ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	inode_file_close(ops_file(fi));
-	fuse_reply_err(req, 0);
+	ops_reply_err(req, 0);
 }
 
 static void
@@ -993,7 +1013,7 @@ ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	int fd = ops_fh_fd(fi), r;
 
 	r = datasync ? fdatasync(fd) : fsync(fd);
-	fuse_reply_err(req, r == -1 ? errno : 0);
+	ops_reply_err(req, r == -1 ? errno : 0);
 }
 
 static void
@@ -1004,11 +1024,11 @@ ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int fd, dfd, r, err;
 
 	if (in->type != S_IFDIR) {
-		fuse_reply_err(req, ENOTDIR);
+		ops_reply_err(req, ENOTDIR);
 		return;
 	}
 	if ((r = inode_fd(in, &fd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	/* "." of a verified directory fd: no name to swap, no /proc. */
@@ -1016,7 +1036,7 @@ ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	err = errno;
 	inode_fd_put(in);
 	if (dfd == -1) {
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -1025,7 +1045,7 @@ ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = errno;
 		close(dfd);
 		free(d);
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
@@ -1070,7 +1090,7 @@ ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int err = 0;
 
 	if ((buf = calloc(1, size)) == NULL) {
-		fuse_reply_err(req, ENOMEM);
+		ops_reply_err(req, ENOMEM);
 		return;
 	}
 	p = buf;
@@ -1145,7 +1165,7 @@ ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	pthread_mutex_unlock(&d->lock);
 
 	if (err != 0 && rem == size)
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 	else if (fuse_reply_buf(req, buf, size - rem) != 0) {
 		/* Not delivered: the kernel holds none of these lookups. */
 		for (i = 0; i < nlearned; i++)
@@ -1177,7 +1197,7 @@ ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	closedir(d->dp);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
-	fuse_reply_err(req, 0);
+	ops_reply_err(req, 0);
 }
 
 static void
@@ -1188,7 +1208,7 @@ ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	int fd = dirfd(d->dp), r;
 
 	r = datasync ? fdatasync(fd) : fsync(fd);
-	fuse_reply_err(req, r == -1 ? errno : 0);
+	ops_reply_err(req, r == -1 ? errno : 0);
 }
 
 static void
@@ -1199,14 +1219,14 @@ ops_statfs(fuse_req_t req, fuse_ino_t ino)
 	int fd, r, err;
 
 	if ((r = inode_fd(in, &fd)) != 0) {
-		fuse_reply_err(req, -r);
+		ops_reply_err(req, -r);
 		return;
 	}
 	r = fstatvfs(fd, &sv);
 	err = errno;
 	inode_fd_put(in);
 	if (r == -1)
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 	else
 		fuse_reply_statfs(req, &sv);
 }
@@ -1250,23 +1270,23 @@ ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	int r, err;
 
 	if (owners_reserved(name)) {
-		fuse_reply_err(req, ENODATA);
+		ops_reply_err(req, ENODATA);
 		return;
 	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
-		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
+		ops_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
 		return;
 	}
 	if (size != 0 && (buf = malloc(size)) == NULL) {
 		inode_fd_put(in);
-		fuse_reply_err(req, ENOMEM);
+		ops_reply_err(req, ENOMEM);
 		return;
 	}
 	n = getxattr(pp.s, name, buf, size);
 	err = errno;
 	inode_fd_put(in);
 	if (n == -1)
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 	else if (size == 0)
 		fuse_reply_xattr(req, (size_t)n);
 	else
@@ -1333,18 +1353,18 @@ ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		else if (r == -ENOTSUP)
 			fuse_reply_buf(req, NULL, 0);
 		else
-			fuse_reply_err(req, -r);
+			ops_reply_err(req, -r);
 		return;
 	}
 	n = ops_listxattr_path(pp.s, &list);
 	err = errno;
 	inode_fd_put(in);
 	if (n == -1)
-		fuse_reply_err(req, err);
+		ops_reply_err(req, err);
 	else if (size == 0)
 		fuse_reply_xattr(req, (size_t)n);
 	else if ((size_t)n > size)
-		fuse_reply_err(req, ERANGE);
+		ops_reply_err(req, ERANGE);
 	else
 		fuse_reply_buf(req, list, (size_t)n);
 	free(list);
@@ -1361,17 +1381,17 @@ ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (ops_refuse_ro(req))
 		return;
 	if (owners_reserved(name)) {
-		fuse_reply_err(req, EPERM);
+		ops_reply_err(req, EPERM);
 		return;
 	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
-		fuse_reply_err(req, r == -ENOTSUP ? EPERM : -r);
+		ops_reply_err(req, r == -ENOTSUP ? EPERM : -r);
 		return;
 	}
 	r = setxattr(pp.s, name, value, size, flags);
 	err = errno;
 	inode_fd_put(in);
-	fuse_reply_err(req, r == -1 ? err : 0);
+	ops_reply_err(req, r == -1 ? err : 0);
 }
 
 static void
@@ -1384,17 +1404,17 @@ ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	if (ops_refuse_ro(req))
 		return;
 	if (owners_reserved(name)) {
-		fuse_reply_err(req, EPERM);
+		ops_reply_err(req, EPERM);
 		return;
 	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
-		fuse_reply_err(req, r == -ENOTSUP ? EPERM : -r);
+		ops_reply_err(req, r == -ENOTSUP ? EPERM : -r);
 		return;
 	}
 	r = removexattr(pp.s, name);
 	err = errno;
 	inode_fd_put(in);
-	fuse_reply_err(req, r == -1 ? err : 0);
+	ops_reply_err(req, r == -1 ? err : 0);
 }
 
 static void
@@ -1406,7 +1426,7 @@ ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	if (ops_refuse_ro(req))
 		return;
 	r = fallocate(ops_fh_fd(fi), mode, offset, length);
-	fuse_reply_err(req, r == -1 ? errno : 0);
+	ops_reply_err(req, r == -1 ? errno : 0);
 }
 
 static void
@@ -1421,7 +1441,7 @@ ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	n = copy_file_range(ops_fh_fd(fi_in), &off_in, ops_fh_fd(fi_out),
 	    &off_out, len, (unsigned int)flags);
 	if (n == -1)
-		fuse_reply_err(req, errno);
+		ops_reply_err(req, errno);
 	else
 		fuse_reply_write(req, (size_t)n);
 }
@@ -1434,7 +1454,7 @@ ops_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 
 	r = lseek(ops_fh_fd(fi), off, whence);
 	if (r == -1)
-		fuse_reply_err(req, errno);
+		ops_reply_err(req, errno);
 	else
 		fuse_reply_lseek(req, r);
 }

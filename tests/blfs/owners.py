@@ -346,8 +346,13 @@ with Mount(prepare=prepare, args=["--cache-size=0"]) as m:
 
     t.eq(shown(p("theirs")), (1000, 1000, REG | 0o600),
          "a backing file chowned to uid 1000 shows uid 1000")
+    hint = "blctl drive adopt"
+    t.ok(hint not in read_file(m.log).decode(),
+         "no hint in blfs's log while only the kernel refused")
     t.eq(err(get, p("theirs")), "EACCES",
          "and blfs cannot open it (0600, no CAP_DAC_OVERRIDE): EACCES")
+    t.ok(hint in read_file(m.log).decode(),
+         "blfs's log says what to do about it: blctl drive adopt")
     t.eq(read_file(p("theirs-open")), b"open",
          "a backing file of uid 1000 with mode 0666 it can")
     # blfs could write its attribute but not give it the backing mode: it
