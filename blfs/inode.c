@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "blfs/blfs.h"
 
@@ -484,15 +485,15 @@ static int
 inode_fd_from_file(struct blfs_inode *in)
 {
 	struct blfs_file *f;
-	char path[64];
+	struct proc_fd_path pp;
 	int fd;
 
 	if (in->fd != -1)
 		return 0;
 	if ((f = TAILQ_FIRST(&in->files)) == NULL)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
-	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1)
+	if ((fd = open(proc_fd_path(&pp, f->fd, NULL),
+	    O_PATH | O_CLOEXEC)) == -1)
 		return -1;
 	inode_lru_insert(in, fd);
 	in->pins++;

@@ -36,27 +36,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "blfs/blfs.h"
-
-/* /proc/self/fd/N, or /proc/self/fd/N/NAME with NAME at most NAME_MAX. */
-struct meta_path {
-	char	s[32 + NAME_MAX + 1];
-};
-
-static const char *
-meta_path_fd(struct meta_path *p, int fd)
-{
-	snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d", fd);
-	return p->s;
-}
-
-static const char *
-meta_path_at(struct meta_path *p, int dfd, const char *name)
-{
-	snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d/%s", dfd, name);
-	return p->s;
-}
 
 /* Only regular files and directories can carry the attribute. */
 static int
@@ -68,7 +50,7 @@ meta_carrier(const struct stat *st)
 int
 meta_get(int fd, int is_opath, mode_t btype, struct owners *m)
 {
-	struct meta_path p;
+	struct proc_fd_path p;
 	char v[OWNERS_VALUE_MAX];
 	ssize_t n;
 
@@ -77,7 +59,7 @@ meta_get(int fd, int is_opath, mode_t btype, struct owners *m)
 	 * file of fd, which the caller knows is no symlink.
 	 */
 	if (is_opath)
-		n = getxattr(meta_path_fd(&p, fd), OWNERS_XATTR, v, sizeof(v));
+		n = getxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v, sizeof(v));
 	else
 		n = fgetxattr(fd, OWNERS_XATTR, v, sizeof(v));
 	if (n <= 0 || owners_parse(v, (size_t)n, btype, m) != 0)
@@ -106,18 +88,27 @@ meta_stat_fd(int fd, int is_opath, struct stat *st)
 	return 0;
 }
 
-int
-meta_stat_at(int dfd, const char *name, struct stat *st)
+/* meta_get of name in directory fd dfd, never following a symlink. */
+static int
+meta_get_at(int dfd, const char *name, mode_t btype, struct owners *m)
 {
-	struct meta_path p;
-	struct owners m;
+	struct proc_fd_path p;
 	char v[OWNERS_VALUE_MAX];
 	ssize_t n;
 
+	n = lgetxattr(proc_fd_path(&p, dfd, name), OWNERS_XATTR, v, sizeof(v));
+	if (n <= 0 || owners_parse(v, (size_t)n, btype, m) != 0)
+		return -1;
+	return 0;
+}
+
+int
+meta_stat_at(int dfd, const char *name, struct stat *st)
+{
+	struct owners m;
+
 	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
-	if (!meta_carrier(st))
-		return 0;
 	/*
 	 * The name again, below the directory fd and never following the
 	 * last component. Should another server replace the name in
@@ -125,8 +116,8 @@ meta_stat_at(int dfd, const char *name, struct stat *st)
 	 * stale for a moment, as any stat racing a rename is, and never
 	 * reaches outside the directory.
 	 */
-	n = lgetxattr(meta_path_at(&p, dfd, name), OWNERS_XATTR, v, sizeof(v));
-	if (n > 0 && owners_parse(v, (size_t)n, st->st_mode & S_IFMT, &m) == 0)
+	if (meta_carrier(st) &&
+	    meta_get_at(dfd, name, st->st_mode & S_IFMT, &m) == 0)
 		meta_present(st, &m);
 	return 0;
 }
@@ -134,13 +125,9 @@ meta_stat_at(int dfd, const char *name, struct stat *st)
 mode_t
 meta_type_at(int dfd, const char *name)
 {
-	struct meta_path p;
 	struct owners m;
-	char v[OWNERS_VALUE_MAX];
-	ssize_t n;
 
-	n = lgetxattr(meta_path_at(&p, dfd, name), OWNERS_XATTR, v, sizeof(v));
-	if (n <= 0 || owners_parse(v, (size_t)n, S_IFREG, &m) != 0)
+	if (meta_get_at(dfd, name, S_IFREG, &m) != 0)
 		return S_IFREG;
 	return m.mode & S_IFMT;
 }
@@ -148,7 +135,7 @@ meta_type_at(int dfd, const char *name)
 int
 meta_write(int fd, int is_opath, const struct owners *m)
 {
-	struct meta_path p;
+	struct proc_fd_path p;
 	struct stat st;
 	char v[OWNERS_VALUE_MAX + 1];
 	mode_t want;
@@ -174,7 +161,7 @@ meta_write(int fd, int is_opath, const struct owners *m)
 	if ((n = owners_format(m, v, sizeof(v))) < 0)
 		return -EINVAL;
 	if (is_opath)
-		r = setxattr(meta_path_fd(&p, fd), OWNERS_XATTR, v, (size_t)n,
+		r = setxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v, (size_t)n,
 		    0);
 	else
 		r = fsetxattr(fd, OWNERS_XATTR, v, (size_t)n, 0);
@@ -190,7 +177,7 @@ meta_write(int fd, int is_opath, const struct owners *m)
 	if ((st.st_mode & 07777) == want)
 		return 0;
 	if (is_opath)
-		r = chmod(meta_path_fd(&p, fd), want);
+		r = chmod(proc_fd_path(&p, fd, NULL), want);
 	else
 		r = fchmod(fd, want);
 	return r == -1 ? -errno : 0;
@@ -199,10 +186,10 @@ meta_write(int fd, int is_opath, const struct owners *m)
 int
 meta_check_store(int root_fd, char **cause)
 {
-	struct meta_path p;
+	struct proc_fd_path p;
 	char v[OWNERS_VALUE_MAX];
 
-	if (getxattr(meta_path_fd(&p, root_fd), OWNERS_XATTR, v,
+	if (getxattr(proc_fd_path(&p, root_fd, NULL), OWNERS_XATTR, v,
 	    sizeof(v)) != -1 || errno == ENODATA || errno == ERANGE)
 		return 0;
 	if (errno == ENOTSUP || errno == EOPNOTSUPP) {

@@ -33,18 +33,6 @@ struct ops_dir {
 	struct dirent	*entry;		/* guarded by lock; read, not sent */
 };
 
-/* "/proc/self/fd/N" of an fd, for the few calls with no *at form. */
-struct ops_procpath {
-	char	s[64];
-};
-
-static const char *
-ops_procpath(struct ops_procpath *p, int fd)
-{
-	snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d", fd);
-	return p->s;
-}
-
 static struct blfs_file *
 ops_file(const struct fuse_file_info *fi)
 {
@@ -208,7 +196,7 @@ static int
 ops_new_file(int pfd, const char *name, int extra,
     const struct owners *m, const char *content, int *fdp)
 {
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	size_t len;
 	int fd, r, tmp = 1;
 
@@ -232,7 +220,7 @@ ops_new_file(int pfd, const char *name, int extra,
 	}
 	if ((r = meta_write(fd, 0, m)) != 0)
 		goto fail;
-	if (tmp && linkat(AT_FDCWD, ops_procpath(&pp, fd), pfd, name,
+	if (tmp && linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), pfd, name,
 	    AT_SYMLINK_FOLLOW) == -1) {
 		r = -errno;
 		goto fail;
@@ -429,7 +417,7 @@ ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static int
 ops_truncate(struct blfs_inode *in, int fd, off_t size)
 {
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	int tfd, r = 0;
 
 	if (in->type == S_IFDIR)
@@ -437,7 +425,7 @@ ops_truncate(struct blfs_inode *in, int fd, off_t size)
 	if (in->type != S_IFREG)
 		return -EINVAL;
 	/* A regular file, checked: reopening its O_PATH fd is safe. */
-	tfd = open(ops_procpath(&pp, fd), O_WRONLY | O_CLOEXEC);
+	tfd = open(proc_fd_path(&pp, fd, NULL), O_WRONLY | O_CLOEXEC);
 	if (tfd == -1)
 		return -errno;
 	if (ftruncate(tfd, size) == -1)
@@ -553,7 +541,7 @@ out:
 static ssize_t
 ops_readlink_fd(int fd, char *buf, size_t size)
 {
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	struct stat st;
 	ssize_t n;
 	int rfd, err;
@@ -567,7 +555,8 @@ ops_readlink_fd(int fd, char *buf, size_t size)
 		return -1;
 	}
 	/* A regular file, checked: reopening its O_PATH fd is safe. */
-	if ((rfd = open(ops_procpath(&pp, fd), O_RDONLY | O_CLOEXEC)) == -1)
+	rfd = open(proc_fd_path(&pp, fd, NULL), O_RDONLY | O_CLOEXEC);
+	if (rfd == -1)
 		return -1;
 	n = pread(rfd, buf, size, 0);
 	err = errno;
@@ -689,7 +678,7 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
     const char *newname)
 {
 	struct blfs_inode *in = inode_get(ino), *np = inode_get(npino);
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	struct stat st;
 	int fd, npfd, r, err;
 
@@ -713,7 +702,7 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
 	 * blfs must not have (it opens handle-based opens too). The magic
 	 * link leads to exactly the inode of fd, symlinks included.
 	 */
-	r = linkat(AT_FDCWD, ops_procpath(&pp, fd), npfd, newname,
+	r = linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), npfd, newname,
 	    AT_SYMLINK_FOLLOW);
 	err = errno;
 	if (r == 0)
@@ -830,7 +819,7 @@ static void
 ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	int fd, ofd, r, err;
 
 	if (blfs_cfg.read_only &&
@@ -847,7 +836,7 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	/* A regular file, checked: reopening its O_PATH fd is safe. */
-	ofd = open(ops_procpath(&pp, fd), ops_open_flags(fi->flags));
+	ofd = open(proc_fd_path(&pp, fd, NULL), ops_open_flags(fi->flags));
 	err = errno;
 	inode_fd_put(in);
 	if (ofd == -1) {
@@ -1246,7 +1235,7 @@ ops_statfs(fuse_req_t req, fuse_ino_t ino)
  */
 static int
 ops_xattr_begin(fuse_req_t req, struct blfs_inode *in, const char *name,
-    struct ops_procpath *pp)
+    struct proc_fd_path *pp)
 {
 	int fd, r;
 
@@ -1256,7 +1245,7 @@ ops_xattr_begin(fuse_req_t req, struct blfs_inode *in, const char *name,
 		return -ENOTSUP;
 	if ((r = inode_fd(in, &fd)) != 0)
 		return r;
-	ops_procpath(pp, fd);
+	proc_fd_path(pp, fd, NULL);
 	return 0;
 }
 
@@ -1264,7 +1253,7 @@ static void
 ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	char *buf = NULL;
 	ssize_t n;
 	int r, err;
@@ -1341,7 +1330,7 @@ static void
 ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	char *list = NULL;
 	ssize_t n;
 	int r, err;
@@ -1375,7 +1364,7 @@ ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
     const char *value, size_t size, int flags)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	int r, err;
 
 	if (ops_refuse_ro(req))
@@ -1398,7 +1387,7 @@ static void
 ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct ops_procpath pp;
+	struct proc_fd_path pp;
 	int r, err;
 
 	if (ops_refuse_ro(req))

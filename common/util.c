@@ -180,3 +180,13 @@ arg_abs_path(const char *prog, const char *opt, const char *v)
 		usage_exit(prog, "%s: path too long", opt);
 	return v;
 }
+
+const char *
+proc_fd_path(struct proc_fd_path *p, int fd, const char *name)
+{
+	if (name != NULL)
+		snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d/%s", fd, name);
+	else
+		snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d", fd);
+	return p->s;
+}

@@ -60,6 +60,16 @@ ssize_t	read_full(int fd, void *buf, size_t len);
 ssize_t	write_full(int fd, const void *buf, size_t len);
 
 /*
+ * "/proc/self/fd/N", or "/proc/self/fd/N/NAME" (name not NULL, at most
+ * NAME_MAX bytes): the magic link to exactly the file of fd, for the calls
+ * that take no fd, or refuse an O_PATH one (chmod, getxattr, linkat...).
+ */
+struct proc_fd_path {
+	char	s[sizeof("/proc/self/fd/") + 10 + 1 + 255];
+};
+const char *proc_fd_path(struct proc_fd_path *, int fd, const char *name);
+
+/*
  * Fills *cause like xasprintf; a NULL cause means the caller wants no
  * words. Never fails: out of memory gives a fixed sentence.
  */

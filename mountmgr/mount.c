@@ -692,12 +692,12 @@ mount_handoff(struct mount *m)
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} cm;
 	struct cmsghdr *c;
-	char target[64];
+	struct proc_fd_path target;
 
 	/* Mount on the directory we checked, not on whatever the path
 	 * names now: a symlink swapped in since cannot redirect us. */
-	snprintf(target, sizeof(target), "/proc/self/fd/%d", m->target.fd);
-	if (handoff_fuse_mount(m->target.fd >= 0 ? target : m->mount_path,
+	if (handoff_fuse_mount(m->target.fd >= 0 ?
+	    proc_fd_path(&target, m->target.fd, NULL) : m->mount_path,
 	    m->mount_path, m->drive, m->read_only, m->req.buffer_size, &fusefd,
 	    &cause) != HANDOFF_OK) {
 		mount_fail(m, "EIO", "%s", cause);

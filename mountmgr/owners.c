@@ -109,14 +109,6 @@ owners_format(const struct owners *m, char *buf, size_t size)
 }
 
 
-/* "/proc/self/fd/N": setxattr and chmod have no form for O_PATH fds. */
-static const char *
-owners_fdpath(char *buf, size_t size, int fd)
-{
-	snprintf(buf, size, "/proc/self/fd/%d", fd);
-	return buf;
-}
-
 /* *cause set (common/util.c) and err returned: failures read as one line. */
 #define owners_fail(cause, err, ...)					\
 	(cause_set((cause), __VA_ARGS__), (err))
@@ -131,7 +123,8 @@ static int
 owners_adopt_node(int dfd, const char *name, const char *path,
     struct owners_adopted *a, char **cause)
 {
-	char pp[64], v[OWNERS_VALUE_MAX + 1];
+	struct proc_fd_path pp;
+	char v[OWNERS_VALUE_MAX + 1];
 	struct owners o;
 	struct stat st;
 	mode_t want;
@@ -147,8 +140,8 @@ owners_adopt_node(int dfd, const char *name, const char *path,
 		r = -EAGAIN;	/* replaced meanwhile: the caller looks again */
 		goto out;
 	}
-	owners_fdpath(pp, sizeof(pp), fd);
-	n = getxattr(pp, OWNERS_XATTR, v, sizeof(v) - 1);
+	proc_fd_path(&pp, fd, NULL);
+	n = getxattr(pp.s, OWNERS_XATTR, v, sizeof(v) - 1);
 	had = n > 0 && owners_parse(v, (size_t)n, st.st_mode & S_IFMT,
 	    &o) == 0;
 	want = owners_backing_mode(st.st_mode & S_IFMT);
@@ -162,7 +155,7 @@ owners_adopt_node(int dfd, const char *name, const char *path,
 		o.gid = st.st_gid;
 		o.mode = st.st_mode;
 		if ((n = owners_format(&o, v, sizeof(v))) < 0 ||
-		    setxattr(pp, OWNERS_XATTR, v, (size_t)n, 0) == -1) {
+		    setxattr(pp.s, OWNERS_XATTR, v, (size_t)n, 0) == -1) {
 			r = -errno;
 			goto out;
 		}
@@ -172,7 +165,7 @@ owners_adopt_node(int dfd, const char *name, const char *path,
 		r = -errno;
 		goto out;
 	}
-	if (chmod(pp, want) == -1) {
+	if (chmod(pp.s, want) == -1) {
 		r = -errno;
 		goto out;
 	}
@@ -198,7 +191,8 @@ static int
 owners_adopt_special(int dfd, const char *name, const struct stat *st,
     const char *path, struct owners_adopted *a, char **cause)
 {
-	char target[PATH_MAX + 1], pp[64], v[OWNERS_VALUE_MAX + 1];
+	struct proc_fd_path pp;
+	char target[PATH_MAX + 1], v[OWNERS_VALUE_MAX + 1];
 	char tmpname[64];
 	struct owners o;
 	ssize_t len = 0;
@@ -227,11 +221,11 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 		r = -errno;
 		goto out;
 	}
-	owners_fdpath(pp, sizeof(pp), fd);
+	proc_fd_path(&pp, fd, NULL);
 	for (tries = 0; tries < 100; tries++) {
 		snprintf(tmpname, sizeof(tmpname), ".blfs-adopt.%ld.%d",
 		    (long)getpid(), tries);
-		if (linkat(AT_FDCWD, pp, dfd, tmpname,
+		if (linkat(AT_FDCWD, pp.s, dfd, tmpname,
 		    AT_SYMLINK_FOLLOW) == 0)
 			break;
 		if (errno != EEXIST) {
