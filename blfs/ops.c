@@ -1241,7 +1241,9 @@ ops_xattr_begin(fuse_req_t req, struct blfs_inode *in, const char *name,
 
 	if (name != NULL && strncmp(name, "system.posix_acl_", 17) == 0)
 		return -EOPNOTSUPP;
-	if (in->type != S_IFREG && in->type != S_IFDIR)
+	/* Ours, or on a type with none: as if there were no such name. */
+	if ((name != NULL && owners_reserved(name)) ||
+	    (in->type != S_IFREG && in->type != S_IFDIR))
 		return -ENOTSUP;
 	if ((r = inode_fd(in, &fd)) != 0)
 		return r;
@@ -1258,10 +1260,6 @@ ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	ssize_t n;
 	int r, err;
 
-	if (owners_reserved(name)) {
-		ops_reply_err(req, ENODATA);
-		return;
-	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
 		ops_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
 		return;
@@ -1369,10 +1367,6 @@ ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (ops_refuse_ro(req))
 		return;
-	if (owners_reserved(name)) {
-		ops_reply_err(req, EPERM);
-		return;
-	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
 		ops_reply_err(req, r == -ENOTSUP ? EPERM : -r);
 		return;
@@ -1392,10 +1386,6 @@ ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 	if (ops_refuse_ro(req))
 		return;
-	if (owners_reserved(name)) {
-		ops_reply_err(req, EPERM);
-		return;
-	}
 	if ((r = ops_xattr_begin(req, in, name, &pp)) != 0) {
 		ops_reply_err(req, r == -ENOTSUP ? EPERM : -r);
 		return;
