@@ -135,7 +135,15 @@ int	meta_stat_fd(int fd, int is_opath, struct stat *st);
 int	meta_stat_at(int dfd, const char *name, struct stat *st);
 /* The presented type of a backing regular file dfd/name. */
 mode_t	meta_type_at(int dfd, const char *name);
-/* Store *o on fd's file and make its backing mode ours. 0 or -errno. */
+/*
+ * Store *o on fd's file as it is: a file blfs has just made, its own and
+ * with its backing mode already. 0 or -errno.
+ */
+int	meta_set(int fd, int is_opath, const struct owners *o);
+/*
+ * Store *o on any file uid 0 owns, regular or directory, and make its
+ * backing mode ours; EPERM, nothing changed, for any other. 0 or -errno.
+ */
 int	meta_write(int fd, int is_opath, const struct owners *o);
 /* -1 and a cause if the store cannot keep user.* attributes. */
 int	meta_check_store(int root_fd, char **cause);

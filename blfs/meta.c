@@ -59,7 +59,8 @@ meta_get(int fd, int is_opath, mode_t btype, struct owners *m)
 	 * file of fd, which the caller knows is no symlink.
 	 */
 	if (is_opath)
-		n = getxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v, sizeof(v));
+		n = getxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v,
+		    sizeof(v));
 	else
 		n = fgetxattr(fd, OWNERS_XATTR, v, sizeof(v));
 	if (n <= 0 || owners_parse(v, (size_t)n, btype, m) != 0)
@@ -133,13 +134,29 @@ meta_type_at(int dfd, const char *name)
 }
 
 int
+meta_set(int fd, int is_opath, const struct owners *m)
+{
+	struct proc_fd_path p;
+	char v[OWNERS_VALUE_MAX + 1];
+	int n, r;
+
+	if ((n = owners_format(m, v, sizeof(v))) < 0)
+		return -EINVAL;
+	if (is_opath)
+		r = setxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v,
+		    (size_t)n, 0);
+	else
+		r = fsetxattr(fd, OWNERS_XATTR, v, (size_t)n, 0);
+	return r == -1 ? -errno : 0;
+}
+
+int
 meta_write(int fd, int is_opath, const struct owners *m)
 {
 	struct proc_fd_path p;
 	struct stat st;
-	char v[OWNERS_VALUE_MAX + 1];
 	mode_t want;
-	int n, r;
+	int r;
 
 	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
@@ -158,15 +175,8 @@ meta_write(int fd, int is_opath, const struct owners *m)
 	 */
 	if (st.st_uid != geteuid())
 		return -EPERM;
-	if ((n = owners_format(m, v, sizeof(v))) < 0)
-		return -EINVAL;
-	if (is_opath)
-		r = setxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v, (size_t)n,
-		    0);
-	else
-		r = fsetxattr(fd, OWNERS_XATTR, v, (size_t)n, 0);
-	if (r == -1)
-		return -errno;
+	if ((r = meta_set(fd, is_opath, m)) != 0)
+		return r;
 	/*
 	 * A file placed in the store from outside keeps the mode it came
 	 * with until now: from here on the attribute speaks for it, and the

@@ -218,7 +218,7 @@ ops_new_file(int pfd, const char *name, int extra,
 			goto fail;
 		}
 	}
-	if ((r = meta_write(fd, 0, m)) != 0)
+	if ((r = meta_set(fd, 0, m)) != 0)
 		goto fail;
 	if (tmp && linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), pfd, name,
 	    AT_SYMLINK_FOLLOW) == -1) {
@@ -258,7 +258,7 @@ ops_new_dir(int pfd, const char *name, const struct owners *m, int *fdp)
 		close(fd);
 		return -ESTALE;
 	}
-	if ((r = meta_write(fd, 1, m)) != 0) {
+	if ((r = meta_set(fd, 1, m)) != 0) {
 		close(fd);
 		unlinkat(pfd, name, AT_REMOVEDIR);
 		return r;
@@ -767,7 +767,8 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 		return;
 	}
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
-		ops_reply_err(req, EINVAL);	/* RENAME_WHITEOUT: overlayfs' */
+		/* RENAME_WHITEOUT: overlayfs' business, never ours. */
+		ops_reply_err(req, EINVAL);
 		return;
 	}
 	if ((r = inode_fd(p, &pfd)) != 0) {
