@@ -1,7 +1,8 @@
 /*
  * blctl drive: create, list, get, update and delete drives in a posix
- * store, and adopt files copied into one from outside. Everything given is checked before the store is touched, so a
- * refused command writes nothing.
+ * store, and adopt files copied into one from outside. Everything given
+ * is checked before the store is touched, so a refused command writes
+ * nothing.
  */
 #include "config.h"
 

@@ -71,11 +71,13 @@ test_parse(void)
 	m.mode = S_IFLNK | 0777;
 	n = owners_format(&m, buf, sizeof(buf));
 	tap_is_str(n > 0 ? buf : NULL, "1000 50 120777", "meta_format");
-	tap_ok(owners_format(&m, buf, 8) == -1, "too small a buffer is an error");
+	tap_ok(owners_format(&m, buf, 8) == -1,
+	    "too small a buffer is an error");
 
-	tap_ok(owners_reserved("user.blfs.attr") && owners_reserved("user.blfs.x"),
-	    "user.blfs.* is reserved");
-	tap_ok(!owners_reserved("user.blfsx") && !owners_reserved("user.other") &&
+	tap_ok(owners_reserved("user.blfs.attr") &&
+	    owners_reserved("user.blfs.x"), "user.blfs.* is reserved");
+	tap_ok(!owners_reserved("user.blfsx") &&
+	    !owners_reserved("user.other") &&
 	    !owners_reserved("trusted.blfs.attr"),
 	    "other names are not");
 }
