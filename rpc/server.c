@@ -283,18 +283,32 @@ rpc_pack_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, len);
 }
 
+/*
+ * A response's framing, [1, msgid, error, result], up to the error, in
+ * the server's shared buffer (returned): the caller packs the rest and
+ * hands the buffer to rpc_conn_add.
+ */
+static msgpack_sbuffer *
+rpc_response_begin(struct rpc_conn *c, uint32_t msgid, msgpack_packer *pk)
+{
+	msgpack_sbuffer *sb = &c->srv->sb;
+
+	msgpack_sbuffer_clear(sb);
+	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_uint32(pk, 1);
+	msgpack_pack_uint32(pk, msgid);
+	return sb;
+}
+
 static void
 rpc_send_error(struct rpc_conn *c, uint32_t msgid, const char *code,
     const char *message)
 {
-	msgpack_sbuffer *sb = &c->srv->sb;
+	msgpack_sbuffer *sb;
 	msgpack_packer pk;
 
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 4);
-	msgpack_pack_uint32(&pk, 1);
-	msgpack_pack_uint32(&pk, msgid);
+	sb = rpc_response_begin(c, msgid, &pk);
 	msgpack_pack_map(&pk, 2);
 	rpc_pack_str(&pk, "code");
 	rpc_pack_str(&pk, code);
@@ -798,14 +812,10 @@ rpc_call_reply(struct rpc_call *call, rpc_pack_fn *fn, const void *arg)
 	struct rpc_conn *c = call->conn;
 
 	if (!c->dead) {
-		msgpack_sbuffer *sb = &c->srv->sb;
+		msgpack_sbuffer *sb;
 		msgpack_packer pk;
 
-		msgpack_sbuffer_clear(sb);
-		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-		msgpack_pack_array(&pk, 4);
-		msgpack_pack_uint32(&pk, 1);
-		msgpack_pack_uint32(&pk, call->msgid);
+		sb = rpc_response_begin(c, call->msgid, &pk);
 		msgpack_pack_nil(&pk);
 		fn(&pk, arg);
 		rpc_conn_add(c, sb);
