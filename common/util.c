@@ -143,19 +143,37 @@ parse_duration_ms(const char *s, uint64_t *ms)
 	return -1;
 }
 
-void
-cause_set(char **cause, const char *fmt, ...)
+static void
+cause_vset(char **cause, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *s;
 
 	if (cause == NULL)
 		return;
-	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) == -1)
 		s = xstrdup("out of memory while describing an error");
-	va_end(ap);
 	*cause = s;
+}
+
+void
+cause_set(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cause_vset(cause, fmt, ap);
+	va_end(ap);
+}
+
+int
+cause_fail(char **cause, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cause_vset(cause, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 void

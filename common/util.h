@@ -75,6 +75,9 @@ const char *proc_fd_path(struct proc_fd_path *, int fd, const char *name);
  */
 void	cause_set(char **cause, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* cause_set, then err: "return cause_fail(cause, -ENOENT, ...);" */
+int	cause_fail(char **cause, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* "prog: message" and "Try 'prog --help'." on stderr, then exit 2. */
 void	usage_exit(const char *prog, const char *fmt, ...)

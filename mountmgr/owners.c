@@ -109,10 +109,6 @@ owners_format(const struct owners *m, char *buf, size_t size)
 }
 
 
-/* *cause set (common/util.c) and err returned: failures read as one line. */
-#define owners_fail(cause, err, ...)					\
-	(cause_set((cause), __VA_ARGS__), (err))
-
 /*
  * A regular file or directory name in dfd: its attribute from what it
  * shows now (unless it has a valid one already), then uid 0 and the fixed
@@ -177,7 +173,7 @@ out:
 	if (fd != -1)
 		close(fd);
 	if (r != 0 && r != -EAGAIN)
-		return owners_fail(cause, r, "%s: %s", path, strerror(-r));
+		return cause_fail(cause, r, "%s: %s", path, strerror(-r));
 	return r;
 }
 
@@ -201,16 +197,16 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 	if (S_ISLNK(st->st_mode)) {
 		len = readlinkat(dfd, name, target, sizeof(target));
 		if (len == -1)
-			return owners_fail(cause, -errno, "%s: %s", path,
+			return cause_fail(cause, -errno, "%s: %s", path,
 			    strerror(errno));
 		if ((size_t)len >= sizeof(target))
-			return owners_fail(cause, -ENAMETOOLONG,
+			return cause_fail(cause, -ENAMETOOLONG,
 			    "%s: target too long", path);
 	}
 	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
 	    OWNERS_FILE_MODE);
 	if (fd == -1)
-		return owners_fail(cause, -errno, "%s: O_TMPFILE in its "
+		return cause_fail(cause, -errno, "%s: O_TMPFILE in its "
 		    "directory: %s", path, strerror(errno));
 	o.uid = st->st_uid;
 	o.gid = st->st_gid;
@@ -246,7 +242,7 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 out:
 	close(fd);
 	if (r != 0)
-		return owners_fail(cause, r, "%s: %s", path, strerror(-r));
+		return cause_fail(cause, r, "%s: %s", path, strerror(-r));
 	return 0;
 }
 
@@ -269,17 +265,17 @@ owners_adopt(int datafd, struct owners_adopted *a, char **cause)
 	memset(a, 0, sizeof(*a));
 	/* The drive's root first: it shows to the workload too. */
 	if ((r = owners_adopt_node(datafd, ".", "data/", a, cause)) != 0)
-		return r == -EAGAIN ? owners_fail(cause, -EIO,
+		return r == -EAGAIN ? cause_fail(cause, -EIO,
 		    "data/ is not a directory") : r;
 	fd = openat(datafd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
-		return owners_fail(cause, -errno, "data/: %s",
+		return cause_fail(cause, -errno, "data/: %s",
 		    strerror(errno));
 	stack = xreallocarray(NULL, cap = 16, sizeof(*stack));
 	if ((stack[0].dp = fdopendir(fd)) == NULL) {
 		close(fd);
 		free(stack);
-		return owners_fail(cause, -ENOMEM, "data/: out of memory");
+		return cause_fail(cause, -ENOMEM, "data/: out of memory");
 	}
 	stack[0].path = xstrdup("data");
 	depth = 1;
@@ -290,7 +286,7 @@ owners_adopt(int datafd, struct owners_adopted *a, char **cause)
 		errno = 0;
 		if ((ent = readdir(l->dp)) == NULL) {
 			if (errno != 0)
-				r = owners_fail(cause, -errno, "%s: %s",
+				r = cause_fail(cause, -errno, "%s: %s",
 				    l->path, strerror(errno));
 			closedir(l->dp);
 			free(l->path);
@@ -305,7 +301,7 @@ owners_adopt(int datafd, struct owners_adopted *a, char **cause)
 again:
 		if (fstatat(dfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			if (errno != ENOENT)	/* gone since listed: fine */
-				r = owners_fail(cause, -errno, "%s: %s", path,
+				r = cause_fail(cause, -errno, "%s: %s", path,
 				    strerror(errno));
 			free(path);
 			continue;
@@ -337,7 +333,7 @@ again:
 		fd = openat(dfd, ent->d_name, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1) {
-			r = owners_fail(cause, -errno, "%s: %s", path,
+			r = cause_fail(cause, -errno, "%s: %s", path,
 			    strerror(errno));
 			free(path);
 			continue;
@@ -347,7 +343,7 @@ again:
 			    sizeof(*stack));
 		if ((stack[depth].dp = fdopendir(fd)) == NULL) {
 			close(fd);
-			r = owners_fail(cause, -ENOMEM, "%s: out of memory",
+			r = cause_fail(cause, -ENOMEM, "%s: out of memory",
 			    path);
 			free(path);
 			continue;

@@ -38,27 +38,6 @@ struct store {
 	int	 fd;		/* O_PATH|O_DIRECTORY of the store */
 };
 
-static int
-store_fail(char **cause, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Sets *cause and returns err (a -errno), so failures read as one line. */
-static int
-store_fail(char **cause, int err, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(&s, fmt, ap) == -1)
-			s = xstrdup("out of memory while describing an error");
-		va_end(ap);
-		*cause = s;
-	}
-	return err;
-}
-
 /*
  * Every path inside the store is opened this way: a symlink planted in a
  * shared store (by another machine, by hand) is refused, never followed.
@@ -141,20 +120,20 @@ store_open(const char *path, int flags, struct store **out, char **cause)
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
-		return store_fail(cause, -EINVAL, "store path is empty");
+		return cause_fail(cause, -EINVAL, "store path is empty");
 	if ((flags & STORE_CREATE) && (r = store_mkdir_p(path)) != 0)
-		return store_fail(cause, r, "cannot create store %s: %s", path,
+		return cause_fail(cause, r, "cannot create store %s: %s", path,
 		    strerror(-r));
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1) {
 		r = -errno;
 		if (r == -ENOENT)
-			return store_fail(cause, r, "store %s does not exist",
+			return cause_fail(cause, r, "store %s does not exist",
 			    path);
 		if (r == -ENOTDIR && stat(path, &st) == 0)
-			return store_fail(cause, r, "store %s is not a "
+			return cause_fail(cause, r, "store %s is not a "
 			    "directory", path);
-		return store_fail(cause, r, "cannot open store %s: %s", path,
+		return cause_fail(cause, r, "cannot open store %s: %s", path,
 		    strerror(-r));
 	}
 	if (flags & STORE_CREATE) {
@@ -163,7 +142,7 @@ store_open(const char *path, int flags, struct store **out, char **cause)
 		for (size_t i = 0; i < nitems(dirs); i++) {
 			if ((r = store_mkdirat(fd, dirs[i])) != 0) {
 				close(fd);
-				return store_fail(cause, r, "cannot create "
+				return cause_fail(cause, r, "cannot create "
 				    "%s/%s: %s", path, dirs[i], strerror(-r));
 			}
 		}
@@ -221,13 +200,13 @@ store_lock(struct store *s, const char *name, int *lockfd, char **cause)
 
 	*lockfd = -1;
 	if ((r = store_mkdirat(s->fd, "locks")) != 0)
-		return store_fail(cause, r, "cannot create %s/locks: %s",
+		return cause_fail(cause, r, "cannot create %s/locks: %s",
 		    s->path, strerror(-r));
 	xasprintf(&rel, "locks/%s.lock", name);
 	fd = store_openat(s->fd, rel, O_RDWR | O_CREAT | O_NONBLOCK, 0644);
 	if (fd == -1) {
 		r = -errno;
-		store_fail(cause, r == -ELOOP ? -EIO : r, "cannot open lock "
+		cause_fail(cause, r == -ELOOP ? -EIO : r, "cannot open lock "
 		    "file %s/%s: %s", s->path, rel, strerror(-r));
 		free(rel);
 		return r == -ELOOP ? -EIO : r;
@@ -240,7 +219,7 @@ store_lock(struct store *s, const char *name, int *lockfd, char **cause)
 			continue;
 		r = -errno;
 		close(fd);
-		store_fail(cause, r, "cannot lock %s/%s: %s", s->path, rel,
+		cause_fail(cause, r, "cannot lock %s/%s: %s", s->path, rel,
 		    strerror(-r));
 		free(rel);
 		return r;
@@ -268,16 +247,16 @@ store_drive_dir(struct store *s, const char *name, int *dfd, char **cause)
 	*dfd = -1;
 	switch (r) {
 	case -ENOENT:
-		return store_fail(cause, -ENOENT, "no such drive \"%s\" in %s",
+		return cause_fail(cause, -ENOENT, "no such drive \"%s\" in %s",
 		    name, s->path);
 	case -ELOOP:
-		return store_fail(cause, -EIO, "%s/drives/%s is a symlink, "
+		return cause_fail(cause, -EIO, "%s/drives/%s is a symlink, "
 		    "not a drive", s->path, name);
 	case -ENOTDIR:
-		return store_fail(cause, -EIO, "%s/drives/%s is not a "
+		return cause_fail(cause, -EIO, "%s/drives/%s is not a "
 		    "directory", s->path, name);
 	default:
-		return store_fail(cause, r, "cannot open %s/drives/%s: %s",
+		return cause_fail(cause, r, "cannot open %s/drives/%s: %s",
 		    s->path, name, strerror(-r));
 	}
 }
@@ -301,29 +280,29 @@ store_load_at(struct store *s, const char *name, int dfd, struct drive **out,
 	if (fstatat(dfd, "drive.json", &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		r = -errno;
 		if (r == -ENOENT)
-			return store_fail(cause, -EIO, "%s/drives/%s/drive.json "
+			return cause_fail(cause, -EIO, "%s/drives/%s/drive.json "
 			    "is missing", s->path, name);
-		return store_fail(cause, r, "cannot read %s/drives/%s/"
+		return cause_fail(cause, r, "cannot read %s/drives/%s/"
 		    "drive.json: %s", s->path, name, strerror(-r));
 	}
 	if (!S_ISREG(st.st_mode))
-		return store_fail(cause, -EIO, "%s/drives/%s/drive.json is not "
+		return cause_fail(cause, -EIO, "%s/drives/%s/drive.json is not "
 		    "a regular file", s->path, name);
 	fd = store_openat(dfd, "drive.json", O_RDONLY | O_NONBLOCK, 0);
 	if (fd == -1) {
 		r = -errno;
-		return store_fail(cause, r == -ELOOP ? -EIO : r, "cannot open "
+		return cause_fail(cause, r == -ELOOP ? -EIO : r, "cannot open "
 		    "%s/drives/%s/drive.json: %s", s->path, name,
 		    strerror(-r));
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return store_fail(cause, -EIO, "%s/drives/%s/drive.json is not "
+		return cause_fail(cause, -EIO, "%s/drives/%s/drive.json is not "
 		    "a regular file", s->path, name);
 	}
 	if (st.st_size > DRIVE_JSON_MAX) {
 		close(fd);
-		return store_fail(cause, -EIO, "%s/drives/%s/drive.json is "
+		return cause_fail(cause, -EIO, "%s/drives/%s/drive.json is "
 		    "larger than %d bytes", s->path, name, DRIVE_JSON_MAX);
 	}
 	/* One more byte than allowed: a file that grew is still caught. */
@@ -333,24 +312,24 @@ store_load_at(struct store *s, const char *name, int dfd, struct drive **out,
 	close(fd);
 	if (n == -1) {
 		free(buf);
-		return store_fail(cause, r, "cannot read %s/drives/%s/"
+		return cause_fail(cause, r, "cannot read %s/drives/%s/"
 		    "drive.json: %s", s->path, name, strerror(-r));
 	}
 	if (n > DRIVE_JSON_MAX) {
 		free(buf);
-		return store_fail(cause, -EIO, "%s/drives/%s/drive.json is "
+		return cause_fail(cause, -EIO, "%s/drives/%s/drive.json is "
 		    "larger than %d bytes", s->path, name, DRIVE_JSON_MAX);
 	}
 	r = drive_from_json(buf, (size_t)n, out, &why);
 	free(buf);
 	if (r != 0) {
-		r = store_fail(cause, -EIO, "%s/drives/%s/drive.json: %s",
+		r = cause_fail(cause, -EIO, "%s/drives/%s/drive.json: %s",
 		    s->path, name, why);
 		free(why);
 		return r;
 	}
 	if (strcmp((*out)->name, name) != 0) {
-		r = store_fail(cause, -EIO, "%s/drives/%s/drive.json: field "
+		r = cause_fail(cause, -EIO, "%s/drives/%s/drive.json: field "
 		    "\"name\" is \"%s\" but the drive's directory is \"%s\"",
 		    s->path, name, (*out)->name, name);
 		drive_free(*out);
@@ -406,12 +385,12 @@ store_write_json(int dfd, const char *where, const struct drive *d,
 	size_t	 len;
 
 	if ((text = drive_to_text(d)) == NULL)
-		return store_fail(cause, -EIO, "cannot encode drive.json for "
+		return cause_fail(cause, -EIO, "cannot encode drive.json for "
 		    "%s", where);
 	len = strlen(text);
 	if (len > DRIVE_JSON_MAX) {
 		free(text);
-		return store_fail(cause, -EINVAL, "drive.json for %s would be "
+		return cause_fail(cause, -EINVAL, "drive.json for %s would be "
 		    "larger than %d bytes", where, DRIVE_JSON_MAX);
 	}
 	store_random_suffix(sfx, sizeof sfx);
@@ -421,7 +400,7 @@ store_write_json(int dfd, const char *where, const struct drive *d,
 	if (fd == -1) {
 		r = -errno;
 		free(text);
-		return store_fail(cause, r, "cannot write %s/drive.json: %s",
+		return cause_fail(cause, r, "cannot write %s/drive.json: %s",
 		    where, strerror(-r));
 	}
 	/* The umask must not make drive.json unreadable to other agents. */
@@ -441,13 +420,13 @@ store_write_json(int dfd, const char *where, const struct drive *d,
 	}
 	free(text);
 	if ((r = store_fsync_dir(dfd)) != 0)
-		return store_fail(cause, r, "cannot sync %s: %s", where,
+		return cause_fail(cause, r, "cannot sync %s: %s", where,
 		    strerror(-r));
 	return 0;
 fail:
 	(void)unlinkat(dfd, tmp, 0);
 	free(text);
-	return store_fail(cause, r, "cannot write %s/drive.json: %s", where,
+	return cause_fail(cause, r, "cannot write %s/drive.json: %s", where,
 	    strerror(-r));
 }
 
@@ -484,14 +463,14 @@ store_rmtree(int parentfd, const char *name, char **cause)
 	if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		return store_fail(cause, -errno, "cannot examine %s: %s", name,
+		return cause_fail(cause, -errno, "cannot examine %s: %s", name,
 		    strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
 		goto unlink_file;
 	if (store_is_mount_root(parentfd, name) ||
 	    (fstat(parentfd, &pst) == 0 && pst.st_dev != st.st_dev))
-		return store_fail(cause, -EBUSY, "%s is a mount point; not "
+		return cause_fail(cause, -EBUSY, "%s is a mount point; not "
 		    "removing what is mounted there", name);
 	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_NONBLOCK | O_CLOEXEC);
@@ -500,7 +479,7 @@ store_rmtree(int parentfd, const char *name, char **cause)
 			return 0;
 		if (errno == ENOTDIR || errno == ELOOP)
 			goto unlink_file;	/* swapped for a non-directory */
-		return store_fail(cause, -errno, "cannot open %s: %s", name,
+		return cause_fail(cause, -errno, "cannot open %s: %s", name,
 		    strerror(errno));
 	}
 	if ((dfd = dup(fd)) == -1 || (dir = fdopendir(dfd)) == NULL) {
@@ -508,7 +487,7 @@ store_rmtree(int parentfd, const char *name, char **cause)
 		if (dfd != -1)
 			close(dfd);
 		close(fd);
-		return store_fail(cause, r, "cannot read %s: %s", name,
+		return cause_fail(cause, r, "cannot read %s: %s", name,
 		    strerror(-r));
 	}
 	/* Files go at once; directories are listed and done after closedir. */
@@ -529,7 +508,7 @@ store_rmtree(int parentfd, const char *name, char **cause)
 		if (!isdir && errno != EISDIR) {
 			if (errno == ENOENT)
 				continue;
-			r = store_fail(cause, -errno, "cannot remove %s/%s: %s",
+			r = cause_fail(cause, -errno, "cannot remove %s/%s: %s",
 			    name, e->d_name, strerror(errno));
 			break;
 		}
@@ -537,7 +516,7 @@ store_rmtree(int parentfd, const char *name, char **cause)
 		subdirs[nsub++] = xstrdup(e->d_name);
 	}
 	if (r == 0 && errno != 0)
-		r = store_fail(cause, -errno, "cannot read %s: %s", name,
+		r = cause_fail(cause, -errno, "cannot read %s: %s", name,
 		    strerror(errno));
 	closedir(dir);
 	for (size_t i = 0; i < nsub; i++) {
@@ -546,7 +525,7 @@ store_rmtree(int parentfd, const char *name, char **cause)
 
 			r = store_rmtree(fd, subdirs[i], &why);
 			if (r != 0) {
-				store_fail(cause, r, "%s/%s", name, why);
+				cause_fail(cause, r, "%s/%s", name, why);
 				free(why);
 			}
 		}
@@ -557,13 +536,13 @@ store_rmtree(int parentfd, const char *name, char **cause)
 	if (r != 0)
 		return r;
 	if (unlinkat(parentfd, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
-		return store_fail(cause, -errno, "cannot remove %s: %s", name,
+		return cause_fail(cause, -errno, "cannot remove %s: %s", name,
 		    strerror(errno));
 	return 0;
 
 unlink_file:
 	if (unlinkat(parentfd, name, 0) == -1 && errno != ENOENT)
-		return store_fail(cause, -errno, "cannot remove %s: %s", name,
+		return cause_fail(cause, -errno, "cannot remove %s: %s", name,
 		    strerror(errno));
 	return 0;
 }
@@ -578,18 +557,18 @@ store_drive_create(struct store *s, const struct drive *d, char **cause)
 	if (drive_check(d, cause) != 0)
 		return -EINVAL;
 	if ((r = store_mkdirat(s->fd, "drives")) != 0)
-		return store_fail(cause, r, "cannot create %s/drives: %s",
+		return cause_fail(cause, r, "cannot create %s/drives: %s",
 		    s->path, strerror(-r));
 	if ((r = store_lock(s, d->name, &lockfd, cause)) != 0)
 		return r;
 	drivesfd = store_openat(s->fd, "drives", O_PATH | O_DIRECTORY, 0);
 	if (drivesfd == -1) {
-		r = store_fail(cause, errno == ELOOP ? -EIO : -errno,
+		r = cause_fail(cause, errno == ELOOP ? -EIO : -errno,
 		    "cannot open %s/drives: %s", s->path, strerror(errno));
 		goto out;
 	}
 	if (fstatat(drivesfd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		r = store_fail(cause, -EEXIST, "drive \"%s\" already exists "
+		r = cause_fail(cause, -EEXIST, "drive \"%s\" already exists "
 		    "in %s", d->name, s->path);
 		goto out;
 	}
@@ -601,14 +580,14 @@ store_drive_create(struct store *s, const struct drive *d, char **cause)
 	store_random_suffix(sfx, sizeof sfx);
 	snprintf(tmp, sizeof tmp, ".new-%s-%s", d->name, sfx);
 	if (mkdirat(drivesfd, tmp, 0755) == -1) {
-		r = store_fail(cause, -errno, "cannot create %s/drives/%s: %s",
+		r = cause_fail(cause, -errno, "cannot create %s/drives/%s: %s",
 		    s->path, tmp, strerror(errno));
 		goto out;
 	}
 	tfd = openat(drivesfd, tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (tfd == -1) {
-		r = store_fail(cause, -errno, "cannot open %s/drives/%s: %s",
+		r = cause_fail(cause, -errno, "cannot open %s/drives/%s: %s",
 		    s->path, tmp, strerror(errno));
 		goto undo;
 	}
@@ -619,7 +598,7 @@ store_drive_create(struct store *s, const struct drive *d, char **cause)
 		goto undo;
 	if (mkdirat(tfd, "data", 0755) == -1 ||
 	    mkdirat(tfd, "mounts", 0755) == -1) {
-		r = store_fail(cause, -errno, "cannot create the directories "
+		r = cause_fail(cause, -errno, "cannot create the directories "
 		    "of drive \"%s\": %s", d->name, strerror(errno));
 		goto undo;
 	}
@@ -632,16 +611,16 @@ store_drive_create(struct store *s, const struct drive *d, char **cause)
 	    -1 && (errno != EINVAL ||
 	    renameat(drivesfd, tmp, drivesfd, d->name) == -1)) {
 		if (errno == EEXIST || errno == ENOTEMPTY)
-			r = store_fail(cause, -EEXIST, "drive \"%s\" already "
+			r = cause_fail(cause, -EEXIST, "drive \"%s\" already "
 			    "exists in %s", d->name, s->path);
 		else
-			r = store_fail(cause, -errno, "cannot create drive "
+			r = cause_fail(cause, -errno, "cannot create drive "
 			    "\"%s\" in %s: %s", d->name, s->path,
 			    strerror(errno));
 		goto undo;
 	}
 	if ((r = store_fsync_dir(drivesfd)) != 0) {
-		r = store_fail(cause, r, "cannot sync %s/drives: %s", s->path,
+		r = cause_fail(cause, r, "cannot sync %s/drives: %s", s->path,
 		    strerror(-r));
 		goto out;
 	}
@@ -679,7 +658,7 @@ store_update_check(const struct store_update *u, char **cause)
 			return -EINVAL;
 	}
 	if (u->replace_perms && u->perms.n > PERM_MAX_RULES)
-		return store_fail(cause, -EINVAL, "permissions: at most %d "
+		return cause_fail(cause, -EINVAL, "permissions: at most %d "
 		    "rules", PERM_MAX_RULES);
 	return 0;
 }
@@ -751,7 +730,7 @@ store_drive_update(struct store *s, const char *name,
 	if (u->replace_perms)
 		store_perms_copy(&d->perms, &u->perms);
 	if (drive_check(d, &why) != 0) {
-		r = store_fail(cause, -EINVAL, "drive \"%s\": %s", name, why);
+		r = cause_fail(cause, -EINVAL, "drive \"%s\": %s", name, why);
 		free(why);
 		goto out;
 	}
@@ -776,13 +755,13 @@ store_check_session(const char *sid, char **cause)
 	size_t len;
 
 	if (sid == NULL || *sid == '\0')
-		return store_fail(cause, -EINVAL, "mount session id is empty");
+		return cause_fail(cause, -EINVAL, "mount session id is empty");
 	len = strnlen(sid, STORE_SESSION_ID_MAX + 1);
 	if (len > STORE_SESSION_ID_MAX)
-		return store_fail(cause, -EINVAL, "mount session id is longer "
+		return cause_fail(cause, -EINVAL, "mount session id is longer "
 		    "than %d bytes", STORE_SESSION_ID_MAX);
 	if (sid[0] == '.')
-		return store_fail(cause, -EINVAL, "mount session id may not "
+		return cause_fail(cause, -EINVAL, "mount session id may not "
 		    "start with '.'");
 	for (size_t i = 0; i < len; i++) {
 		char c = sid[i];
@@ -790,7 +769,7 @@ store_check_session(const char *sid, char **cause)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
 		    c == '.'))
-			return store_fail(cause, -EINVAL, "mount session id "
+			return cause_fail(cause, -EINVAL, "mount session id "
 			    "may hold only A-Z, a-z, 0-9, '.', '_' and '-'");
 	}
 	return 0;
@@ -988,26 +967,26 @@ store_drive_delete(struct store *s, const char *name, char **cause)
 		goto out;
 	r = store_scan_mounts(dfd, 1, &busy);
 	if (r < 0) {
-		r = store_fail(cause, r, "cannot check the mounts of drive "
+		r = cause_fail(cause, r, "cannot check the mounts of drive "
 		    "\"%s\": %s", name, strerror(-r));
 		goto out;
 	}
 	if (r > 0) {
-		r = store_fail(cause, -EBUSY, "drive \"%s\" is mounted "
+		r = cause_fail(cause, -EBUSY, "drive \"%s\" is mounted "
 		    "(session%s %s)", name, r > 1 ? "s" : "", busy);
 		goto out;
 	}
 	close(dfd);
 	dfd = -1;
 	if (store_mounted_beneath(s, name, &where) > 0) {
-		r = store_fail(cause, -EBUSY, "drive \"%s\" has something "
+		r = cause_fail(cause, -EBUSY, "drive \"%s\" has something "
 		    "mounted at %s; unmount it first", name, where);
 		goto out;
 	}
 
 	drivesfd = store_openat(s->fd, "drives", O_PATH | O_DIRECTORY, 0);
 	if (drivesfd == -1) {
-		r = store_fail(cause, -errno, "cannot open %s/drives: %s",
+		r = cause_fail(cause, -errno, "cannot open %s/drives: %s",
 		    s->path, strerror(errno));
 		goto out;
 	}
@@ -1025,7 +1004,7 @@ store_drive_delete(struct store *s, const char *name, char **cause)
 	    renameat(drivesfd, name, trashfd, tmp) == -1) {
 		r = store_rmtree(drivesfd, name, &why);
 		if (r != 0) {
-			r = store_fail(cause, r, "cannot delete drive \"%s\": "
+			r = cause_fail(cause, r, "cannot delete drive \"%s\": "
 			    "%s", name, why);
 			free(why);
 		}
@@ -1075,18 +1054,18 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 		goto out;
 	if (fstatat(dfd, "drive.json", &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode)) {
-		r = store_fail(cause, -ENOENT, "no such drive \"%s\" in %s",
+		r = cause_fail(cause, -ENOENT, "no such drive \"%s\" in %s",
 		    name, s->path);
 		goto out;
 	}
 	if ((r = store_mkdirat(dfd, "mounts")) != 0) {
-		r = store_fail(cause, r, "cannot create %s/drives/%s/mounts: "
+		r = cause_fail(cause, r, "cannot create %s/drives/%s/mounts: "
 		    "%s", s->path, name, strerror(-r));
 		goto out;
 	}
 	mfd = store_openat(dfd, "mounts", O_PATH | O_DIRECTORY, 0);
 	if (mfd == -1) {
-		r = store_fail(cause, errno == ELOOP ? -EIO : -errno,
+		r = cause_fail(cause, errno == ELOOP ? -EIO : -errno,
 		    "cannot open %s/drives/%s/mounts: %s", s->path, name,
 		    errno == ELOOP ? "it is a symlink" : strerror(errno));
 		goto out;
@@ -1095,7 +1074,7 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 	fd = openat(mfd, file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC, 0644);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		r = store_fail(cause, fd == -1 ? -errno : -EIO, "cannot "
+		r = cause_fail(cause, fd == -1 ? -errno : -EIO, "cannot "
 		    "create mount lock %s/drives/%s/mounts/%s: %s", s->path,
 		    name, file, fd == -1 ? strerror(errno) :
 		    "not a regular file");
@@ -1105,7 +1084,7 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 	fl.l_type = F_RDLCK;
 	fl.l_whence = SEEK_SET;
 	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
-		r = store_fail(cause, errno == EAGAIN || errno == EACCES ?
+		r = cause_fail(cause, errno == EAGAIN || errno == EACCES ?
 		    -EBUSY : -errno, "cannot lock %s/drives/%s/mounts/%s: %s",
 		    s->path, name, file, strerror(errno));
 		goto out;
@@ -1117,7 +1096,7 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 	 */
 	if (fstatat(dfd, "drive.json", &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		(void)unlinkat(mfd, file, 0);
-		r = store_fail(cause, -ENOENT, "drive \"%s\" was deleted "
+		r = cause_fail(cause, -ENOENT, "drive \"%s\" was deleted "
 		    "meanwhile", name);
 		goto out;
 	}
@@ -1160,12 +1139,12 @@ store_mount_unlock_cleanup(struct store *s, const char *name,
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
 	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
-		r = store_fail(cause, -EBUSY, "mount lock of drive \"%s\", "
+		r = cause_fail(cause, -EBUSY, "mount lock of drive \"%s\", "
 		    "session %s, is still held", name, session_id);
 		goto out;
 	}
 	if (unlinkat(mfd, file, 0) == -1 && errno != ENOENT) {
-		r = store_fail(cause, -errno, "cannot remove %s/drives/%s/"
+		r = cause_fail(cause, -errno, "cannot remove %s/drives/%s/"
 		    "mounts/%s: %s", s->path, name, file, strerror(errno));
 		goto out;
 	}
@@ -1201,13 +1180,13 @@ store_open_drive_data(struct store *s, const char *name, int *datafd,
 		return 0;
 	}
 	if (r != -ENOENT && r != -ELOOP && r != -ENOTDIR)
-		return store_fail(cause, r, "cannot open %s/drives/%s/data: %s",
+		return cause_fail(cause, r, "cannot open %s/drives/%s/data: %s",
 		    s->path, name, strerror(-r));
 	/* Say whether the drive or only its data/ is the trouble. */
 	if ((dr = store_drive_dir(s, name, &dfd, cause)) != 0)
 		return dr;
 	close(dfd);
-	return store_fail(cause, -EIO, "%s/drives/%s/data is %s", s->path,
+	return cause_fail(cause, -EIO, "%s/drives/%s/data is %s", s->path,
 	    name, r == -ENOENT ? "missing" : r == -ELOOP ? "a symlink" :
 	    "not a directory");
 }
@@ -1251,14 +1230,14 @@ store_drive_list(struct store *s, struct store_list *out, char **cause)
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;	/* a new store: no drives yet */
-		return store_fail(cause, errno == ELOOP ? -EIO : -errno,
+		return cause_fail(cause, errno == ELOOP ? -EIO : -errno,
 		    "cannot read %s/drives: %s", s->path, strerror(errno));
 	}
 	if ((dir = fdopendir(fd)) == NULL) {
 		int r = -errno;
 
 		close(fd);
-		return store_fail(cause, r, "cannot read %s/drives: %s",
+		return cause_fail(cause, r, "cannot read %s/drives: %s",
 		    s->path, strerror(-r));
 	}
 	while ((errno = 0, e = readdir(dir)) != NULL) {
