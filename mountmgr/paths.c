@@ -525,14 +525,16 @@ fail:
 	return r;
 }
 
-static int
-paths_openat2(int dirfd, const char *p, uint64_t flags, uint64_t resolve)
+int
+paths_openat2(int dirfd, const char *p, uint64_t flags, mode_t mode,
+    uint64_t resolve)
 {
 	struct open_how how;
 	long		r;
 
 	memset(&how, 0, sizeof how);
 	how.flags = flags;
+	how.mode = mode;
 	how.resolve = resolve;
 	for (int i = 0; i < PATHS_OPENAT2_RETRIES; i++) {
 		r = syscall(SYS_openat2, dirfd, p, &how, sizeof how);
@@ -587,7 +589,7 @@ paths_open_beneath(int rootfd, const char *drive_path, int *fd, char **cause)
 		return r;
 	/* RESOLVE_BENEATH refuses absolute paths: go from the root's fd. */
 	rel = strcmp(norm, "/") == 0 ? "." : norm + 1;
-	nfd = paths_openat2(rootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC,
+	nfd = paths_openat2(rootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
 	    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (nfd != -1) {
 		free(norm);

@@ -3,7 +3,10 @@
 #define BL_PATHS_H
 
 #include <limits.h>
+#include <sys/types.h>
+
 #include <stddef.h>
+#include <stdint.h>
 
 #define PATHS_DEFAULT_RUN_DIR	"/run/blagent"
 
@@ -96,5 +99,13 @@ void		 paths_mount_target_clear(struct paths_mount_target *);
  */
 enum paths_result paths_open_beneath(int rootfd, const char *drive_path,
 		    int *fd, char **cause);
+
+/*
+ * openat2(2) with how = { flags, mode, resolve }, asked again while the
+ * kernel answers EAGAIN (RESOLVE_BENEATH when a rename races the lookup)
+ * or EINTR, a bounded number of times. The fd, or -1 and errno.
+ */
+int		 paths_openat2(int dirfd, const char *p, uint64_t flags,
+		     mode_t mode, uint64_t resolve);
 
 #endif

@@ -31,7 +31,6 @@
 #include "mountmgr/store.h"
 
 #define STORE_SESSION_ID_MAX	128
-#define STORE_OPENAT2_RETRIES	16
 
 struct store {
 	char	*path;		/* as given, for messages */
@@ -45,20 +44,9 @@ struct store {
 static int
 store_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
-	struct open_how how;
-	long		r;
-
-	memset(&how, 0, sizeof how);
-	how.flags = (uint64_t)(flags | O_CLOEXEC);
-	how.mode = (flags & O_CREAT) ? mode : 0;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-	    RESOLVE_NO_MAGICLINKS;
-	for (int i = 0; i < STORE_OPENAT2_RETRIES; i++) {
-		r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-		if (r != -1 || (errno != EAGAIN && errno != EINTR))
-			break;
-	}
-	return (int)r;
+	return paths_openat2(dirfd, path, (uint64_t)(flags | O_CLOEXEC),
+	    (flags & O_CREAT) ? mode : 0, RESOLVE_BENEATH |
+	    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /* "ab12..." for temporary names nobody else will pick. */
