@@ -40,6 +40,7 @@ struct blfs_config {
 	double	 attr_timeout;	/* seconds the kernel trusts attributes */
 	double	 negative_timeout; /* seconds it trusts "no such name" */
 	int	 local_store;	/* ext4, xfs, btrfs, f2fs, tmpfs (main.c) */
+	struct fuse_session *se; /* for notifications; set before serving */
 	int	 status_fd;	/* "ready" goes here after INIT, or -1 */
 };
 
@@ -54,6 +55,7 @@ struct blfs_inode;
 struct blfs_file {
 	int		 fd;		/* immutable */
 	struct blfs_inode *in;		/* immutable */
+	int		 wrote;		/* written through: restamp at close */
 	TAILQ_ENTRY(blfs_file) entry;	/* guarded by the table lock */
 };
 TAILQ_HEAD(blfs_files, blfs_file);
@@ -82,6 +84,15 @@ struct blfs_inode {
 	unsigned	 pins;		/* users of fd right now; no eviction */
 	TAILQ_ENTRY(blfs_inode) lru;	/* on the LRU list while fd != -1 */
 	struct blfs_files files;	/* open handles of this inode */
+	int		 wd;		/* inotify watch (share.c), or -1 */
+	/*
+	 * What the kernel was last told of a regular file's data (size,
+	 * mtime, ctime of the backing file), for revalidation on open
+	 * (ops.c); stamped is 0 until the first open.
+	 */
+	int		 stamped;
+	off_t		 size;
+	struct timespec	 mtim, ctim;
 };
 
 void	inode_table_init(int root_fd, const struct stat *root_st,
@@ -111,6 +122,33 @@ void	inode_relabel(struct blfs_inode *parent, const char *name,
  */
 int	inode_fd(struct blfs_inode *, int *fd);
 void	inode_fd_put(struct blfs_inode *);
+
+/* A hold that keeps the inode (not its fd) alive; inode_put ends it. */
+void	inode_put(struct blfs_inode *);
+/* The kernel's node id of the backing file (dev, ino), or 0: unknown. */
+fuse_ino_t inode_id_of(dev_t dev, ino_t ino);
+/* Every node id the kernel knows; *ids is the caller's to free. */
+size_t	inode_ids(fuse_ino_t **ids);
+/* Every directory, each held (inode_put); *dirs is the caller's. */
+size_t	inode_hold_dirs(struct blfs_inode ***dirs);
+/*
+ * inotify watches of directories (share.c): the inode watched by wd,
+ * held; record a new watch (-1: nobody keeps it, remove wd); forget one
+ * the kernel removed; remove one.
+ */
+struct blfs_inode *inode_hold_wd(int wd);
+int	inode_set_wd(struct blfs_inode *, int wd);
+void	inode_drop_wd(int wd);
+void	inode_clear_wd(struct blfs_inode *);
+/*
+ * Revalidation on open: 1 if st (the backing file's) differs from what
+ * the kernel was last told, then st is what it is told from now on.
+ */
+int	inode_restamp(struct blfs_inode *, const struct stat *st);
+/* The same comparison, stamping nothing. */
+int	inode_stamp_differs(struct blfs_inode *, const struct stat *st);
+/* The inode of backing file (dev, ino), held (inode_put), or NULL. */
+struct blfs_inode *inode_hold_of(dev_t dev, ino_t ino);
 
 /* An open fd of the inode becomes a handle (fuse_file_info fh). */
 struct blfs_file *inode_file_add(struct blfs_inode *, int fd);
@@ -149,6 +187,47 @@ int	meta_write(int fd, int is_opath, const struct owners *o);
 int	meta_check_store(int root_fd, char **cause);
 
 extern const struct fuse_lowlevel_ops blfs_ops;
+
+/*
+ * fcntl and flock locks held on the store (lock.c), so that every mount
+ * of the drive sees them: on inode in, asked through handle via whose
+ * open backing fd is fd. 0 or -errno. lock_flush: the owner closed the
+ * file; lock_release: the handle is going.
+ */
+int	lock_getlk(struct blfs_inode *, const void *via, int fd,
+	    uint64_t owner, struct flock *);
+int	lock_setlk(fuse_req_t, fuse_ino_t, struct blfs_inode *,
+	    const void *via, int fd, uint64_t owner, struct flock *, int sleep);
+int	lock_flock(fuse_req_t, fuse_ino_t, struct blfs_inode *, int fd,
+	    int op);
+void	lock_flush(struct blfs_inode *, uint64_t owner);
+int	lock_used(void);	/* a lock was ever taken on this mount */
+/* An owner on this mount holds an fcntl lock on the file now. */
+int	lock_holds(struct blfs_inode *);
+void	lock_release(const void *via);
+/* The FUSE ops, on a handle's fd (ops_handle_fd). */
+void	lock_op_getlk(fuse_req_t, fuse_ino_t, struct fuse_file_info *,
+	    struct flock *);
+void	lock_op_setlk(fuse_req_t, fuse_ino_t, struct fuse_file_info *,
+	    struct flock *, int sleep);
+void	lock_op_flock(fuse_req_t, fuse_ino_t, struct fuse_file_info *, int op);
+int	ops_handle_fd(fuse_ino_t, const struct fuse_file_info *,
+	    const void **via);
+
+/*
+ * Coherence between mounts of one drive (share.c). share_init watches
+ * the drive's mounts/ directory (mounts_fd; -1 when run by hand) and
+ * counts the other mounts; share_start runs the thread that turns
+ * changes into invalidations while there are any. share_watch: an
+ * inode the kernel is about to learn (directories are watched while
+ * shared). share_unwatch: its inode is gone (under the table lock).
+ */
+int	share_init(int mounts_fd, int lock_fd, char **cause);
+int	share_start(struct fuse_session *);
+void	share_stop(void);
+int	share_active(void);
+void	share_watch(struct blfs_inode *);
+void	share_unwatch(int wd);
 
 /*
  * /dev/fuse through libfuse's custom io (devio.c): asks the kernel for

@@ -45,7 +45,72 @@ static struct {
 	struct inode_lru  lru;		/* guarded by lock; most recent first */
 	size_t		  nfds;		/* guarded by lock; fds on lru */
 	size_t		  max_fds;	/* immutable after init */
+	/* inotify watches: open addressing on wd, guarded by lock. */
+	struct blfs_inode **wds;
+	size_t		  nwds;		/* slots, a power of two, or 0 */
+	size_t		  wcount;	/* used slots */
 } itab = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static size_t
+inode_wd_slot(int wd)
+{
+	return ((size_t)(unsigned)wd * 0x9e3779b1u) & (itab.nwds - 1);
+}
+
+/* The slot of wd, or of the empty slot where it would go. */
+static size_t
+inode_wd_find(int wd)
+{
+	size_t i = inode_wd_slot(wd);
+
+	while (itab.wds[i] != NULL && itab.wds[i]->wd != wd)
+		i = (i + 1) & (itab.nwds - 1);
+	return i;
+}
+
+static void
+inode_wd_insert(struct blfs_inode *in)
+{
+	struct blfs_inode **old = itab.wds;
+	size_t n = itab.nwds, i;
+
+	if (2 * (itab.wcount + 1) > itab.nwds) {
+		itab.nwds = n == 0 ? 64 : n * 2;
+		itab.wds = xcalloc(itab.nwds, sizeof(*itab.wds));
+		for (i = 0; i < n; i++)
+			if (old[i] != NULL)
+				itab.wds[inode_wd_find(old[i]->wd)] = old[i];
+		free(old);
+	}
+	itab.wds[inode_wd_find(in->wd)] = in;
+	itab.wcount++;
+}
+
+/* Off the map, shifting back what probed past it; in->wd stays. */
+static void
+inode_wd_remove(struct blfs_inode *in)
+{
+	size_t i, j, home;
+
+	if (itab.nwds == 0)
+		return;
+	i = inode_wd_find(in->wd);
+	if (itab.wds[i] != in)
+		return;
+	itab.wds[i] = NULL;
+	itab.wcount--;
+	for (j = (i + 1) & (itab.nwds - 1); itab.wds[j] != NULL;
+	    j = (j + 1) & (itab.nwds - 1)) {
+		home = inode_wd_slot(itab.wds[j]->wd);
+		/* Can the entry at j move back to the hole at i? */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && home <= i && home > j)) {
+			itab.wds[i] = itab.wds[j];
+			itab.wds[j] = NULL;
+			i = j;
+		}
+	}
+}
 
 static size_t
 inode_hash(dev_t dev, ino_t ino)
@@ -184,6 +249,10 @@ inode_maybe_free(struct blfs_inode *in)
 		if (in->nlookup != 0 || in->refs != 0 || in->pins != 0)
 			return;
 		inode_hash_remove(in);
+		if (in->wd != -1) {
+			inode_wd_remove(in);
+			share_unwatch(in->wd);
+		}
 		if (in->fd != -1) {
 			TAILQ_REMOVE(&itab.lru, in, lru);
 			close(in->fd);
@@ -248,6 +317,7 @@ inode_table_init(int root_fd, const struct stat *st, size_t fd_cache_max)
 	root->type = st->st_mode & S_IFMT;
 	root->fd = root_fd;
 	root->nlookup = 1;
+	root->wd = -1;
 	root->name = xstrdup("");
 	TAILQ_INIT(&root->files);
 	itab.nbuckets = 4096;
@@ -318,6 +388,7 @@ inode_learn(struct blfs_inode *parent, const char *name,
 		in->ino = st->st_ino;
 		in->type = type;
 		in->fd = -1;
+		in->wd = -1;
 		in->parent = parent;
 		in->name = xstrdup(name);
 		TAILQ_INIT(&in->files);
@@ -365,12 +436,175 @@ inode_relabel(struct blfs_inode *parent, const char *name,
 }
 
 void
-inode_fd_put(struct blfs_inode *in)
+inode_put(struct blfs_inode *in)
 {
 	pthread_mutex_lock(&itab.lock);
 	in->pins--;
 	inode_maybe_free(in);
 	pthread_mutex_unlock(&itab.lock);
+}
+
+void
+inode_fd_put(struct blfs_inode *in)
+{
+	inode_put(in);
+}
+
+fuse_ino_t
+inode_id_of(dev_t dev, ino_t ino)
+{
+	struct blfs_inode *in;
+	fuse_ino_t id = 0;
+
+	pthread_mutex_lock(&itab.lock);
+	if ((in = inode_hash_find(dev, ino)) != NULL)
+		id = inode_id(in);
+	pthread_mutex_unlock(&itab.lock);
+	return id;
+}
+
+size_t
+inode_ids(fuse_ino_t **ids)
+{
+	struct blfs_inode *in;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&itab.lock);
+	*ids = xreallocarray(NULL, itab.count + 1, sizeof(**ids));
+	for (i = 0; i < itab.nbuckets; i++)
+		for (in = itab.buckets[i]; in != NULL; in = in->hnext)
+			(*ids)[n++] = inode_id(in);
+	pthread_mutex_unlock(&itab.lock);
+	return n;
+}
+
+size_t
+inode_hold_dirs(struct blfs_inode ***dirs)
+{
+	struct blfs_inode *in;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&itab.lock);
+	*dirs = xreallocarray(NULL, itab.count + 1, sizeof(**dirs));
+	for (i = 0; i < itab.nbuckets; i++)
+		for (in = itab.buckets[i]; in != NULL; in = in->hnext)
+			if (in->type == S_IFDIR) {
+				in->pins++;
+				(*dirs)[n++] = in;
+			}
+	pthread_mutex_unlock(&itab.lock);
+	return n;
+}
+
+struct blfs_inode *
+inode_hold_wd(int wd)
+{
+	struct blfs_inode *in = NULL;
+
+	pthread_mutex_lock(&itab.lock);
+	if (itab.nwds != 0 && (in = itab.wds[inode_wd_find(wd)]) != NULL)
+		in->pins++;
+	pthread_mutex_unlock(&itab.lock);
+	return in;
+}
+
+int
+inode_set_wd(struct blfs_inode *in, int wd)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&itab.lock);
+	/*
+	 * inotify gives one watch per backing directory: wd may be ours
+	 * already, or, for a directory replaced under the name we watched
+	 * it by, another inode's, which it keeps. Only a watch nobody
+	 * holds is given back.
+	 */
+	if (in->wd != wd && (itab.nwds == 0 ||
+	    itab.wds[inode_wd_find(wd)] == NULL)) {
+		if (in->wd == -1 && (in->hashed || in == &itab.root)) {
+			in->wd = wd;
+			inode_wd_insert(in);
+		} else
+			r = -1;
+	}
+	pthread_mutex_unlock(&itab.lock);
+	return r;
+}
+
+void
+inode_drop_wd(int wd)
+{
+	struct blfs_inode *in;
+
+	pthread_mutex_lock(&itab.lock);
+	if (itab.nwds != 0 && (in = itab.wds[inode_wd_find(wd)]) != NULL) {
+		inode_wd_remove(in);
+		in->wd = -1;
+	}
+	pthread_mutex_unlock(&itab.lock);
+}
+
+void
+inode_clear_wd(struct blfs_inode *in)
+{
+	pthread_mutex_lock(&itab.lock);
+	if (in->wd != -1) {
+		inode_wd_remove(in);
+		share_unwatch(in->wd);
+		in->wd = -1;
+	}
+	pthread_mutex_unlock(&itab.lock);
+}
+
+struct blfs_inode *
+inode_hold_of(dev_t dev, ino_t ino)
+{
+	struct blfs_inode *in;
+
+	pthread_mutex_lock(&itab.lock);
+	if ((in = inode_hash_find(dev, ino)) != NULL)
+		in->pins++;
+	pthread_mutex_unlock(&itab.lock);
+	return in;
+}
+
+/* Called with the lock held. */
+static int
+inode_stamp_differs_locked(const struct blfs_inode *in,
+    const struct stat *st)
+{
+	return !in->stamped || in->size != st->st_size ||
+	    in->mtim.tv_sec != st->st_mtim.tv_sec ||
+	    in->mtim.tv_nsec != st->st_mtim.tv_nsec ||
+	    in->ctim.tv_sec != st->st_ctim.tv_sec ||
+	    in->ctim.tv_nsec != st->st_ctim.tv_nsec;
+}
+
+int
+inode_stamp_differs(struct blfs_inode *in, const struct stat *st)
+{
+	int r;
+
+	pthread_mutex_lock(&itab.lock);
+	r = inode_stamp_differs_locked(in, st);
+	pthread_mutex_unlock(&itab.lock);
+	return r;
+}
+
+int
+inode_restamp(struct blfs_inode *in, const struct stat *st)
+{
+	int changed;
+
+	pthread_mutex_lock(&itab.lock);
+	changed = inode_stamp_differs_locked(in, st);
+	in->stamped = 1;
+	in->size = st->st_size;
+	in->mtim = st->st_mtim;
+	in->ctim = st->st_ctim;
+	pthread_mutex_unlock(&itab.lock);
+	return changed;
 }
 
 /*

@@ -148,6 +148,8 @@ loop_must_hand_over(const struct fuse_buf *buf)
 		switch (in->opcode) {
 		case FUSE_FSYNC:
 		case FUSE_FSYNCDIR:
+		case FUSE_SETLK:	/* may revalidate the file's pages */
+		case FUSE_SETLKW:	/* waits for the lock */
 		case FUSE_FALLOCATE:
 		case FUSE_COPY_FILE_RANGE:
 			return 1;

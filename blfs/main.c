@@ -51,6 +51,8 @@
 /* Seconds the kernel trusts names and attributes; see blfs_configure. */
 #define BLFS_ATTR_TIMEOUT	5.0
 #define BLFS_NEGATIVE_TIMEOUT	1.0
+/* The same on a store that is not local (blfs_local_fs): the promise. */
+#define BLFS_REMOTE_TIMEOUT	1.0
 
 #if defined(__SANITIZE_ADDRESS__)
 /*
@@ -75,6 +77,7 @@ struct blfs_args {
 	int		 root_fd;
 	int		 status_fd;
 	int		 lock_fd;
+	int		 mounts_fd;
 	const char	*drive;
 	const char	*session;
 	const char	*mount_path;
@@ -89,6 +92,7 @@ struct blfs_args {
 
 static const char usage_text[] =
     "usage: blfs --fuse-fd N --root-fd N [--status-fd N] [--lock-fd N]\n"
+    "            [--mounts-fd N]\n"
     "            --drive NAME --session ID --mount-path PATH [--read-only]\n"
     "            [--cache-size BYTES] [--buffer-size BYTES]"
     " [--prefetch BYTES]\n"
@@ -212,12 +216,13 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	int idx, has_arg;
 
 	static const char *const names[] = { "--fuse-fd", "--root-fd",
-	    "--status-fd", "--lock-fd", "--drive", "--session", "--mount-path",
+	    "--status-fd", "--lock-fd", "--mounts-fd", "--drive", "--session", "--mount-path",
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
 	    "--read-only", "--writeback", "--debug" };
 
 	memset(a, 0, sizeof(*a));
 	a->fuse_fd = a->root_fd = a->status_fd = a->lock_fd = -1;
+	a->mounts_fd = -1;
 	a->cache_size = a->buffer_size = a->prefetch = UINT64_MAX;
 	a->level = LOG_LVL_INFO;
 
@@ -273,6 +278,8 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			blfs_cfg.status_fd = a->status_fd;
 		} else if (strcmp(name, "--lock-fd") == 0)
 			a->lock_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--mounts-fd") == 0)
+			a->mounts_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--drive") == 0)
 			a->drive = blfs_parse_word(name, val);
 		else if (strcmp(name, "--session") == 0)
@@ -316,6 +323,8 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 		blfs_fail(BLFS_EXIT_USAGE, "--session is required");
 	if (a->mount_path == NULL)
 		blfs_fail(BLFS_EXIT_USAGE, "--mount-path is required");
+	if (a->mounts_fd != -1 && a->lock_fd == -1)
+		blfs_fail(BLFS_EXIT_USAGE, "--mounts-fd needs --lock-fd");
 }
 
 /*
@@ -381,6 +390,11 @@ blfs_configure(const struct blfs_args *a)
 	 * cache, and a change from elsewhere still shows within seconds.
 	 * Missing names: 1 s, so a file another sandbox creates (the usual
 	 * signal between sandboxes) is seen within a second.
+	 * This is what a drive mounted once gets, and a drive mounted more
+	 * than once on one machine too: there every change is passed on at
+	 * once (share.c), the timeouts are not what bounds it. On a store
+	 * that is not local (main), changes made on other machines are only
+	 * bounded by the timeouts: 1 s there.
 	 * --cache-size 0: nothing is trusted, every access asks.
 	 */
 	blfs_cfg.entry_timeout = BLFS_ATTR_TIMEOUT;
@@ -450,7 +464,7 @@ main(int argc, char **argv)
 	struct fuse_args fargs = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se;
 	struct blfs_args a;
-	struct stat st;
+	struct stat st, mst;
 	char *maxread, *cause = NULL;
 	int r;
 
@@ -479,11 +493,28 @@ main(int argc, char **argv)
 		fd_set_cloexec(a.status_fd, 1);
 	if (a.lock_fd != -1)
 		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
+	if (a.mounts_fd != -1) {
+		if (fstat(a.mounts_fd, &mst) == -1 || !S_ISDIR(mst.st_mode))
+			blfs_fail(1, "--mounts-fd %d: not a directory",
+			    a.mounts_fd);
+		fd_set_cloexec(a.mounts_fd, 1);
+	}
 
 	if (meta_check_store(a.root_fd, &cause) != 0)
 		blfs_fail(1, "%s", cause);
 	inode_table_init(a.root_fd, &st, blfs_fd_budget());
 	blfs_cfg.local_store = blfs_local_fs(a.root_fd);
+	if (!blfs_cfg.local_store) {
+		log_info("the store is not local: names and attributes are "
+		    "trusted 1 s at most, files are revalidated at open");
+		if (blfs_cfg.attr_timeout > BLFS_REMOTE_TIMEOUT)
+			blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
+			    BLFS_REMOTE_TIMEOUT;
+		if (blfs_cfg.negative_timeout > BLFS_REMOTE_TIMEOUT)
+			blfs_cfg.negative_timeout = BLFS_REMOTE_TIMEOUT;
+	}
+	if (share_init(a.mounts_fd, a.lock_fd, &cause) != 0)
+		blfs_fail(1, "%s", cause);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
 		blfs_fail(1, "out of memory");
@@ -518,7 +549,8 @@ main(int argc, char **argv)
 	 * Nothing of the filesystem but the drive from here on: uid 0 could
 	 * still open whatever uid 0 owns (the token, say) by its mode bits.
 	 */
-	r = sandbox_blfs_landlock(a.root_fd, blfs_cfg.read_only, &cause);
+	r = sandbox_blfs_landlock(a.root_fd, a.mounts_fd, blfs_cfg.read_only,
+	    &cause);
 	if (r == -1)
 		blfs_fail(1, "landlock: %s", cause);
 	if (r == 1) {
@@ -535,8 +567,13 @@ main(int argc, char **argv)
 	if (sandbox_blfs_seccomp(blfs_cfg.read_only, &cause) == -1)
 		blfs_fail(1, "seccomp: %s", cause);
 
+	blfs_cfg.se = se;
+	if ((r = share_start(se)) != 0)
+		blfs_fail(1, "cannot start the thread that keeps mounts "
+		    "coherent: %s", strerror(-r));
 	/* One fd for every worker: no clone_fd, blfs opens no device. */
 	r = loop_run(se, BLFS_MAX_THREADS);
+	share_stop();
 	fuse_session_unmount(se);
 	fuse_session_destroy(se);
 	fuse_opt_free_args(&fargs);

@@ -33,6 +33,27 @@ struct ops_dir {
 	struct dirent	*entry;		/* guarded by lock; read, not sent */
 };
 
+/*
+ * The open backing fd of a handle, file or directory, and the handle
+ * itself (lock.c keys locks by it); -EBADF for anything else.
+ */
+int
+ops_handle_fd(fuse_ino_t ino, const struct fuse_file_info *fi,
+    const void **via)
+{
+	struct blfs_inode *in = inode_get(ino);
+	struct ops_dir *d;
+
+	*via = (const void *)(uintptr_t)fi->fh;
+	if (in->type == S_IFREG)
+		return ((struct blfs_file *)(uintptr_t)fi->fh)->fd;
+	if (in->type == S_IFDIR) {
+		d = (struct ops_dir *)(uintptr_t)fi->fh;
+		return dirfd(d->dp);
+	}
+	return -EBADF;
+}
+
 static struct blfs_file *
 ops_file(const struct fuse_file_info *fi)
 {
@@ -128,6 +149,7 @@ ops_reply_entry(fuse_req_t req, struct blfs_inode *parent, const char *name,
 	struct blfs_inode *in;
 
 	in = inode_learn(parent, name, st, fd);
+	share_watch(in);
 	ops_fill_entry(&e, in, st);
 	if (fuse_reply_entry(req, &e) != 0)
 		inode_forget(in, 1);
@@ -795,18 +817,54 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 	ops_reply_err(req, r == -1 ? err : 0);
 }
 
+/*
+ * Keep cached pages across opens (keep): a reread costs nothing. On a
+ * local store, changes made through another mount of the drive drop
+ * them when they happen (share.c); on one that is not, they are checked
+ * at open (ops_revalidate).
+ */
 static void
-ops_set_open_flags(struct fuse_file_info *fi, int accmode)
+ops_set_open_flags(struct fuse_file_info *fi, int accmode, int keep)
 {
+	fi->keep_cache = keep;
 	/*
-	 * Keep cached pages across opens: a reread costs nothing. Changes
-	 * made by another sandbox show once attributes expire (the kernel's
-	 * auto_inval_data drops pages when size or mtime moved).
+	 * FLUSH, a round trip at every close(2), is what lets go of the
+	 * closing owner's fcntl locks at once (lock.c), and on a store that
+	 * is not local what reports delayed write errors. Where neither can
+	 * matter it is skipped: a read-only handle on any store, and every
+	 * handle on a local store, as long as this mount has taken no lock
+	 * and shares the drive with no other mount (a third of the cost of
+	 * making an empty file). A handle opened before the mount's first
+	 * lock lets go of that lock when it is released, a moment after
+	 * the last close.
 	 */
-	fi->keep_cache = blfs_cfg.keep_cache;
-	/* Nothing to flush for a read-only handle: save the round trip. */
-	if (accmode == O_RDONLY)
+	if (lock_used() || share_active())
+		fi->noflush = 0;
+	else if (accmode == O_RDONLY || blfs_cfg.local_store)
 		fi->noflush = 1;
+}
+
+/*
+ * Close-to-open on a store that is not local (another machine may write
+ * the file, and nothing tells us): an open sees the data and size of the
+ * last close anywhere. If the backing file's size, mtime or ctime moved
+ * since the kernel was last told, its attributes are dropped now (from
+ * within OPEN: attributes only, no page is locked) and its pages at open
+ * (keep_cache off). Returns whether the pages may be kept.
+ */
+static int
+ops_revalidate(fuse_ino_t ino, struct blfs_inode *in, int fd)
+{
+	struct stat st;
+
+	if (blfs_cfg.local_store)
+		return blfs_cfg.keep_cache;
+	if (fstat(fd, &st) == -1)
+		return 0;
+	if (!inode_restamp(in, &st))
+		return blfs_cfg.keep_cache;
+	(void)fuse_lowlevel_notify_inval_inode(blfs_cfg.se, ino, -1, 0);
+	return 0;
 }
 
 /* A handle for fi->fh. */
@@ -847,7 +905,8 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flags & O_TRUNC)
 		ops_kill_setid(ofd, 0);
 	fi->fh = ops_new_fh(in, ofd);
-	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
+	ops_set_open_flags(fi, fi->flags & O_ACCMODE,
+	    ops_revalidate(ino, in, ofd));
 	if (fuse_reply_open(req, fi) != 0)
 		inode_file_close(ops_file(fi));
 }
@@ -922,7 +981,8 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	in = inode_learn(parent, name, &st, -1);
 	ops_fill_entry(&e, in, &st);
 	fi->fh = ops_new_fh(in, fd);
-	ops_set_open_flags(fi, fi->flags & O_ACCMODE);
+	ops_set_open_flags(fi, fi->flags & O_ACCMODE,
+	    ops_revalidate(inode_id(in), in, fd));
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		inode_file_close(ops_file(fi));
 		inode_forget(in, 1);
@@ -960,6 +1020,7 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 		return;
 	}
 	ops_kill_setid(ops_fh_fd(fi), 0);
+	ops_file(fi)->wrote = 1;
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -968,15 +1029,18 @@ ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	int fd, err = 0;
 
+	/* The owner closed the file: its fcntl locks go (lock.c). */
+	lock_flush(inode_get(ino), fi->lock_owner);
 	/*
-	 * On a local store there is nothing to report: ENOSYS, once, and the
-	 * kernel sends no more FLUSH on this mount, saving a round trip on
-	 * every close of a file opened for writing (a third of the cost of
-	 * creating an empty file). The kernel still writes back dirty pages
-	 * and reports their errors in close(2) itself (main.c).
+	 * On a local store there is nothing to report (main.c). ENOSYS
+	 * would spare every later FLUSH on this mount, but locks would then
+	 * outlive the close that should end them: only with the writeback
+	 * cache, which sends FLUSH whatever the handle asked, and only
+	 * while this mount has taken no lock and is the drive's only one.
 	 */
 	if (blfs_cfg.local_store) {
-		ops_reply_err(req, ENOSYS);
+		ops_reply_err(req, blfs_cfg.writeback && !lock_used() &&
+		    !share_active() ? ENOSYS : 0);
 		return;
 	}
 	/*
@@ -992,7 +1056,14 @@ ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	inode_file_close(ops_file(fi));
+	struct blfs_file *f = ops_file(fi);
+	struct stat st;
+
+	/* Our own writes are no reason to drop the pages at next open. */
+	if (f->wrote && !blfs_cfg.local_store && fstat(f->fd, &st) == 0)
+		(void)inode_restamp(f->in, &st);
+	lock_release(f);
+	inode_file_close(f);
 	ops_reply_err(req, 0);
 }
 
@@ -1113,6 +1184,7 @@ ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				continue;
 			}
 			in = inode_learn(parent, ent->d_name, &st, -1);
+			share_watch(in);
 			ops_fill_entry(&e, in, &st);
 			entsize = fuse_add_direntry_plus(req, p, rem,
 			    ent->d_name, &e, next);
@@ -1184,6 +1256,7 @@ ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
 
+	lock_release(d);
 	closedir(d->dp);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -1474,4 +1547,7 @@ const struct fuse_lowlevel_ops blfs_ops = {
 	.fallocate = ops_fallocate,
 	.copy_file_range = ops_copy_file_range,
 	.lseek = ops_lseek,
+	.getlk = lock_op_getlk,
+	.setlk = lock_op_setlk,
+	.flock = lock_op_flock,
 };

@@ -159,6 +159,9 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 		v[n++] = handoff_opt_num("--status-fd", (uint64_t)a->status_fd);
 	if (a->lock_fd >= 0)
 		v[n++] = handoff_opt_num("--lock-fd", (uint64_t)a->lock_fd);
+	if (a->mounts_fd >= 0)
+		v[n++] = handoff_opt_num("--mounts-fd",
+		    (uint64_t)a->mounts_fd);
 	/*
 	 * "--opt=value" in one word: a drive name can never be taken for an
 	 * option. Named on the command line so ps shows who serves what.

@@ -70,6 +70,7 @@ struct handoff_blfs_args {
 	int		 root_fd;
 	int		 status_fd;	/* -1: none */
 	int		 lock_fd;	/* -1: none */
+	int		 mounts_fd;	/* -1: none */
 	const char	*drive;
 	const char	*session_id;
 	const char	*mount_path;

@@ -882,7 +882,7 @@ mount_child(struct mount *m, int sock)
 {
 	struct mountmgr *mm = m->mm;
 	const struct labels *labels = NULL;
-	struct resolve_out out = { -1, -1, NULL };
+	struct resolve_out out = { -1, -1, -1, NULL };
 	struct handoff_blfs_args ba;
 	char **argv;
 	const char *code;
@@ -911,6 +911,7 @@ mount_child(struct mount *m, int sock)
 	ba.root_fd = out.dirfd;
 	ba.status_fd = sock;
 	ba.lock_fd = out.lockfd;
+	ba.mounts_fd = out.mountsfd;
 	ba.drive = m->drive;
 	ba.session_id = m->id;
 	ba.mount_path = m->mount_path;
@@ -926,6 +927,8 @@ mount_child(struct mount *m, int sock)
 	fd_set_cloexec(sock, 0);
 	if (out.lockfd != -1)
 		fd_set_cloexec(out.lockfd, 0);
+	if (out.mountsfd != -1)
+		fd_set_cloexec(out.mountsfd, 0);
 	if (mm->cfg.confine_child != NULL)
 		mm->cfg.confine_child();
 	execve(mm->cfg.blfs, argv, mount_child_env());

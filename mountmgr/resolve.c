@@ -58,7 +58,7 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 	char *why = NULL, *line;
 	int datafd = -1, r;
 
-	out->dirfd = out->lockfd = -1;
+	out->dirfd = out->lockfd = out->mountsfd = -1;
 	out->served_path = NULL;
 	if (labels == NULL)
 		labels = &none;
@@ -100,6 +100,11 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 		xasprintf(cause, "%s", why);
 		goto fail;
 	}
+	if ((r = store_mount_dir(st, drive, &out->mountsfd, &why)) != 0) {
+		*code = resolve_code(-r);
+		xasprintf(cause, "%s", why);
+		goto fail;
+	}
 	out->served_path = xstrdup(dec.path);
 	close(datafd);
 	drive_free(d);
@@ -111,7 +116,9 @@ fail:
 		close(datafd);
 	if (out->dirfd != -1)
 		close(out->dirfd);
-	out->dirfd = -1;
+	if (out->lockfd != -1)
+		close(out->lockfd);
+	out->dirfd = out->lockfd = -1;
 	drive_free(d);
 	store_free(st);
 	return -1;

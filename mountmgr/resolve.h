@@ -12,6 +12,7 @@
 struct resolve_out {
 	int	dirfd;		/* O_PATH directory blfs serves */
 	int	lockfd;		/* held while the mount is served */
+	int	mountsfd;	/* the drive's mount locks' directory */
 	char	*served_path;	/* the drive path actually served */
 };
 

@@ -1078,6 +1078,12 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 		goto out;
 	}
 	/*
+	 * Tell the drive's other mounts that one more holds a lock: their
+	 * blfs watch mounts/ (blfs/share.c), and the file's creation came
+	 * before the lock.
+	 */
+	(void)futimens(fd, NULL);
+	/*
 	 * Belt and braces: delete takes the drive's lock too, so drive.json
 	 * cannot vanish now; if it did anyway (a store tampered with by
 	 * hand), refuse rather than serve a drive that is being removed.
@@ -1100,6 +1106,24 @@ out:
 		close(dfd);
 	close(dlock);
 	return r;
+}
+
+int
+store_mount_dir(struct store *s, const char *name, int *fd, char **cause)
+{
+	int dfd, r;
+
+	*fd = -1;
+	if ((r = store_drive_dir(s, name, &dfd, cause)) != 0)
+		return r;
+	*fd = store_openat(dfd, "mounts", O_RDONLY | O_DIRECTORY, 0);
+	r = *fd == -1 ? -errno : 0;
+	close(dfd);
+	if (r != 0)
+		return cause_fail(cause, r == -ELOOP ? -EIO : r, "cannot "
+		    "open %s/drives/%s/mounts: %s", s->path, name,
+		    r == -ELOOP ? "it is a symlink" : strerror(-r));
+	return 0;
 }
 
 int

@@ -118,6 +118,13 @@ int		 store_drive_mounts(struct store *, const char *name);
 int		 store_mount_lock(struct store *, const char *name,
 		     const char *session_id, int *lockfd, char **cause);
 /*
+ * O_RDONLY|O_DIRECTORY fd of drives/<name>/mounts, for blfs to see the
+ * drive's other mounts come and go (blfs/share.c): it watches the
+ * directory, and tests the locks of the files in it.
+ */
+int		 store_mount_dir(struct store *, const char *name, int *fd,
+		     char **cause);
+/*
  * Removes a mount lock file once nobody holds it (after blfs exited).
  * -EBUSY when it is still held; 0 when it is gone or already was.
  */

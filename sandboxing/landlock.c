@@ -110,11 +110,29 @@ sandbox_landlock_abi(void)
 	return abi < 0 ? -errno : (int)abi;
 }
 
+/* Allow access beneath fd; 0, or -1 with cause naming what. */
+static int
+ll_allow(int rfd, int fd, uint64_t access, const char *what, char **cause)
+{
+	struct ll_path_beneath_attr pb;
+
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &pb,
+	    0) == -1) {
+		xasprintf(cause, "landlock_add_rule for %s: %s", what,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
-sandbox_blfs_landlock(int root_fd, int read_only, char **cause)
+sandbox_blfs_landlock(int root_fd, int mounts_fd, int read_only,
+    char **cause)
 {
 	struct ll_ruleset_attr ra;
-	struct ll_path_beneath_attr pb;
 	size_t ra_size;
 	int abi, rfd, e;
 
@@ -150,16 +168,19 @@ sandbox_blfs_landlock(int root_fd, int read_only, char **cause)
 		return -1;
 	}
 
-	memset(&pb, 0, sizeof(pb));
-	pb.allowed_access = (read_only ? LL_FS_BLFS_RO : LL_FS_BLFS) &
-	    ra.handled_access_fs;
-	pb.parent_fd = root_fd;
-	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &pb,
-	    0) == -1) {
-		e = errno;
+	if (ll_allow(rfd, root_fd, (read_only ? LL_FS_BLFS_RO : LL_FS_BLFS) &
+	    ra.handled_access_fs, "the drive", cause) == -1) {
 		close(rfd);
-		xasprintf(cause, "landlock_add_rule for the drive: %s",
-		    strerror(e));
+		return -1;
+	}
+	/*
+	 * The drive's mount locks, opened to test who holds them (which
+	 * other mounts the drive has: blfs/share.c). Empty files: reading
+	 * them tells nothing, and nothing else is allowed there.
+	 */
+	if (mounts_fd != -1 && ll_allow(rfd, mounts_fd, LL_FS_READ_FILE,
+	    "the drive's mount locks", cause) == -1) {
+		close(rfd);
 		return -1;
 	}
 #ifdef LL_PROC_READ
@@ -172,15 +193,11 @@ sandbox_blfs_landlock(int root_fd, int read_only, char **cause)
 			xasprintf(cause, "/proc: %s", strerror(e));
 			return -1;
 		}
-		pb.allowed_access = LL_FS_READ_FILE | LL_FS_READ_DIR;
-		pb.parent_fd = pfd;
-		e = syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH,
-		    &pb, 0) == -1 ? errno : 0;
+		e = ll_allow(rfd, pfd, LL_FS_READ_FILE | LL_FS_READ_DIR,
+		    "/proc", cause);
 		close(pfd);
-		if (e != 0) {
+		if (e == -1) {
 			close(rfd);
-			xasprintf(cause, "landlock_add_rule for /proc: %s",
-			    strerror(e));
 			return -1;
 		}
 	}

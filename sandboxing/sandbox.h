@@ -42,12 +42,14 @@ int	sandbox_landlock_abi(void);
  * In blfs, once its fds are open: of the whole filesystem, keep only
  * what blfs does beneath the drive's directory root_fd (read, write,
  * truncate, list, make regular files and directories, remove, rename;
- * read_only: read and list, nothing else).
+ * read_only: read and list, nothing else), and reading the files of
+ * mounts_fd (the drive's mount locks; -1: none).
  * 0 when in force; 1 with cause when the kernel cannot (no Landlock, or
  * ABI 1, which forbids renames across directories); -1 with cause on
  * error.
  */
-int	sandbox_blfs_landlock(int root_fd, int read_only, char **cause);
+int	sandbox_blfs_landlock(int root_fd, int mounts_fd, int read_only,
+	    char **cause);
 
 /*
  * In blfs, after its fds are set up and before it serves: not dumpable

@@ -87,6 +87,11 @@ static const char *const seccomp_blfs_allow[] = {
 	"sched_getaffinity", "poll", "ppoll", "select", "pselect6",
 	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"epoll_pwait2", "eventfd2", "uname",
+	/*
+	 * Watching the drive's directories while another mount shares it
+	 * (blfs/share.c): a watch reads nothing and changes nothing.
+	 */
+	"inotify_init1", "inotify_add_watch", "inotify_rm_watch",
 	/* Talking to the agent over sockets it was given, never new ones. */
 	"sendmsg", "recvmsg", "sendto", "recvfrom", "shutdown",
 #ifdef SECCOMP_SANITIZERS

@@ -4,6 +4,8 @@ mount_tests = \
 	tests/mount/mount-failures.sh \
 	tests/mount/mount-events.sh \
 	tests/mount/wait-bound.py \
+	tests/mount/sharing.py \
+	tests/mount/store-fuse.py \
 	tests/mount/contrib-init.sh
 TESTS += $(mount_tests)
 EXTRA_DIST += $(mount_tests) tests/lib.sh

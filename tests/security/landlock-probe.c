@@ -63,7 +63,7 @@ check_rw(int root, int out)
 	char path[256], *cause = NULL;
 	int r;
 
-	r = sandbox_blfs_landlock(root, 0, &cause);
+	r = sandbox_blfs_landlock(root, -1, 0, &cause);
 	tap_ok(r == 0, "read-write domain: %s", r == 0 ? "in force" : cause);
 	r = try_open(root, "a/f", O_RDWR);
 	tap_ok(r == 0, "read-write open beneath the drive: %s", err_name(r));
@@ -115,7 +115,7 @@ check_ro(int root)
 	char *cause = NULL;
 	int r;
 
-	r = sandbox_blfs_landlock(root, 1, &cause);
+	r = sandbox_blfs_landlock(root, -1, 1, &cause);
 	tap_ok(r == 0, "read-only domain: %s", r == 0 ? "in force" : cause);
 	r = try_open(root, "a/f", O_RDONLY);
 	tap_ok(r == 0, "read beneath the drive: %s", err_name(r));
@@ -191,7 +191,7 @@ main(void)
 		 * serve on, not fail. Nothing else here can be tried.
 		 */
 		char *cause = NULL;
-		int r = sandbox_blfs_landlock(-1, 0, &cause);
+		int r = sandbox_blfs_landlock(-1, -1, 0, &cause);
 
 		tap_ok(r == 1 && cause != NULL && strstr(cause, "Landlock"),
 		    "Landlock ABI %d here: blfs goes without, saying so (%s)",
