@@ -22,6 +22,8 @@
 #include "tests/tap.h"
 
 static char top[] = "/tmp/landlock-probe.XXXXXX";
+/* The drive's mount locks' directory (blfs --mounts-fd). */
+static int mounts = -1;
 
 static void
 touch(const char *rel, mode_t mode)
@@ -56,6 +58,30 @@ try_open(int dfd, const char *path, int flags)
 	return 0;
 }
 
+/*
+ * Both domains: the mount locks can be opened for reading (to test who
+ * holds them), and nothing else is allowed there.
+ */
+static void
+check_mounts(const char *domain)
+{
+	int r;
+
+	r = try_open(mounts, "x.lock", O_RDONLY);
+	tap_ok(r == 0, "%s: a mount lock opens for reading: %s", domain,
+	    err_name(r));
+	r = try_open(mounts, "x.lock", O_RDWR);
+	tap_ok(r == EACCES, "%s: not for writing: %s", domain, err_name(r));
+	r = try_open(mounts, "y.lock", O_CREAT | O_EXCL | O_WRONLY);
+	tap_ok(r == EACCES, "%s: no lock made there: %s", domain,
+	    err_name(r));
+	r = unlinkat(mounts, "x.lock", 0) == 0 ? 0 : errno;
+	tap_ok(r == EACCES, "%s: none removed: %s", domain, err_name(r));
+	r = try_open(mounts, "../drive/a/f", O_RDONLY);
+	tap_ok(r == 0, "%s: the drive still reached from there: %s", domain,
+	    err_name(r));
+}
+
 /* The read-write domain: everything blfs does, beneath the drive only. */
 static void
 check_rw(int root, int out)
@@ -63,8 +89,9 @@ check_rw(int root, int out)
 	char path[256], *cause = NULL;
 	int r;
 
-	r = sandbox_blfs_landlock(root, -1, 0, &cause);
+	r = sandbox_blfs_landlock(root, mounts, 0, &cause);
 	tap_ok(r == 0, "read-write domain: %s", r == 0 ? "in force" : cause);
+	check_mounts("read-write");
 	r = try_open(root, "a/f", O_RDWR);
 	tap_ok(r == 0, "read-write open beneath the drive: %s", err_name(r));
 	r = try_open(root, "a/new", O_CREAT | O_EXCL | O_WRONLY);
@@ -115,8 +142,9 @@ check_ro(int root)
 	char *cause = NULL;
 	int r;
 
-	r = sandbox_blfs_landlock(root, -1, 1, &cause);
+	r = sandbox_blfs_landlock(root, mounts, 1, &cause);
 	tap_ok(r == 0, "read-only domain: %s", r == 0 ? "in force" : cause);
+	check_mounts("read-only");
 	r = try_open(root, "a/f", O_RDONLY);
 	tap_ok(r == 0, "read beneath the drive: %s", err_name(r));
 	r = try_open(root, "a", O_RDONLY | O_DIRECTORY);
@@ -210,14 +238,18 @@ main(void)
 	snprintf(path, sizeof(path), "%s/drive/b", top);
 	mkdir(path, 0700);
 	touch("drive/a/f", 0600);
+	snprintf(path, sizeof(path), "%s/mounts", top);
+	mkdir(path, 0700);
+	touch("mounts/x.lock", 0644);
+	mounts = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	touch("secret", 0600);	/* uid 0's, readable by its owner */
 
 	snprintf(path, sizeof(path), "%s/drive", top);
 	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%s/secret", top);
 	out = open(path, O_PATH | O_CLOEXEC);	/* taken before */
-	tap_ok(root != -1 && out != -1, "fds of the drive and of a file "
-	    "outside it");
+	tap_ok(root != -1 && out != -1 && mounts != -1, "fds of the drive, "
+	    "of its mount locks and of a file outside it");
 
 	confined(root, out, 0);
 	snprintf(path, sizeof(path), "%s/escaped", top);
