@@ -254,6 +254,21 @@ try:
          "an append made in the store directly is seen by both (%s)" %
          ms(took))
 
+    # A read-only mount (its blfs under the read-only filter) too.
+    err, res = cb.call("Mount", {"drive": "shared", "read_only": True,
+                                 "mount_path": os.path.join(top, "ro-b"),
+                                 "wait": True}, timeout=10)
+    t.ok(err is None and res["state"] == "mounted",
+         "B mounts it read-only as well", str(err))
+    R = "/proc/%d/root%s" % (b.pid, os.path.join(top, "ro-b"))
+    os.path.exists(os.path.join(R, "for-ro"))
+    write(fa("for-ro"), b"r")
+    took = until(lambda: read(os.path.join(R, "for-ro")) == b"r", 1.0)
+    t.ok(took is not None and took <= GOAL * TRIES,
+         "a file made through A is seen through the read-only mount (%s)"
+         % ms(took))
+    cb.call("Unmount", {"mount_path": os.path.join(top, "ro-b")})
+
     # Locks are held on the store: each mount sees the other's.
     def lockf_err(fd, how):
         try:
