@@ -103,6 +103,7 @@ main(void)
 	a.root_fd = 6;
 	a.status_fd = 7;
 	a.lock_fd = -1;
+	a.mounts_fd = -1;
 	a.drive = "--read-only";
 	a.session_id = "s1";
 	a.mount_path = "/mnt/x y";
@@ -126,6 +127,7 @@ main(void)
 	a.read_only = 0;
 	a.status_fd = -1;
 	a.lock_fd = 9;
+	a.mounts_fd = 10;
 	a.cache_size = 0;
 	a.prefetch = 4096;
 	a.log_level = "debug";
@@ -136,8 +138,10 @@ main(void)
 		strcat(joined, argv[i]);
 	}
 	ok(strstr(joined, "--lock-fd=9") != NULL &&
+	    strstr(joined, "--mounts-fd=10") != NULL &&
 	    strstr(joined, "--status-fd") == NULL,
-	    "lock fd passed, absent status fd left out: %s", joined);
+	    "lock and mounts fds passed, absent status fd left out: %s",
+	    joined);
 	ok(strstr(joined, "--writeback") != NULL &&
 	    strstr(joined, "--prefetch=4096") != NULL &&
 	    strstr(joined, "--log-level=debug") != NULL,
