@@ -46,6 +46,8 @@ struct agent {
 	struct event		*token_retry;
 	uint64_t		 started_ms;
 	char			*run_dir;
+	const struct rpc_method *const *methods;	/* the table served */
+	size_t			 nmethods;
 };
 
 /* MountInfo, one or an array (pack.c). */
@@ -63,5 +65,6 @@ extern const struct rpc_method method_unmount;
 extern const struct rpc_method method_mount_status;
 extern const struct rpc_method method_wait_mounts;
 extern const struct rpc_method method_subscribe;
+extern const struct rpc_method method_stats;
 
 #endif

@@ -3,6 +3,7 @@ sbin_PROGRAMS += agent/blagent
 agent_blagent_SOURCES = \
 	agent/main.c agent/agent.h \
 	agent/method-ping.c agent/method-mount.c agent/method-status.c \
+	agent/method-stats.c \
 	agent/pack.c agent/params.c agent/params.h
 agent_blagent_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(JANSSON_CFLAGS)

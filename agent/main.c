@@ -37,6 +37,7 @@ static const struct rpc_method *const agent_methods[] = {
 	&method_mount_status,
 	&method_wait_mounts,
 	&method_subscribe,
+	&method_stats,
 };
 
 static struct agent agent;
@@ -563,6 +564,8 @@ main(int argc, char **argv)
 	share_root();
 	lim.idle_ms = cfg->idle_timeout_ms;
 	lim.max_conns = cfg->max_connections;
+	agent.methods = agent_methods;
+	agent.nmethods = nitems(agent_methods);
 	agent.rpc = rpc_server_new(agent.base, agent_methods,
 	    nitems(agent_methods), &lim, &agent);
 	if (rpc_server_listen(agent.rpc, cfg->control_socket, 0600,

@@ -1,4 +1,7 @@
-/* blctl's RPC commands: ping, status, wait, watch, mount, unmount. */
+/*
+ * blctl's RPC commands: ping, status, wait, watch, mount, unmount (stats
+ * and metrics: cmd-stats.c).
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -19,12 +22,6 @@
 #define BLCTL_CONTROL	"/run/blagent/control.sock"
 #define BLCTL_STATUS	"/run/blagent/status.sock"
 
-struct blctl {
-	const char		*socket;
-	int			 socket_given;
-	int			 json;
-	struct rpc_client	*cl;
-};
 
 static void __attribute__((noreturn))
 rpc_usage(int status)
@@ -42,6 +39,8 @@ rpc_usage(int status)
 "        [--timeout DURATION] [--cache-size N] [--buffer-size N]\n"
 "        [--prefetch N] [--writeback]\n"
 "  unmount ID|PATH [--force] [--no-wait]\n"
+"  stats [ID|PATH]               what the agent and each mount served\n"
+"  metrics                       the same, as Prometheus text\n"
 "  drive ...                     manage drives in a store (blctl drive --help)\n"
 "\n"
 "  --socket PATH  the agent's socket [%s; read commands fall back\n"
@@ -83,8 +82,8 @@ json_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-static void
-json_print(FILE *f, const msgpack_object *o)
+void
+blctl_json_print(FILE *f, const msgpack_object *o)
 {
 	switch (o->type) {
 	case MSGPACK_OBJECT_NIL:
@@ -111,7 +110,7 @@ json_print(FILE *f, const msgpack_object *o)
 		for (uint32_t i = 0; i < o->via.array.size; i++) {
 			if (i > 0)
 				fputc(',', f);
-			json_print(f, &o->via.array.ptr[i]);
+			blctl_json_print(f, &o->via.array.ptr[i]);
 		}
 		fputc(']', f);
 		break;
@@ -123,11 +122,11 @@ json_print(FILE *f, const msgpack_object *o)
 			if (i > 0)
 				fputc(',', f);
 			if (kv->key.type == MSGPACK_OBJECT_STR)
-				json_print(f, &kv->key);
+				blctl_json_print(f, &kv->key);
 			else
 				fputs("\"?\"", f);
 			fputc(':', f);
-			json_print(f, &kv->val);
+			blctl_json_print(f, &kv->val);
 		}
 		fputc('}', f);
 		break;
@@ -137,7 +136,7 @@ json_print(FILE *f, const msgpack_object *o)
 	}
 }
 
-static int
+int
 blctl_connect(struct blctl *b, int read_only)
 {
 	char *cause = NULL;
@@ -158,7 +157,7 @@ blctl_connect(struct blctl *b, int read_only)
 }
 
 /* Sends and waits; prints the agent's error and returns -1 on any failure. */
-static int
+int
 blctl_call(struct blctl *b, const char *method, rpc_pack_fn *fn,
     const void *arg, struct wire_msg *resp)
 {
@@ -313,7 +312,7 @@ static void
 print_result(struct blctl *b, const msgpack_object *o, int table)
 {
 	if (b->json) {
-		json_print(stdout, o);
+		blctl_json_print(stdout, o);
 		putchar('\n');
 	} else if (table && o->type == MSGPACK_OBJECT_ARRAY)
 		print_mount_table(o);
@@ -453,7 +452,7 @@ cmd_watch(struct blctl *b, int argc, char **argv)
 			continue;
 		mi = &r.params.via.array.ptr[0];
 		if (b->json) {
-			json_print(stdout, mi);
+			blctl_json_print(stdout, mi);
 			putchar('\n');
 			continue;
 		}
@@ -611,6 +610,8 @@ static const struct {
 	{ "watch", cmd_watch },
 	{ "mount", cmd_mount },
 	{ "unmount", cmd_unmount },
+	{ "stats", blctl_cmd_stats },
+	{ "metrics", blctl_cmd_metrics },
 };
 
 int

@@ -215,6 +215,18 @@ int	ops_handle_fd(fuse_ino_t, const struct fuse_file_info *,
 	    const void **via);
 
 /*
+ * Metrics (stats.c) into the agent's file (--stats-fd; -1: none).
+ * stats_begin/stats_end bracket each request a worker serves;
+ * stats_reply sees each reply it writes (error: the reply's, -errno);
+ * stats_written counts bytes written to the store.
+ */
+int	stats_init(int fd, char **cause);
+void	stats_begin(const struct fuse_buf *);
+void	stats_end(void);
+void	stats_reply(int error, size_t payload);
+void	stats_written(size_t);
+
+/*
  * Coherence between mounts of one drive (share.c). share_init watches
  * the drive's mounts/ directory (mounts_fd; -1 when run by hand) and
  * counts the other mounts; share_start runs the thread that turns

@@ -118,6 +118,9 @@ devio_writev(int fd, struct iovec *iov, int count, void *userdata)
 	struct iovec v[2];
 
 	(void)userdata;
+	/* A reply (notifications have no unique): the request's outcome. */
+	if (out->unique != 0 && iov[0].iov_len >= sizeof(*out))
+		stats_reply(out->error, out->len - sizeof(*out));
 	if (dv.init_unique == 0 || out->unique != dv.init_unique ||
 	    out->error != 0 || count != 2 ||
 	    iov[1].iov_len < offsetof(struct fuse_init_out, max_background) ||
@@ -142,6 +145,9 @@ devio_splice_send(int fdin, off_t *offin, int fdout, off_t *offout,
     size_t len, unsigned int flags, void *userdata)
 {
 	(void)userdata;
+	/* Header and data of a read's reply, from the pipe. */
+	if (len >= sizeof(struct fuse_out_header))
+		stats_reply(0, len - sizeof(struct fuse_out_header));
 	return splice(fdin, offin, fdout, offout, len, flags);
 }
 

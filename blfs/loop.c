@@ -214,7 +214,9 @@ loop_work(void *arg)
 		}
 		pthread_mutex_unlock(&lp.lock);
 
+		stats_begin(&w->buf);
 		fuse_session_process_buf(lp.se, &w->buf);
+		stats_end();
 
 		pthread_mutex_lock(&lp.lock);
 		if (lp.leaderless) {

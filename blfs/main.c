@@ -78,6 +78,7 @@ struct blfs_args {
 	int		 status_fd;
 	int		 lock_fd;
 	int		 mounts_fd;
+	int		 stats_fd;
 	const char	*drive;
 	const char	*session;
 	const char	*mount_path;
@@ -92,7 +93,7 @@ struct blfs_args {
 
 static const char usage_text[] =
     "usage: blfs --fuse-fd N --root-fd N [--status-fd N] [--lock-fd N]\n"
-    "            [--mounts-fd N]\n"
+    "            [--mounts-fd N] [--stats-fd N]\n"
     "            --drive NAME --session ID --mount-path PATH [--read-only]\n"
     "            [--cache-size BYTES] [--buffer-size BYTES]"
     " [--prefetch BYTES]\n"
@@ -216,13 +217,13 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	int idx, has_arg;
 
 	static const char *const names[] = { "--fuse-fd", "--root-fd",
-	    "--status-fd", "--lock-fd", "--mounts-fd", "--drive", "--session", "--mount-path",
+	    "--status-fd", "--lock-fd", "--mounts-fd", "--stats-fd", "--drive", "--session", "--mount-path",
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
 	    "--read-only", "--writeback", "--debug" };
 
 	memset(a, 0, sizeof(*a));
 	a->fuse_fd = a->root_fd = a->status_fd = a->lock_fd = -1;
-	a->mounts_fd = -1;
+	a->mounts_fd = a->stats_fd = -1;
 	a->cache_size = a->buffer_size = a->prefetch = UINT64_MAX;
 	a->level = LOG_LVL_INFO;
 
@@ -280,6 +281,8 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			a->lock_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--mounts-fd") == 0)
 			a->mounts_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--stats-fd") == 0)
+			a->stats_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--drive") == 0)
 			a->drive = blfs_parse_word(name, val);
 		else if (strcmp(name, "--session") == 0)
@@ -514,6 +517,8 @@ main(int argc, char **argv)
 			blfs_cfg.negative_timeout = BLFS_REMOTE_TIMEOUT;
 	}
 	if (share_init(a.mounts_fd, a.lock_fd, &cause) != 0)
+		blfs_fail(1, "%s", cause);
+	if (stats_init(a.stats_fd, &cause) != 0)
 		blfs_fail(1, "%s", cause);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)

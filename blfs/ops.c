@@ -391,6 +391,7 @@ ops_lookup(fuse_req_t req, fuse_ino_t pino, const char *name)
 	if (r != 0) {
 		if (err == ENOENT && blfs_cfg.negative_timeout > 0) {
 			/* A negative entry: the kernel caches the absence. */
+			stats_reply(-ENOENT, 0);
 			memset(&e, 0, sizeof(e));
 			e.entry_timeout = blfs_cfg.negative_timeout;
 			fuse_reply_entry(req, &e);
@@ -1021,6 +1022,7 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	}
 	ops_kill_setid(ops_fh_fd(fi), 0);
 	ops_file(fi)->wrote = 1;
+	stats_written((size_t)n);
 	fuse_reply_write(req, (size_t)n);
 }
 

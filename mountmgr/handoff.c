@@ -162,6 +162,8 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 	if (a->mounts_fd >= 0)
 		v[n++] = handoff_opt_num("--mounts-fd",
 		    (uint64_t)a->mounts_fd);
+	if (a->stats_fd >= 0)
+		v[n++] = handoff_opt_num("--stats-fd", (uint64_t)a->stats_fd);
 	/*
 	 * "--opt=value" in one word: a drive name can never be taken for an
 	 * option. Named on the command line so ps shows who serves what.

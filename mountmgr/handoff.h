@@ -71,6 +71,7 @@ struct handoff_blfs_args {
 	int		 status_fd;	/* -1: none */
 	int		 lock_fd;	/* -1: none */
 	int		 mounts_fd;	/* -1: none */
+	int		 stats_fd;	/* -1: none */
 	const char	*drive;
 	const char	*session_id;
 	const char	*mount_path;

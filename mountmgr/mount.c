@@ -45,6 +45,7 @@
 #include "mountmgr/mount.h"
 #include "mountmgr/paths.h"
 #include "mountmgr/resolve.h"
+#include "mountmgr/stats.h"
 
 #define MOUNT_DEFAULT_TIMEOUT_MS	30000
 #define MOUNT_STOP_GRACE_MS		5000	/* blfs to exit after umount */
@@ -94,7 +95,13 @@ struct mount {
 	struct mm_child		 blfs;
 	struct mm_child		 probe;
 	int			 adopted;	/* from a previous agent */
+	const struct stats_file	*stats;		/* blfs's metrics, or NULL */
+	int			 stats_fd;	/* for the child, then -1 */
 };
+
+static void	mount_stats_create(struct mount *);
+static void	mount_stats_reopen(struct mount *);
+static void	mount_stats_remove(struct mount *);
 
 struct mount_waiter {
 	TAILQ_ENTRY(mount_waiter) entry;
@@ -262,6 +269,9 @@ mount_unref(struct mount *m)
 	mm_child_orphan(m->mm, &m->blfs);
 	mm_child_orphan(m->mm, &m->probe);
 	paths_mount_target_clear(&m->target);
+	if (m->stats_fd != -1)
+		close(m->stats_fd);
+	stats_unmap(m->stats);
 	free(m->drive);
 	free(m->mount_path);
 	free(m->drive_path);
@@ -429,6 +439,8 @@ mount_set_state(struct mount *m, enum mount_state s)
 	m->state = s;
 	m->updated_at_ms = now_ms_real();
 	mount_ref(m);
+	if (s == MOUNT_GONE || s == MOUNT_FAILED)
+		mount_stats_remove(m);
 	if (s == MOUNT_GONE && m->listed) {
 		TAILQ_REMOVE(&mm->mounts, m, entry);
 		m->listed = 0;
@@ -912,6 +924,7 @@ mount_child(struct mount *m, int sock)
 	ba.status_fd = sock;
 	ba.lock_fd = out.lockfd;
 	ba.mounts_fd = out.mountsfd;
+	ba.stats_fd = m->stats_fd;
 	ba.drive = m->drive;
 	ba.session_id = m->id;
 	ba.mount_path = m->mount_path;
@@ -929,6 +942,8 @@ mount_child(struct mount *m, int sock)
 		fd_set_cloexec(out.lockfd, 0);
 	if (out.mountsfd != -1)
 		fd_set_cloexec(out.mountsfd, 0);
+	if (m->stats_fd != -1)
+		fd_set_cloexec(m->stats_fd, 0);
 	if (mm->cfg.confine_child != NULL)
 		mm->cfg.confine_child();
 	execve(mm->cfg.blfs, argv, mount_child_env());
@@ -946,6 +961,7 @@ on_mount_start(evutil_socket_t fd, short what, void *arg)
 	if (m->state != MOUNT_PENDING)
 		return;
 	mount_set_state(m, MOUNT_MOUNTING);
+	mount_stats_create(m);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		mount_fail(m, "EIO", "socketpair: %s", strerror(errno));
 		return;
@@ -961,6 +977,10 @@ on_mount_start(evutil_socket_t fd, short what, void *arg)
 		mount_child(m, sv[1]);
 	}
 	close(sv[1]);
+	if (m->stats_fd != -1) {
+		close(m->stats_fd);	/* blfs has it */
+		m->stats_fd = -1;
+	}
 	m->sock = sv[0];
 	fd_set_nonblock(m->sock);
 	m->sock_ev = event_new(mm->base, m->sock, EV_READ | EV_PERSIST,
@@ -971,6 +991,65 @@ on_mount_start(evutil_socket_t fd, short what, void *arg)
 		waitpid(pid, NULL, 0);
 		mount_fail(m, "EIO", "pidfd_open: %s", strerror(errno));
 	}
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static char *
+mount_stats_path(const struct mount *m)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s.stats", m->mm->cfg.state_dir, m->id);
+	return p;
+}
+
+/*
+ * The file blfs counts into (mountmgr/stats.h), in the state directory
+ * (masked from the workload, kept across agent restarts). Metrics are
+ * no reason to fail a mount: without the file, blfs counts nothing.
+ */
+static void
+mount_stats_create(struct mount *m)
+{
+	char *path = mount_stats_path(m);
+	int r;
+
+	if ((r = stats_create(path, &m->stats_fd, &m->stats)) != 0)
+		log_warnx("mount %s: no metrics: %s: %s", m->id, path,
+		    strerror(-r));
+	free(path);
+}
+
+static void
+mount_stats_reopen(struct mount *m)
+{
+	char *path = mount_stats_path(m);
+
+	if (stats_open(path, &m->stats) != 0)
+		m->stats = NULL;
+	free(path);
+}
+
+/* Its blfs is gone: the file goes (what is mapped stays readable). */
+static void
+mount_stats_remove(struct mount *m)
+{
+	char *path;
+
+	if (m->stats == NULL)
+		return;
+	path = mount_stats_path(m);
+	(void)unlink(path);
+	free(path);
+}
+
+int
+mount_stats(const struct mount *m, struct stats_sum *s)
+{
+	if (m->stats == NULL)
+		return -1;
+	return stats_read(m->stats, s);
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -1004,6 +1083,7 @@ mount_alloc(struct mountmgr *mm)
 	m->blfs.pidfd = m->probe.pidfd = -1;
 	m->blfs.pid = m->probe.pid = -1;
 	m->target.fd = -1;
+	m->stats_fd = -1;
 	m->timer = evtimer_new(mm->base, on_mount_timer, m);
 	return m;
 }
@@ -1377,6 +1457,7 @@ mountmgr_restore(struct mountmgr *mm)
 			mount_unref(m);
 			continue;
 		}
+		mount_stats_reopen(m);
 		mount_list_add(mm, m);
 		mount_unref(m);
 		log_info("mount %s: re-adopted %s at %s (blfs pid %d)", id,

@@ -94,6 +94,9 @@ int		 mountmgr_all_settled(struct mountmgr *);
 void		 mount_ref(struct mount *);
 void		 mount_unref(struct mount *);
 void		 mount_view(const struct mount *, struct mount_view *);
+/* The mount's metrics, summed (mountmgr/stats.h); -1: it has none. */
+struct stats_sum;
+int		 mount_stats(const struct mount *, struct stats_sum *);
 enum mount_state mount_get_state(const struct mount *);
 
 /*

@@ -102,6 +102,7 @@ struct rpc_server {
 	 * never lock the orchestrator out of the control socket.
 	 */
 	size_t				 nkind[2];
+	uint64_t			*served;	/* calls, per method */
 	TAILQ_HEAD(, rpc_listener)	 listeners;
 	TAILQ_HEAD(, rpc_conn)		 conns;
 	/*
@@ -152,6 +153,7 @@ rpc_server_new(struct event_base *base, const struct rpc_method *const *methods,
 	srv->base = base;
 	srv->methods = methods;
 	srv->nmethods = nmethods;
+	srv->served = xcalloc(nmethods + 1, sizeof(*srv->served));
 	srv->lim = lim ? *lim : rpc_default_limits;
 	srv->arg = arg;
 	TAILQ_INIT(&srv->listeners);
@@ -166,6 +168,18 @@ size_t
 rpc_server_nconns(const struct rpc_server *srv)
 {
 	return srv->nconns;
+}
+
+size_t
+rpc_server_nconns_kind(const struct rpc_server *srv, int status)
+{
+	return srv->nkind[status ? 1 : 0];
+}
+
+uint64_t
+rpc_server_served(const struct rpc_server *srv, size_t i)
+{
+	return i < srv->nmethods ? srv->served[i] : 0;
 }
 
 static void
@@ -319,13 +333,16 @@ rpc_send_error(struct rpc_conn *c, uint32_t msgid, const char *code,
 }
 
 static const struct rpc_method *
-rpc_find_method(struct rpc_server *srv, const char *name, size_t len)
+rpc_find_method(struct rpc_server *srv, const char *name, size_t len,
+    size_t *idx)
 {
 	for (size_t i = 0; i < srv->nmethods; i++) {
 		const char *m = srv->methods[i]->name;
 
-		if (strlen(m) == len && memcmp(m, name, len) == 0)
+		if (strlen(m) == len && memcmp(m, name, len) == 0) {
+			*idx = i;
 			return srv->methods[i];
+		}
 	}
 	return NULL;
 }
@@ -338,6 +355,7 @@ rpc_conn_request(struct rpc_conn *c, const struct wire_msg *m)
 	struct rpc_call *call;
 	char *cause = NULL;
 	char name[64];
+	size_t idx = 0;
 	size_t n = m->method_len < sizeof(name) - 1 ? m->method_len :
 	    sizeof(name) - 1;
 
@@ -350,8 +368,8 @@ rpc_conn_request(struct rpc_conn *c, const struct wire_msg *m)
 		c->closing = 1;
 		return;
 	}
-	if ((meth = rpc_find_method(c->srv, m->method, m->method_len)) ==
-	    NULL) {
+	if ((meth = rpc_find_method(c->srv, m->method, m->method_len,
+	    &idx)) == NULL) {
 		char *msg;
 
 		xasprintf(&msg, "no such method \"%s\"", name);
@@ -377,6 +395,7 @@ rpc_conn_request(struct rpc_conn *c, const struct wire_msg *m)
 		free(cause);
 		return;
 	}
+	c->srv->served[idx]++;
 	call = xcalloc(1, sizeof(*call));
 	call->conn = c;
 	call->msgid = m->msgid;
@@ -763,6 +782,7 @@ rpc_server_free(struct rpc_server *srv)
 		rpc_conn_close(c, "server stopping");
 	msgpack_zone_free(srv->zone);
 	msgpack_sbuffer_destroy(&srv->sb);
+	free(srv->served);
 	free(srv);
 }
 

@@ -55,6 +55,10 @@ int		 rpc_server_listen(struct rpc_server *, const char *path,
 /* Closes every listener and connection and removes the socket files. */
 void		 rpc_server_free(struct rpc_server *);
 size_t		 rpc_server_nconns(const struct rpc_server *);
+/* Connections now on the control (0) or the status (1) sockets. */
+size_t		 rpc_server_nconns_kind(const struct rpc_server *, int status);
+/* Calls of methods[i] (the table given to rpc_server_new) handled. */
+uint64_t	 rpc_server_served(const struct rpc_server *, size_t i);
 
 /* Sends a notification to every subscribed connection. */
 void		 rpc_server_broadcast(struct rpc_server *, const char *method,

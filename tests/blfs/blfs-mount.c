@@ -170,7 +170,7 @@ cmd_mount(int argc, char **argv)
 		ba.root_fd = rootfd;
 		ba.status_fd = st[1];
 		ba.lock_fd = -1;
-		ba.mounts_fd = -1;
+		ba.mounts_fd = ba.stats_fd = -1;
 		ba.drive = "testdrive";
 		ba.session_id = "test-session";
 		ba.mount_path = mnt;
