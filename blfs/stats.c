@@ -48,7 +48,13 @@ stats_init(int fd, char **cause)
 		return cause_fail(cause, -EINVAL, "--stats-fd: not a metrics "
 		    "file of this version");
 	}
-	close(fd);	/* the mapping stays */
+	/*
+	 * The mapping stays; the fd goes, so a blfs taken over has nothing
+	 * to truncate the file with under the agent's mapping (which would
+	 * kill the agent with SIGBUS), and Landlock keeps it from opening
+	 * the state directory again.
+	 */
+	close(fd);
 	return 0;
 }
 
