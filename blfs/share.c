@@ -474,10 +474,17 @@ share_init(int mounts_fd, int lock_fd, char **cause)
 		    strerror(errno));
 	sh.own_dev = st.st_dev;
 	sh.own_ino = st.st_ino;
+	if ((sh.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		/*
+		 * Out of instances (fs.inotify.max_user_instances counts
+		 * every process of uid 0): serve, as a drive mounted once
+		 * is served, rather than fail the mount.
+		 */
+		log_warn("inotify_init1: changes made through other mounts "
+		    "of the drive show within the attribute timeout");
+		return 0;
+	}
 	sh.mounts_fd = mounts_fd;
-	if ((sh.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
-		return cause_fail(cause, -errno, "inotify_init1: %s",
-		    strerror(errno));
 	if ((sh.stop_fd = eventfd(0, EFD_CLOEXEC)) == -1)
 		return cause_fail(cause, -errno, "eventfd: %s",
 		    strerror(errno));

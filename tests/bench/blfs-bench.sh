@@ -31,7 +31,9 @@
 # Environment: BLFS_BENCH_ROUNDS (default 3), BLFS_BENCH_BLFS (the blfs
 # binary, default the build's: point it at another build to compare two
 # versions), BLFS_BENCH_ARGS (default --writeback), BLFS_BENCH_ONLY
-# ("data" or "meta": one half of the tests; default both).
+# ("data" or "meta": one half of the tests; default both),
+# BLFS_BENCH_METRICS (1: a fourth side, blfs counting into a metrics
+# file as the agent starts it, to show what counting costs).
 set -u
 : "${top_builddir:?}" "${top_srcdir:?}"
 DRIVER="$top_builddir/tests/blfs/blfs-mount"
@@ -40,6 +42,7 @@ ROUNDS=${BLFS_BENCH_ROUNDS:-3}
 BLFS=${BLFS_BENCH_BLFS:-$top_builddir/blfs/blfs}
 ARGS=${BLFS_BENCH_ARGS---writeback}
 ONLY=${BLFS_BENCH_ONLY:-}
+METRICS=${BLFS_BENCH_METRICS:-0}
 case $ONLY in
 ''|data|meta) ;;
 *) echo "blfs-bench: BLFS_BENCH_ONLY is data or meta, not $ONLY" >&2
@@ -58,7 +61,7 @@ done
 # On the same filesystem as everything else here (/var/tmp: disk, not tmpfs).
 tmp=$(mktemp -d /var/tmp/blfs-bench.XXXXXX)
 cleanup() {
-	for m in blfs mem/blfs; do
+	for m in blfs mem/blfs blfsm mem/blfsm; do
 		"$DRIVER" umount "$tmp/$m" 2>/dev/null
 	done
 	for m in bindfs mem/bindfs mem; do
@@ -68,10 +71,12 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
-mkdir -p "$tmp/store/drive" "$tmp/bindfs" "$tmp/blfs" "$tmp/mem"
-mount -t tmpfs -o size=512m,mode=0755 bench "$tmp/mem" ||
+mkdir -p "$tmp/store/drive" "$tmp/bindfs" "$tmp/blfs" "$tmp/blfsm" \
+	"$tmp/mem"
+mount -t tmpfs -o size=768m,mode=0755 bench "$tmp/mem" ||
 	bail "cannot mount a tmpfs"
-mkdir -p "$tmp/mem/store/drive" "$tmp/mem/bindfs" "$tmp/mem/blfs"
+mkdir -p "$tmp/mem/store/drive" "$tmp/mem/bindfs" "$tmp/mem/blfs" \
+	"$tmp/mem/blfsm"
 
 for s in "$tmp" "$tmp/mem"; do
 	bindfs "$s/store/drive" "$s/bindfs" || bail "bindfs failed"
@@ -79,11 +84,17 @@ for s in "$tmp" "$tmp/mem"; do
 	"$DRIVER" mount --blfs "$BLFS" --log "$tmp/blfs.log" \
 		"$s/store" drive "$s/blfs" -- $ARGS ||
 		bail "blfs mount failed: $(cat "$tmp/blfs.log")"
+	[ "$METRICS" = 1 ] || continue
+	# shellcheck disable=SC2086
+	"$DRIVER" mount --blfs "$BLFS" --log "$tmp/blfs.log" \
+		--stats "$tmp/stats.$(basename "$s")" \
+		"$s/store" drive "$s/blfsm" -- $ARGS ||
+		bail "blfs mount failed: $(cat "$tmp/blfs.log")"
 done
 
 echo "blfs-bench: $BLFS $ARGS, median of $ROUNDS rounds;" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$PY" - "$tmp" "$ROUNDS" "$ONLY" <<'EOF'
+"$PY" - "$tmp" "$ROUNDS" "$ONLY" "$METRICS" <<'EOF'
 import json
 import os
 import statistics
@@ -92,13 +103,14 @@ import sys
 import time
 
 tmp, rounds, only = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-sides = ["native", "bindfs", "blfs"]
+metrics = sys.argv[4] == "1"
+sides = ["native", "bindfs", "blfs"] + (["blfsm"] if metrics else [])
 
 
 def where(store, side):
     """The side's own directory, as each side sees the same store."""
     base = {"native": "store/drive", "bindfs": "bindfs",
-            "blfs": "blfs"}[side]
+            "blfs": "blfs", "blfsm": "blfsm"}[side]
     return os.path.join(store, base, side)
 
 
@@ -224,7 +236,7 @@ for s in sides:
 
 results = {t[0]: {s: [] for s in sides} for t in tests}
 for r in range(rounds):
-    order = sides[r % 3:] + sides[:r % 3]
+    order = sides[r % len(sides):] + sides[:r % len(sides)]
     for name, fn, dirs, _, _, _ in tests:
         if fn is create:
             # create, stat and unlink run as one sequence per side
@@ -248,6 +260,14 @@ for name, *_ in tests:
     print("%-30s %11.0f %11.0f %11.0f %11.2fx %11.2fx" % (
         name, v["native"], v["bindfs"], v["blfs"], v["blfs"] / v["native"],
         v["blfs"] / v["bindfs"]))
+if metrics:
+    print()
+    print("%-30s %12s %12s %16s" % ("test", "blfs", "blfs+metrics",
+                                    "metrics on/off"))
+    for name, *_ in tests:
+        v = med[name]
+        print("%-30s %12.0f %12.0f %15.3fx" % (name, v["blfs"], v["blfsm"],
+                                               v["blfsm"] / v["blfs"]))
 print()
 for name, _, _, goal, ratio, against in tests:
     if not goal:

@@ -5,7 +5,8 @@
  * "ready". Silent on success.
  *
  *   blfs-mount mount [--blfs PATH] [--ro] [--blfs-ro] [--pidfile F]
- *       [--log F] [--nofile N] [--buffer-size N] STORE SUBDIR MOUNTPOINT
+ *       [--log F] [--nofile N] [--buffer-size N] [--stats F]
+ *       STORE SUBDIR MOUNTPOINT
  *       [-- BLFS-ARGS...]
  *   blfs-mount umount MOUNTPOINT
  *   blfs-mount check MOUNTPOINT      prints "ro|rw nosuid nodev SOURCE"
@@ -33,6 +34,7 @@
 
 #include "common/util.h"
 #include "mountmgr/handoff.h"
+#include "mountmgr/stats.h"
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -77,6 +79,9 @@ static int
 cmd_mount(int argc, char **argv)
 {
 	const char *blfs = NULL, *pidfile = NULL, *logfile = NULL;
+	const char *statsfile = NULL;
+	const struct stats_file *smap;
+	int statsfd = -1;
 	const char *store, *sub, *mnt;
 	struct handoff_blfs_args ba;
 	struct handoff_mount hm;
@@ -106,6 +111,8 @@ cmd_mount(int argc, char **argv)
 			logfile = argv[++i];
 		else if (strcmp(argv[i], "--nofile") == 0 && i + 1 < argc)
 			nofile = atol(argv[++i]);
+		else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc)
+			statsfile = argv[++i];
 		else if (strcmp(argv[i], "--buffer-size") == 0 && i + 1 < argc)
 			snprintf(bufsz, sizeof(bufsz), "%s", argv[++i]);
 		else
@@ -137,6 +144,10 @@ cmd_mount(int argc, char **argv)
 		cause = handoff_describe(hr, err, mnt);
 		die("%s", cause);
 	}
+	/* A metrics file as the agent makes one (blfs then counts). */
+	if (statsfile != NULL && (err = -stats_create(statsfile, &statsfd,
+	    &smap)) != 0)
+		die("%s: %s", statsfile, strerror(err));
 	if (pipe2(st, O_CLOEXEC) == -1)
 		die("pipe: %s", strerror(errno));
 	if ((pid = fork()) == -1)
@@ -170,7 +181,10 @@ cmd_mount(int argc, char **argv)
 		ba.root_fd = rootfd;
 		ba.status_fd = st[1];
 		ba.lock_fd = -1;
-		ba.mounts_fd = ba.stats_fd = -1;
+		ba.mounts_fd = -1;
+		ba.stats_fd = statsfd;
+		if (statsfd != -1)
+			fd_set_cloexec(statsfd, 0);
 		ba.drive = "testdrive";
 		ba.session_id = "test-session";
 		ba.mount_path = mnt;
