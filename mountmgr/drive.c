@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/labels.h"
@@ -20,7 +22,14 @@
 #define DRIVE_CREATED_AT_MAX	64
 
 static const char *drive_keys[] = {
-	"name", "display_name", "labels", "permissions", "created_at",
+	"name", "display_name", "labels", "permissions", "access_mode",
+	"created_at",
+};
+
+static const char *const drive_access_names[] = {
+	[DRIVE_ACCESS_RWX] = "RWX",
+	[DRIVE_ACCESS_RWO] = "RWO",
+	[DRIVE_ACCESS_ROX] = "ROX",
 };
 
 struct drive *
@@ -297,6 +306,79 @@ bad:
 	return -1;
 }
 
+int
+drive_access_parse(const char *s, int nocase, enum drive_access *out,
+    char **cause)
+{
+	char *q;
+
+	for (size_t i = 0; i < nitems(drive_access_names); i++) {
+		if ((nocase ? strcasecmp(s, drive_access_names[i]) :
+		    strcmp(s, drive_access_names[i])) == 0) {
+			*out = (enum drive_access)i;
+			return 0;
+		}
+	}
+	q = drive_quote(s);
+	if (nocase)
+		cause_set(cause, "access mode \"%s\" is not one of rwx, rwo, "
+		    "rox", q);
+	else
+		cause_set(cause, "\"%s\" is not one of \"RWX\", \"RWO\", "
+		    "\"ROX\"", q);
+	free(q);
+	return -1;
+}
+
+const char *
+drive_access_name(enum drive_access a)
+{
+	if ((size_t)a >= nitems(drive_access_names))
+		return "?";
+	return drive_access_names[a];
+}
+
+const char *
+drive_access_words(enum drive_access a)
+{
+	switch (a) {
+	case DRIVE_ACCESS_RWX:
+		return "any number of mounts";
+	case DRIVE_ACCESS_RWO:
+		return "one mount at a time";
+	case DRIVE_ACCESS_ROX:
+		return "read-only mounts only";
+	}
+	return "?";
+}
+
+int
+drive_access_check(const struct drive *d, int read_only, int held,
+    const char *holders, char **cause)
+{
+	switch (d->access) {
+	case DRIVE_ACCESS_RWX:
+		return 0;
+	case DRIVE_ACCESS_ROX:
+		if (!read_only) {
+			cause_set(cause, "drive %s is ROX (read-only mounts "
+			    "only): mount it with read_only", d->name);
+			return -EACCES;
+		}
+		return 0;
+	case DRIVE_ACCESS_RWO:
+		if (held > 0) {
+			cause_set(cause, "drive %s is RWO (one mount at a "
+			    "time) and is mounted already (session %s)",
+			    d->name, holders != NULL ? holders : "unknown");
+			return -EBUSY;
+		}
+		return 0;
+	}
+	cause_set(cause, "drive %s has an unknown access mode", d->name);
+	return -EINVAL;
+}
+
 char *
 drive_created_at_now(void)
 {
@@ -337,6 +419,10 @@ drive_check(const struct drive *d, char **cause)
 		    PERM_MAX_RULES);
 		return -1;
 	}
+	if ((size_t)d->access >= nitems(drive_access_names)) {
+		cause_set(cause, "access_mode: not one of RWX, RWO, ROX");
+		return -1;
+	}
 	return drive_created_at_check(d->created_at, cause);
 }
 
@@ -373,8 +459,8 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 		if (i == nitems(drive_keys)) {
 			q = drive_quote(key);
 			cause_set(cause, "unknown field \"%s\" (known: name, "
-			    "display_name, labels, permissions, created_at)",
-			    q);
+			    "display_name, labels, permissions, access_mode, "
+			    "created_at)", q);
 			free(q);
 			return -1;
 		}
@@ -447,6 +533,17 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 			else
 				cause_set(cause, "field \"permissions\": %s",
 				    why);
+			free(why);
+			return -1;
+		}
+	}
+
+	/* Absent: RWX, as every drive was before access modes. */
+	if ((v = json_object_get(root, "access_mode")) != NULL) {
+		if (drive_json_string(v, "access_mode", &s, cause) != 0)
+			return -1;
+		if (drive_access_parse(s, 0, &d->access, &why) != 0) {
+			cause_set(cause, "field \"access_mode\": %s", why);
 			free(why);
 			return -1;
 		}
@@ -536,6 +633,9 @@ drive_to_json(const struct drive *d)
 		goto fail;
 	}
 	perms = NULL;
+	if (json_object_set_new(o, "access_mode",
+	    json_string(drive_access_name(d->access))) != 0)
+		goto fail;
 	if (json_object_set_new(o, "created_at",
 	    json_string(d->created_at)) != 0)
 		goto fail;
@@ -555,6 +655,8 @@ drive_to_text(const struct drive *d)
 
 	if (o == NULL)
 		return NULL;
+	if (d->access == DRIVE_ACCESS_RWX)
+		(void)json_object_del(o, "access_mode");
 	s = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(o);
 	if (s == NULL)

@@ -28,18 +28,32 @@
 /*
  * drive.json:
  *   {"name": "data", "display_name": "Data", "labels": {"env": "dev"},
- *    "permissions": [ ...perm.h rules... ],
+ *    "permissions": [ ...perm.h rules... ], "access_mode": "RWO",
  *    "created_at": "2025-01-02T03:04:05.678Z"}
  * created_at is an RFC 3339 timestamp string; we write UTC with
  * milliseconds, and accept any RFC 3339 date-time written by hand.
  * name and created_at are required; display_name defaults to name,
- * labels and permissions to none. Any other key is refused.
+ * labels and permissions to none, access_mode to "RWX". Any other key
+ * is refused.
  */
+
+/*
+ * Who may mount a drive at once, across every agent sharing the store.
+ * Checked in the mount child under the drive's lock (store_mount_lock),
+ * the lock delete takes, so two agents racing never both win.
+ */
+enum drive_access {
+	DRIVE_ACCESS_RWX = 0,	/* any number of mounts, either mode */
+	DRIVE_ACCESS_RWO,	/* one mount at a time */
+	DRIVE_ACCESS_ROX,	/* read-only mounts only */
+};
+
 struct drive {
 	char			*name;
 	char			*display_name;
 	struct labels		 labels;
 	struct perm_rules	 perms;
+	enum drive_access	 access;
 	char			*created_at;
 };
 
@@ -52,6 +66,23 @@ int		 drive_display_name_check(const char *s, char **cause);
 int		 drive_label_check(const char *key, const char *value,
 		     char **cause);
 int		 drive_created_at_check(const char *s, char **cause);
+/*
+ * "RWX", "RWO" or "ROX" as drive.json spells them; with nocase also
+ * "rwx", "Rwo"... (the command line). -1 with *cause naming the modes.
+ */
+int		 drive_access_parse(const char *s, int nocase,
+		     enum drive_access *out, char **cause);
+const char	*drive_access_name(enum drive_access);
+/* What the mode means, in a few words for people. */
+const char	*drive_access_words(enum drive_access);
+/*
+ * The mount-time decision: may one more mount of drive d (read-only or
+ * not) start while held other mounts hold it (holders: their session
+ * ids, for the message)? 0, or -EACCES (a read-write mount of a ROX
+ * drive) or -EBUSY (an RWO drive mounted already), with *cause.
+ */
+int		 drive_access_check(const struct drive *d, int read_only,
+		     int held, const char *holders, char **cause);
 /* Every field of d, together (label count included). */
 int		 drive_check(const struct drive *d, char **cause);
 
@@ -65,9 +96,17 @@ char		*drive_created_at_now(void);
  */
 int		 drive_from_json(const char *buf, size_t len, struct drive **out,
 		     char **cause);
-/* The object (new reference), or NULL on allocation failure. */
+/*
+ * The object (new reference), or NULL on allocation failure. It always
+ * holds access_mode, for people and scripts reading it.
+ */
 json_t		*drive_to_json(const struct drive *d);
-/* drive.json's text: indented, ending in a newline. */
+/*
+ * drive.json's text: indented, ending in a newline. access_mode is left
+ * out when it is RWX, the default: an older agent sharing the store
+ * reads such a drive as before, and refuses a drive whose mode it could
+ * not enforce (an unknown field) rather than mount it as RWX.
+ */
 char		*drive_to_text(const struct drive *d);
 
 #endif

@@ -94,8 +94,9 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 		xasprintf(cause, "drive %s: %s", drive, why);
 		goto fail;
 	}
-	if ((r = store_mount_lock(st, drive, session_id, &out->lockfd,
-	    &why)) != 0) {
+	/* The access mode is decided in there, under the drive's lock. */
+	if ((r = store_mount_lock(st, drive, session_id, read_only,
+	    &out->lockfd, &why)) != 0) {
 		*code = resolve_code(-r);
 		xasprintf(cause, "%s", why);
 		goto fail;

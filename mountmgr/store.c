@@ -648,6 +648,9 @@ store_update_check(const struct store_update *u, char **cause)
 	if (u->replace_perms && u->perms.n > PERM_MAX_RULES)
 		return cause_fail(cause, -EINVAL, "permissions: at most %d "
 		    "rules", PERM_MAX_RULES);
+	if (u->set_access && (unsigned)u->access > DRIVE_ACCESS_ROX)
+		return cause_fail(cause, -EINVAL, "access mode: not one of "
+		    "RWX, RWO, ROX");
 	return 0;
 }
 
@@ -685,6 +688,39 @@ store_perms_copy(struct perm_rules *dst, const struct perm_rules *src)
 	}
 }
 
+static int	store_scan_mounts(int dfd, int reap, char **busy);
+
+/*
+ * A drive becomes RWO only while at most one mount holds it: under the
+ * drive's lock no mount lock is taken, so the count holds until the new
+ * drive.json is in place, and every later mount sees the mode.
+ */
+static int
+store_update_access(const char *name, int dfd, struct drive *d,
+    enum drive_access to, char **cause)
+{
+	char	*busy = NULL;
+	int	 held;
+
+	if (to == DRIVE_ACCESS_RWO && d->access != DRIVE_ACCESS_RWO) {
+		held = store_scan_mounts(dfd, 1, &busy);
+		if (held < 0)
+			return cause_fail(cause, held, "cannot check the "
+			    "mounts of drive \"%s\": %s", name,
+			    strerror(-held));
+		if (held > 1) {
+			cause_fail(cause, -EBUSY, "drive \"%s\" is mounted %d "
+			    "times (sessions %s); RWO allows one: unmount "
+			    "the others first", name, held, busy);
+			free(busy);
+			return -EBUSY;
+		}
+		free(busy);
+	}
+	d->access = to;
+	return 0;
+}
+
 int
 store_drive_update(struct store *s, const char *name,
     const struct store_update *u, struct drive **out, char **cause)
@@ -717,6 +753,9 @@ store_drive_update(struct store *s, const char *name,
 		    u->set_labels.v[i].value);
 	if (u->replace_perms)
 		store_perms_copy(&d->perms, &u->perms);
+	if (u->set_access && (r = store_update_access(name, dfd, d,
+	    u->access, cause)) != 0)
+		goto out;
 	if (drive_check(d, &why) != 0) {
 		r = cause_fail(cause, -EINVAL, "drive \"%s\": %s", name, why);
 		free(why);
@@ -1022,9 +1061,38 @@ out:
 	return r;
 }
 
+/*
+ * The drive's access mode, read under its lock with the mount locks held
+ * now, like delete counts them (stale ones go): what the mode allows
+ * cannot change before our own lock is taken.
+ */
+static int
+store_mount_access(struct store *s, const char *name, int dfd,
+    int read_only, char **cause)
+{
+	struct drive	*d;
+	char		*busy = NULL, *why = NULL;
+	int		 held = 0, r;
+
+	if ((r = store_load_at(s, name, dfd, &d, cause)) != 0)
+		return r;
+	if (d->access == DRIVE_ACCESS_RWO &&
+	    (held = store_scan_mounts(dfd, 1, &busy)) < 0)
+		r = cause_fail(cause, held, "cannot check the mounts of drive "
+		    "\"%s\": %s", name, strerror(-held));
+	else if ((r = drive_access_check(d, read_only, held, busy,
+	    &why)) != 0) {
+		cause_fail(cause, r, "%s", why);
+		free(why);
+	}
+	free(busy);
+	drive_free(d);
+	return r;
+}
+
 int
 store_mount_lock(struct store *s, const char *name, const char *session_id,
-    int *lockfd, char **cause)
+    int read_only, int *lockfd, char **cause)
 {
 	struct flock	 fl;
 	struct stat	 st;
@@ -1046,6 +1114,8 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 		    name, s->path);
 		goto out;
 	}
+	if ((r = store_mount_access(s, name, dfd, read_only, cause)) != 0)
+		goto out;
 	if ((r = store_mkdirat(dfd, "mounts")) != 0) {
 		r = cause_fail(cause, r, "cannot create %s/drives/%s/mounts: "
 		    "%s", s->path, name, strerror(-r));

@@ -31,7 +31,9 @@
  *   -EINVAL  bad input from the caller (name, label, session id...)
  *   -ENOENT  no such drive (or no such store when not creating it)
  *   -EEXIST  the drive exists already (create)
- *   -EBUSY   the drive is mounted (delete)
+ *   -EBUSY   the drive is mounted (delete; a mount or an update to RWO
+ *            of an RWO drive mounted already)
+ *   -EACCES  a read-write mount of a ROX drive
  *   -EIO     the drive's files are broken (drive.json unreadable or
  *            invalid, a symlink where a directory belongs...)
  * and the errno of a failed system call otherwise (EACCES, EROFS,
@@ -77,7 +79,8 @@ void		 store_list_clear(struct store_list *);
  * An update, applied under the drive's lock to the drive.json read under
  * it, so two updaters never lose each other's changes. Labels are removed
  * (absent keys are fine), then set; the result is checked whole before it
- * is written.
+ * is written. Making a drive RWO is -EBUSY while more than one mount
+ * holds it; a new mode, like new rules, applies to later mounts.
  */
 struct store_update {
 	const char		 *display_name;	/* NULL: unchanged */
@@ -86,6 +89,8 @@ struct store_update {
 	char			**remove_labels;
 	int			  replace_perms; /* perms replaces the rules */
 	struct perm_rules	  perms;	 /* n == 0: clear them */
+	int			  set_access;	 /* access replaces the mode */
+	enum drive_access	  access;
 };
 int		 store_drive_update(struct store *, const char *name,
 		     const struct store_update *, struct drive **out,
@@ -112,11 +117,15 @@ int		 store_drive_mounts(struct store *, const char *name);
  * hand it to blfs, which keeps it open while it serves, so the lock lasts
  * exactly as long as the mount does, even if the agent dies. Close the
  * agent's own copy once blfs has it. Taken under the drive's lock after
- * checking drive.json still exists, so a delete cannot slip in between.
+ * checking drive.json still exists, so a delete cannot slip in between,
+ * and after drive_access_check on the drive.json read under that lock
+ * and the mount locks held then: an RWO drive is -EBUSY while any is
+ * held, a ROX drive -EACCES unless read_only.
  * session_id: 1-128 bytes of [A-Za-z0-9._-], not starting with '.'.
  */
 int		 store_mount_lock(struct store *, const char *name,
-		     const char *session_id, int *lockfd, char **cause);
+		     const char *session_id, int read_only, int *lockfd,
+		     char **cause);
 /*
  * O_RDONLY|O_DIRECTORY fd of drives/<name>/mounts, for blfs to see the
  * drive's other mounts come and go (blfs/share.c): it watches the

@@ -2,7 +2,9 @@
  * libFuzzer harness for drive descriptions from outside: the
  * "permissions" rules of a JSON document (perm_rules_from_json, then a
  * round trip and an evaluation), the same bytes as a command-line rule,
- * and the whole drive.json (drive_from_json, then a round trip).
+ * the same bytes as an access mode (--access-mode and drive.json's
+ * spelling), and the whole drive.json (drive_from_json, then a round
+ * trip and the access decision of each mode).
  */
 #include "config.h"
 
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -98,10 +101,70 @@ fuzz_cli(const uint8_t *data, size_t size)
 }
 
 static void
+fuzz_access_mode(const uint8_t *data, size_t size)
+{
+	enum drive_access a;
+	char *s, *cause = NULL;
+
+	s = xstrndup((const char *)data, size);
+	for (int nocase = 0; nocase <= 1; nocase++) {
+		if (drive_access_parse(s, nocase, &a, &cause) == 0) {
+			/* Only the three names, in their own spelling. */
+			if (strcmp(drive_access_name(a), "?") == 0 ||
+			    (nocase ? strcasecmp(s, drive_access_name(a)) :
+			    strcmp(s, drive_access_name(a))) != 0)
+				abort();
+		} else {
+			if (cause == NULL || strchr(cause, '\n') != NULL)
+				abort();
+			free(cause);
+			cause = NULL;
+		}
+	}
+	free(s);
+}
+
+/* What the mount child decides, for the mode just read. */
+static void
+fuzz_access_check(const struct drive *d)
+{
+	char *cause = NULL;
+	int r;
+
+	for (int ro = 0; ro <= 1; ro++) {
+		for (int held = 0; held <= 2; held++) {
+			r = drive_access_check(d, ro, held, held ? "s-1" : NULL,
+			    &cause);
+			switch (d->access) {
+			case DRIVE_ACCESS_RWX:
+				if (r != 0)
+					abort();
+				break;
+			case DRIVE_ACCESS_ROX:
+				if (r != (ro ? 0 : -EACCES))
+					abort();
+				break;
+			case DRIVE_ACCESS_RWO:
+				if (r != (held ? -EBUSY : 0))
+					abort();
+				break;
+			default:
+				abort();
+			}
+			if ((r != 0) != (cause != NULL))
+				abort();
+			free(cause);
+			cause = NULL;
+		}
+	}
+}
+
+static void
 fuzz_drive(const uint8_t *data, size_t size)
 {
 	struct drive *d = NULL, *d2 = NULL;
 	char *cause = NULL, *text, *text2;
+	json_t *written;
 
 	if (drive_from_json((const char *)data, size, &d, &cause) != 0) {
 		if (cause == NULL)
@@ -114,8 +177,15 @@ fuzz_drive(const uint8_t *data, size_t size)
 	    &cause) != 0)
 		abort();
 	text2 = drive_to_text(d2);
-	if (text2 == NULL || strcmp(text, text2) != 0)
+	if (text2 == NULL || strcmp(text, text2) != 0 || d->access != d2->access)
 		abort();
+	/* RWX, the default, is never written: older agents read the file. */
+	written = json_loads(text, 0, NULL);
+	if (written == NULL || (d->access == DRIVE_ACCESS_RWX) !=
+	    (json_object_get(written, "access_mode") == NULL))
+		abort();
+	json_decref(written);
+	fuzz_access_check(d);
 	free(text);
 	free(text2);
 	drive_free(d);
@@ -139,6 +209,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(j);
 	}
 	fuzz_cli(data, size);
+	fuzz_access_mode(data, size);
 	fuzz_drive(data, size);
 	return 0;
 }

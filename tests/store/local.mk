@@ -14,3 +14,9 @@ TESTS += tests/store/store-test
 
 TESTS += tests/store/blctl-drive.sh
 EXTRA_DIST += tests/store/blctl-drive.sh
+
+check_PROGRAMS += tests/store/access-test
+tests_store_access_test_SOURCES = tests/store/access-test.c tests/tap.h
+tests_store_access_test_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_store_access_test_LDADD = $(STORE_TEST_LDADD)
+TESTS += tests/store/access-test

@@ -626,7 +626,7 @@ locker(struct store *s, const char *name, const char *sid, int *gofd)
 
 		close(ready[0]);
 		close(go[1]);
-		c = store_mount_lock(s, name, sid, &fd, NULL) == 0 ? 'y' : 'n';
+		c = store_mount_lock(s, name, sid, 0, &fd, NULL) == 0 ? 'y' : 'n';
 		if (write(ready[1], &c, 1) != 1)
 			_exit(1);
 		if (read(go[0], &c, 1) < 0)
@@ -694,7 +694,7 @@ test_mount_locks(struct store *s)
 	    "cleanup of an absent lock is fine");
 
 	/* The blfs case: the fd crosses exec, the agent's copy closes. */
-	r = store_mount_lock(s, "alpha", "sess-2", &fd, &cause);
+	r = store_mount_lock(s, "alpha", "sess-2", 0, &fd, &cause);
 	tap_is_int(r, 0, "the agent takes a mount lock");
 	tap_ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the lock fd is close-on-exec");
 	fcntl(fd, F_SETFD, 0);
@@ -709,20 +709,20 @@ test_mount_locks(struct store *s)
 	waitpid(pid, &status, 0);
 
 	/* The same process: OFD locks conflict across open files. */
-	r = store_mount_lock(s, "alpha", "sess-3", &fd, NULL);
+	r = store_mount_lock(s, "alpha", "sess-3", 0, &fd, NULL);
 	tap_is_int(store_drive_delete(s, "alpha", NULL), -EBUSY,
 	    "a lock held by this very process still blocks delete");
 	close(fd);
 
-	tap_is_int(store_mount_lock(s, "nosuch", "s", &fd, &cause), -ENOENT,
+	tap_is_int(store_mount_lock(s, "nosuch", "s", 0, &fd, &cause), -ENOENT,
 	    "mount lock on a missing drive: ENOENT");
 	free(cause);
 	cause = NULL;
-	tap_is_int(store_mount_lock(s, "alpha", "../x", &fd, &cause), -EINVAL,
+	tap_is_int(store_mount_lock(s, "alpha", "../x", 0, &fd, &cause), -EINVAL,
 	    "a session id with a slash is refused");
 	free(cause);
 	cause = NULL;
-	tap_is_int(store_mount_lock(s, "alpha", ".hidden", &fd, NULL), -EINVAL,
+	tap_is_int(store_mount_lock(s, "alpha", ".hidden", 0, &fd, NULL), -EINVAL,
 	    "a session id starting with '.' is refused");
 
 	/* beta: its stale lock is swept by delete. */
