@@ -47,30 +47,37 @@ static int	drive_cmd_adopt(struct drive_cli *, int, char **);
 
 static const struct drive_cmd drive_cmds[] = {
 	{ "create", "NAME [--display-name S] [--label K=V]... "
-	    "[--permission RULE]...",
+	    "[--permission RULE]... [--access-mode rwx|rwo|rox]",
 	  "Create a drive. NAME is a DNS label (a-z, 0-9, '-', at most 63).\n"
 	  "  --display-name S   shown to people; defaults to NAME\n"
 	  "  --label K=V        a label of the drive (repeatable)\n"
 	  "  --permission RULE  'K=V[,K=V...][:read|read-write[:/path]]': who\n"
 	  "                     may mount it (at most 3, tried in order; no\n"
-	  "                     rule means any workload may mount it)\n",
+	  "                     rule means any workload may mount it)\n"
+	  "  --access-mode M    rwx: any number of mounts (the default); rwo:\n"
+	  "                     one mount at a time, across every agent\n"
+	  "                     sharing the store; rox: read-only mounts only\n",
 	  drive_cmd_create },
 	{ "list", "",
 	  "List the drives of the store, broken ones included.\n",
 	  drive_cmd_list },
 	{ "get", "NAME",
-	  "Show one drive: names, labels, permission rules, active mounts.\n",
+	  "Show one drive: names, labels, access mode, permission rules,\n"
+	  "active mounts.\n",
 	  drive_cmd_get },
 	{ "update", "NAME [--display-name S] [--label K=V]... "
 	    "[--remove-label K]... [--permission RULE]... "
-	    "[--clear-permissions]",
+	    "[--clear-permissions] [--access-mode rwx|rwo|rox]",
 	  "Change a drive. Labels given are added or replaced; the\n"
-	  "permission rules given replace all the old ones.\n"
+	  "permission rules given replace all the old ones. A new access\n"
+	  "mode, like new rules, applies to later mounts; rwo is refused\n"
+	  "while the drive is mounted more than once.\n"
 	  "  --display-name S     a new display name\n"
 	  "  --label K=V          add or replace a label (repeatable)\n"
 	  "  --remove-label K     remove a label (repeatable)\n"
 	  "  --permission RULE    the new rules (repeatable, at most 3)\n"
-	  "  --clear-permissions  remove every rule: anyone may mount\n",
+	  "  --clear-permissions  remove every rule: anyone may mount\n"
+	  "  --access-mode M      rwx, rwo or rox (see create --help)\n",
 	  drive_cmd_update },
 	{ "delete", "NAME",
 	  "Delete a drive and its files. Refused while it is mounted.\n",
@@ -217,6 +224,8 @@ drive_print_view(const struct drive *d, int mounts)
 	printf("%-*s%s\n", w, "name:", d->name);
 	printf("%-*s%s\n", w, "display name:", d->display_name);
 	printf("%-*s%s\n", w, "created at:", d->created_at);
+	printf("%-*s%s (%s)\n", w, "access mode:", drive_access_name(d->access),
+	    drive_access_words(d->access));
 	if (d->labels.n == 0)
 		printf("%-*s%s\n", w, "labels:", "none");
 	for (size_t i = 0; i < d->labels.n; i++)
@@ -264,6 +273,8 @@ struct drive_opts {
 	struct perm_rules	  perms;
 	int			  perms_given;
 	int			  clear_perms;
+	int			  access_given;
+	enum drive_access	  access;
 	const char		 *name;
 };
 
@@ -278,6 +289,7 @@ drive_opts_clear(struct drive_opts *o)
 enum {
 	OPT_STORE = 0x100, OPT_JSON, OPT_HELP, OPT_DISPLAY_NAME, OPT_LABEL,
 	OPT_REMOVE_LABEL, OPT_PERMISSION, OPT_CLEAR_PERMISSIONS,
+	OPT_ACCESS_MODE,
 };
 
 static const struct option drive_long_opts[] = {
@@ -289,6 +301,7 @@ static const struct option drive_long_opts[] = {
 	{ "remove-label", required_argument, NULL, OPT_REMOVE_LABEL },
 	{ "permission", required_argument, NULL, OPT_PERMISSION },
 	{ "clear-permissions", no_argument, NULL, OPT_CLEAR_PERMISSIONS },
+	{ "access-mode", required_argument, NULL, OPT_ACCESS_MODE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -296,7 +309,8 @@ static const struct option drive_long_opts[] = {
 #define OPTBIT(o)	(1u << ((o) - OPT_STORE))
 #define OPTS_COMMON	(OPTBIT(OPT_STORE) | OPTBIT(OPT_JSON) | OPTBIT(OPT_HELP))
 #define OPTS_CREATE	(OPTS_COMMON | OPTBIT(OPT_DISPLAY_NAME) | \
-			 OPTBIT(OPT_LABEL) | OPTBIT(OPT_PERMISSION))
+			 OPTBIT(OPT_LABEL) | OPTBIT(OPT_PERMISSION) | \
+			 OPTBIT(OPT_ACCESS_MODE))
 #define OPTS_UPDATE	(OPTS_CREATE | OPTBIT(OPT_REMOVE_LABEL) | \
 			 OPTBIT(OPT_CLEAR_PERMISSIONS))
 
@@ -393,6 +407,15 @@ drive_parse(struct drive_cli *cli, const struct drive_cmd *c, unsigned allowed,
 		case OPT_CLEAR_PERMISSIONS:
 			o->clear_perms = 1;
 			break;
+		case OPT_ACCESS_MODE:
+			if (o->access_given)
+				return drive_usage_fail(cli, "--access-mode "
+				    "given twice");
+			if (drive_access_parse(optarg, 1, &o->access,
+			    &why) != 0)
+				goto bad;
+			o->access_given = 1;
+			break;
 		}
 	}
 	if (argc - optind > nargs)
@@ -453,6 +476,7 @@ drive_cmd_create(struct drive_cli *cli, int argc, char **argv)
 	labels_copy(&d->labels, &o.labels);
 	d->perms = o.perms;	/* moved */
 	memset(&o.perms, 0, sizeof o.perms);
+	d->access = o.access_given ? o.access : DRIVE_ACCESS_RWX;
 	d->created_at = drive_created_at_now();
 	if (drive_check(d, &cause) != 0) {
 		r = drive_usage_fail(cli, "%s", cause);
@@ -481,7 +505,7 @@ drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
 	struct store_list	 l = { 0, NULL };
 	struct store		*s = NULL;
 	char			*cause = NULL, **labels, mounts[16], rules[16];
-	int			 r, wn = 4, wd = 12, wl = 6, wr = 5;
+	int			 r, wn = 4, wd = 12, wl = 6, wa = 6, wr = 5;
 
 	if ((r = drive_parse(cli, &drive_cmds[1], OPTS_COMMON, 0, argc, argv,
 	    &o)) >= 0)
@@ -540,6 +564,7 @@ drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
 	drive_cell("NAME", wn, 0);
 	drive_cell("DISPLAY NAME", wd, 0);
 	drive_cell("LABELS", wl, 0);
+	drive_cell("ACCESS", wa, 0);
 	drive_cell("RULES", wr, 0);
 	drive_cell("MOUNTS", 0, 1);
 	putchar('\n');
@@ -560,6 +585,7 @@ drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
 			snprintf(mounts, sizeof mounts, "?");
 		drive_cell(d->display_name, wd, 0);
 		drive_cell(labels[i], wl, 0);
+		drive_cell(drive_access_name(d->access), wa, 0);
 		drive_cell(rules, wr, 0);
 		drive_cell(mounts, 0, 1);
 		putchar('\n');
@@ -615,10 +641,10 @@ drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
 	    &o)) >= 0)
 		goto out;
 	if (o.display_name == NULL && o.labels.n == 0 && o.nremove == 0 &&
-	    !o.perms_given && !o.clear_perms) {
+	    !o.perms_given && !o.clear_perms && !o.access_given) {
 		r = drive_usage_fail(cli, "nothing to update: give "
-		    "--display-name, --label, --remove-label, --permission "
-		    "or --clear-permissions");
+		    "--display-name, --label, --remove-label, --permission, "
+		    "--clear-permissions or --access-mode");
 		goto out;
 	}
 	memset(&u, 0, sizeof u);
@@ -628,6 +654,8 @@ drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
 	u.nremove = o.nremove;
 	u.replace_perms = o.perms_given || o.clear_perms;
 	u.perms = o.perms;			/* borrowed */
+	u.set_access = o.access_given;
+	u.access = o.access;
 	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
 		goto out;
 	if (store_drive_update(s, o.name, &u, &d, &cause) != 0) {

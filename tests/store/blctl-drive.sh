@@ -58,6 +58,8 @@ is "create_json_name" "$(j .name)" beta
 is "create_json_display_name_defaults_to_name" "$(j .display_name)" beta
 is "create_json_labels_empty" "$(j '.labels | length')" 0
 is "create_json_permissions_empty" "$(j '.permissions | length')" 0
+is "create_json_access_mode_defaults_to_rwx" "$(j .access_mode)" RWX
+is "drive_json_leaves_rwx_out" "$(jq -r 'has("access_mode")' "$S/drives/beta/drive.json")" false
 like "create_json_created_at_rfc3339" "$(j .created_at)" \
 	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
 
@@ -78,6 +80,7 @@ is "get_json_before_drive_is_the_same" "$(j .name)" alpha
 d get alpha
 like "get_human_labels" "$out" "labels: +env=dev"
 like "get_human_mounts" "$out" "mounts: +0"
+like "get_human_access_mode" "$out" "access mode: +RWX \(any number of mounts\)"
 like "get_human_second_rule" "$out" "2\. team=ml,env=prod: read-write at /"
 d get beta
 like "get_human_no_rules" "$out" "permissions: +none \(any workload may mount\)"
@@ -88,9 +91,9 @@ is "get_missing_message" "$err" "blctl: drive get nope: no such drive \"nope\" i
 # --- list
 d list
 is "list_exits_0" "$rc" 0
-like "list_has_a_header" "$(printf '%s\n' "$out" | head -1)" "^NAME +DISPLAY NAME +LABELS +RULES +MOUNTS$"
-like "list_shows_alpha" "$out" "alpha +Alpha Drive +env=dev,team=x +2 +0"
-like "list_shows_beta" "$out" "beta +beta +- +0 +0"
+like "list_has_a_header" "$(printf '%s\n' "$out" | head -1)" "^NAME +DISPLAY NAME +LABELS +ACCESS +RULES +MOUNTS$"
+like "list_shows_alpha" "$out" "alpha +Alpha Drive +env=dev,team=x +RWX +2 +0"
+like "list_shows_beta" "$out" "beta +beta +- +RWX +0 +0"
 d --json list
 is "list_json_is_an_array_of_drives" "$(j 'map(.name) | join(",")')" "alpha,beta"
 
@@ -113,6 +116,63 @@ ls -a "$S/drives/alpha" | grep -q '^\.drive\.json' &&
 	notok "update_leaves_no_temp_file" "$(ls -a "$S/drives/alpha")" ||
 	ok "update_leaves_no_temp_file"
 
+# --- access modes
+d create solo --access-mode rwo
+is "create_rwo_exits_0" "$rc" 0
+like "create_rwo_shows_it" "$out" "access mode: +RWO \(one mount at a time\)"
+is "create_rwo_is_in_drive_json" "$(jq -r .access_mode "$S/drives/solo/drive.json")" RWO
+d create readers --access-mode ROX --json
+is "create_rox_any_case" "$(j .access_mode)" ROX
+d list
+like "list_shows_rwo" "$out" "solo +solo +- +RWO +0 +0"
+like "list_shows_rox" "$out" "readers +readers +- +ROX +0 +0"
+d --json list
+is "list_json_access_modes" "$(j 'map("\(.name)=\(.access_mode)") | join(",")')" "alpha=RWX,beta=RWX,readers=ROX,solo=RWO"
+d update solo --access-mode rox --json
+is "update_access_mode" "$(j .access_mode)" ROX
+d update solo --access-mode rwx --label k=v --json
+is "update_access_mode_with_a_label" "$(j '"\(.access_mode) \(.labels.k)"')" "RWX v"
+is "update_to_rwx_leaves_it_out_of_drive_json" "$(jq -r 'has("access_mode")' "$S/drives/solo/drive.json")" false
+# Two mounts held (as two blfs would hold them): RWO is refused.
+mkdir -p "$S/drives/solo/mounts"
+python3 - "$S/drives/solo/mounts" "$T/ready2" <<'EOF' &
+import fcntl, os, struct, sys, time
+for sid in ("held-1", "held-2"):
+    fd = os.open(os.path.join(sys.argv[1], sid + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_RDLCK, 0, 0, 0, 0))
+open(sys.argv[2], "w").close()
+time.sleep(60)
+EOF
+HOLDER=$!
+for _ in $(seq 100); do [ -e "$T/ready2" ] && break; sleep 0.05; done
+before_solo=$(cat "$S/drives/solo/drive.json")
+d update solo --access-mode rwo
+is "update_to_rwo_while_mounted_twice_exits_1" "$rc" 1
+like "update_to_rwo_while_mounted_twice_says_why" "$err" '^blctl: drive update solo: drive "solo" is mounted 2 times \(sessions held-[12], held-[12]\); RWO allows one'
+is "update_to_rwo_refused_changes_nothing" "$(cat "$S/drives/solo/drive.json")" "$before_solo"
+d update solo --access-mode rox
+is "update_to_rox_while_mounted_applies_to_later_mounts" "$(jq -r .access_mode "$S/drives/solo/drive.json")" ROX
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null; HOLDER=
+d update solo --access-mode rwo
+is "update_to_rwo_once_unmounted" "$(jq -r .access_mode "$S/drives/solo/drive.json")" RWO
+# Edited by hand into the wrong type or value: refused, naming the field.
+cp "$S/drives/solo/drive.json" "$T/solo.json"
+for bad in 1 null '"rwo"' '"single"' '["RWO"]'; do
+	jq --argjson v "$bad" '.access_mode = $v' "$T/solo.json" > "$S/drives/solo/drive.json"
+	d get solo
+	if [ "$rc" = 1 ] && printf '%s' "$err" | grep -q 'drives/solo/drive.json: field "access_mode": '; then
+		ok "get_refuses_access_mode_$bad"
+	else
+		notok "get_refuses_access_mode_$bad" "rc=$rc" "$err"
+	fi
+done
+d update solo --label a=b
+like "update_refuses_a_broken_access_mode" "$rc $err" '^1 .*field "access_mode"'
+is "update_of_a_broken_drive_changes_nothing" "$(jq -c .access_mode "$S/drives/solo/drive.json")" '["RWO"]'
+cp "$T/solo.json" "$S/drives/solo/drive.json"
+d delete solo
+d delete readers
+
 # --- mounts: a lock held by another process blocks delete
 mkdir -p "$S/drives/beta/mounts"
 python3 - "$S/drives/beta/mounts/sess-9.lock" "$T/ready" <<'EOF' &
@@ -127,7 +187,7 @@ for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.05; done
 d get beta
 like "get_counts_an_active_mount" "$out" "mounts: +1"
 d list
-like "list_counts_an_active_mount" "$out" "beta +beta +- +0 +1"
+like "list_counts_an_active_mount" "$out" "beta +beta +- +RWX +0 +1"
 d delete beta
 is "delete_mounted_exits_1" "$rc" 1
 is "delete_mounted_names_the_session" "$err" "blctl: drive delete beta: drive \"beta\" is mounted (session sess-9)"
@@ -221,6 +281,12 @@ update_contradiction|contradict|drive --store "$S" update alpha --permission a=b
 update_set_and_remove|label "k" is both set and removed|drive --store "$S" update alpha --label k=v --remove-label k
 update_remove_bad_key|label key "a=b"|drive --store "$S" update alpha --remove-label a=b
 update_bad_permission|permission 1|drive --store "$S" update alpha --permission nolabels
+create_access_mode_unknown|access mode "rw" is not one of rwx, rwo, rox|drive --store "$N" create a --access-mode rw
+create_access_mode_empty|access mode "" is not one of|drive --store "$N" create a --access-mode ""
+create_access_mode_twice|--access-mode given twice|drive --store "$N" create a --access-mode rwo --access-mode rwx
+create_access_mode_missing_arg|--access-mode needs a value|drive --store "$N" create a --access-mode
+update_access_mode_unknown|access mode "single" is not one of|drive --store "$S" update alpha --access-mode single
+list_access_mode_not_allowed|list does not take --access-mode|drive --store "$S" list --access-mode rwo
 EOF
 is "usage_errors_wrote_nothing_to_the_store" "$(snapshot)" "$before"
 [ -e "$N" ] && notok "usage_errors_never_created_a_store" || ok "usage_errors_never_created_a_store"
