@@ -5,7 +5,8 @@
  * A mount goes through three processes of ours:
  *  1. the child, forked from the agent, does the store's I/O (drive.json,
  *     the permission rules, opening the drive path beneath the drive, the
- *     mount lock) and says "ok" or why not over a socketpair;
+ *     access mode and the mount lock) and says "ok" or why not over a
+ *     socketpair;
  *  2. the agent then opens /dev/fuse and mounts it itself, and passes the
  *     fd to the child, which confines itself and execs blfs;
  *  3. blfs says "ready" after FUSE INIT, and a short-lived probe child
