@@ -15,6 +15,8 @@
 #define AGENT_DEFAULT_STATE_DIR		"/run/blagent/state"
 #define AGENT_DEFAULT_STORE		"/var/lib/blagent/store"
 #define AGENT_DEFAULT_TOKEN		"/var/run/secrets/blaxel.ai/identity/token"
+#define AGENT_DEFAULT_VSOCK_CID		2	/* VMADDR_CID_HOST */
+#define AGENT_VSOCK_CIDS_MAX		64
 
 struct mountmgr;
 struct mount;
@@ -34,6 +36,10 @@ struct agent_config {
 	int		 foreground;
 	uint64_t	 idle_timeout_ms;
 	size_t		 max_connections;
+	int		 vsock;		/* --vsock-port given */
+	uint32_t	 vsock_port;
+	uint32_t	*vsock_cids;	/* --vsock-allow-cid, or the host's */
+	size_t		 nvsock_cids;
 };
 
 struct agent {

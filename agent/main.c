@@ -54,6 +54,7 @@ usage(int status)
 "               [--mount drive=NAME,path=/mnt/x[,drive-path=/sub][,ro]]...\n"
 "               [--wait-mounts DURATION] [--foreground] [--log-level LEVEL]\n"
 "               [--idle-timeout DURATION] [--max-connections N]\n"
+"               [--vsock-port PORT [--vsock-allow-cid CID[,CID...]]...]\n"
 "\n"
 "The in-sandbox agent: serves msgpack-RPC on a control socket (every method,\n"
 "root only) and a status socket (Ping, MountStatus, WaitMounts, Subscribe),\n"
@@ -72,6 +73,10 @@ usage(int status)
 "  --log-level LEVEL      error, warn, info or debug [info]\n"
 "  --idle-timeout DURATION  close quiet connections after this [120s]\n"
 "  --max-connections N    connections served at once per socket [4096]\n"
+"  --vsock-port PORT      also serve every method on AF_VSOCK, this port, to\n"
+"                         the CIDs below (the host reaching into the VM)\n"
+"  --vsock-allow-cid CID[,CID...]  peers let in on the vsock port\n"
+"                         (repeatable) [2, the host]\n"
 "  --help, --version\n",
 	    AGENT_DEFAULT_CONTROL, AGENT_DEFAULT_STATUS, AGENT_DEFAULT_STORE,
 	    AGENT_DEFAULT_TOKEN, AGENT_DEFAULT_STATE_DIR,
@@ -371,7 +376,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 enum {
 	OPT_CONTROL = 256, OPT_STATUS, OPT_STORE, OPT_TOKEN, OPT_TOKEN_KEY,
 	OPT_STATE_DIR, OPT_BLFS, OPT_MOUNT, OPT_WAIT_MOUNTS, OPT_FOREGROUND,
-	OPT_LOG_LEVEL, OPT_IDLE, OPT_MAX_CONNS, OPT_HELP, OPT_VERSION,
+	OPT_LOG_LEVEL, OPT_IDLE, OPT_MAX_CONNS, OPT_VSOCK_PORT, OPT_VSOCK_CID,
+	OPT_HELP, OPT_VERSION,
 };
 
 static const struct option agent_options[] = {
@@ -388,10 +394,41 @@ static const struct option agent_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "vsock-port", required_argument, NULL, OPT_VSOCK_PORT },
+	{ "vsock-allow-cid", required_argument, NULL, OPT_VSOCK_CID },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+/*
+ * --vsock-allow-cid 2,3: appended to cfg's list. Every CID but
+ * VMADDR_CID_ANY (which would let anyone in) may be named.
+ */
+static void
+parse_vsock_cids(const char *arg, struct agent_config *cfg)
+{
+	char *s = xstrdup(arg), *p = s, *comma;
+	uint64_t v;
+
+	for (;;) {
+		if ((comma = strchr(p, ',')) != NULL)
+			*comma = '\0';
+		if (parse_u64(p, UINT32_MAX - 1, &v) == -1)
+			usage_exit("blagent", "--vsock-allow-cid: \"%.32s\" is not "
+			    "a CID (a number from 0 to %u)", p, UINT32_MAX - 1);
+		if (cfg->nvsock_cids >= AGENT_VSOCK_CIDS_MAX)
+			usage_exit("blagent", "--vsock-allow-cid: more than %d "
+			    "CIDs", AGENT_VSOCK_CIDS_MAX);
+		cfg->vsock_cids = xreallocarray(cfg->vsock_cids,
+		    cfg->nvsock_cids + 1, sizeof(*cfg->vsock_cids));
+		cfg->vsock_cids[cfg->nvsock_cids++] = (uint32_t)v;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	free(s);
+}
 
 static void
 parse_args(int argc, char **argv, struct agent_config *cfg,
@@ -468,6 +505,19 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 				    "number from 1 to 1000000", optarg);
 			cfg->max_connections = (size_t)v;
 			break;
+		case OPT_VSOCK_PORT:
+			/* Not VMADDR_PORT_ANY: we listen where the host knows. */
+			if (parse_u64(optarg, UINT32_MAX - 1, &v) == -1 ||
+			    v == 0)
+				usage_exit("blagent", "--vsock-port: %s is not a "
+				    "port from 1 to %u", optarg,
+				    UINT32_MAX - 1);
+			cfg->vsock = 1;
+			cfg->vsock_port = (uint32_t)v;
+			break;
+		case OPT_VSOCK_CID:
+			parse_vsock_cids(optarg, cfg);
+			break;
 		case OPT_HELP:
 			usage(0);
 		case OPT_VERSION:
@@ -483,6 +533,25 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 		usage_exit("blagent", "unexpected argument %s", argv[optind]);
 	if (strcmp(cfg->control_socket, cfg->status_socket) == 0)
 		usage_exit("blagent", "the control and status sockets must differ");
+	if (cfg->nvsock_cids > 0 && !cfg->vsock)
+		usage_exit("blagent", "--vsock-allow-cid needs --vsock-port");
+	if (cfg->vsock && cfg->nvsock_cids == 0) {
+		cfg->vsock_cids = xmalloc(sizeof(*cfg->vsock_cids));
+		cfg->vsock_cids[cfg->nvsock_cids++] = AGENT_DEFAULT_VSOCK_CID;
+	}
+}
+
+static void
+agent_log_vsock(const struct agent_config *cfg)
+{
+	char buf[AGENT_VSOCK_CIDS_MAX * 12] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < cfg->nvsock_cids; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u",
+		    i > 0 ? "," : "", cfg->vsock_cids[i]);
+	log_info("serving every method on vsock port %u to CID %s",
+	    cfg->vsock_port, buf);
 }
 
 /*
@@ -571,7 +640,9 @@ main(int argc, char **argv)
 	if (rpc_server_listen(agent.rpc, cfg->control_socket, 0600,
 	    RPC_L_CHECK_PEER, &cause) == -1 ||
 	    rpc_server_listen(agent.rpc, cfg->status_socket, 0666,
-	    RPC_L_STATUS, &cause) == -1) {
+	    RPC_L_STATUS, &cause) == -1 ||
+	    (cfg->vsock && rpc_server_listen_vsock(agent.rpc, cfg->vsock_port,
+	    cfg->vsock_cids, cfg->nvsock_cids, 0, &cause) == -1)) {
 		/* Remove the socket already made, or it lingers unserved. */
 		rpc_server_free(agent.rpc);
 		fatalx("%s", cause);
@@ -598,6 +669,8 @@ main(int argc, char **argv)
 
 	log_info("serving on %s (control) and %s (status), version %s",
 	    cfg->control_socket, cfg->status_socket, PACKAGE_VERSION);
+	if (cfg->vsock)
+		agent_log_vsock(cfg);
 	agent_bootstrap(&agent);
 	event_base_dispatch(agent.base);
 
@@ -614,6 +687,7 @@ main(int argc, char **argv)
 	event_free(sigint);
 	event_base_free(agent.base);
 	free(cfg->mounts);
+	free(cfg->vsock_cids);
 	log_info("stopped");
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <linux/vm_sockets.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,8 +43,17 @@ const struct rpc_limits rpc_default_limits = {
 	.idle_ms = 120 * 1000,
 };
 
-/* Which connection budget a listener's connections count against. */
-#define RPC_KIND(flags)	(((flags) & RPC_L_STATUS) ? 1 : 0)
+/* A listener on AF_VSOCK (set by rpc_server_listen_vsock only). */
+#define RPC_L_VSOCK	0x100
+
+/*
+ * Which connection budget a listener's connections count against: the
+ * control socket, the status socket, vsock. A workload filling the status
+ * socket cannot lock out the others, nor a host the local control socket.
+ */
+#define RPC_KIND(flags)	(((flags) & RPC_L_VSOCK) ? 2 : \
+			 ((flags) & RPC_L_STATUS) ? 1 : 0)
+#define RPC_NKINDS	3
 
 #define RPC_READ_CHUNK	65536
 #define RPC_BACKOFF_MS	1000
@@ -52,9 +63,11 @@ struct rpc_listener {
 	struct rpc_server	*srv;
 	int			 fd;
 	int			 flags;
-	char			*path;
+	char			*path;	/* or "vsock port N", for messages */
 	dev_t			 dev;	/* to unlink only the socket we made */
 	ino_t			 ino;
+	uint32_t		*allow;	/* vsock: the CIDs let in */
+	size_t			 nallow;
 	struct event		*ev;
 	struct event		*backoff;
 };
@@ -101,7 +114,7 @@ struct rpc_server {
 	 * by max_conns on its own: a workload filling the status socket must
 	 * never lock the orchestrator out of the control socket.
 	 */
-	size_t				 nkind[2];
+	size_t				 nkind[RPC_NKINDS];
 	uint64_t			*served;	/* calls, per method */
 	TAILQ_HEAD(, rpc_listener)	 listeners;
 	TAILQ_HEAD(, rpc_conn)		 conns;
@@ -602,7 +615,10 @@ rpc_conn_new(struct rpc_listener *l, int fd)
 	c->refs = 1;
 	c->uid = (uid_t)-1;
 	c->pid = -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+	/* Across the VM boundary there are no credentials: the CID was
+	 * checked at accept. */
+	if (!(l->flags & RPC_L_VSOCK) &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 	}
@@ -641,13 +657,48 @@ on_backoff(evutil_socket_t fd, short what, void *arg)
 	event_add(l->ev, NULL);
 }
 
+int
+rpc_vsock_peer_allowed(uint32_t cid, const uint32_t *allow, size_t nallow)
+{
+	if (cid == VMADDR_CID_ANY)
+		return 0;
+	for (size_t i = 0; i < nallow; i++)
+		if (allow[i] == cid)
+			return 1;
+	return 0;
+}
+
+/* A vsock peer from a CID not listed: refused before anything is read. */
+static int
+rpc_vsock_refuse(struct rpc_listener *l, const struct sockaddr_vm *svm,
+    socklen_t len)
+{
+	uint32_t cid = VMADDR_CID_ANY;
+
+	if (!(l->flags & RPC_L_VSOCK))
+		return 0;
+	if (len >= sizeof(*svm) && svm->svm_family == AF_VSOCK)
+		cid = svm->svm_cid;
+	if (rpc_vsock_peer_allowed(cid, l->allow, l->nallow))
+		return 0;
+	log_warnx("%s: refusing a connection from CID %u (not in "
+	    "--vsock-allow-cid)", l->path, cid);
+	return 1;
+}
+
 static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct rpc_listener *l = arg;
 
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_vm svm;
+		socklen_t len = sizeof(svm);
+		int fd;
+
+		memset(&svm, 0, sizeof(svm));
+		fd = accept4(lfd, (struct sockaddr *)&svm, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
@@ -661,6 +712,10 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 				evtimer_add(l->backoff, &tv);
 			}
 			return;
+		}
+		if (rpc_vsock_refuse(l, &svm, len)) {
+			close(fd);
+			continue;
 		}
 		if (l->srv->nkind[RPC_KIND(l->flags)] >=
 		    l->srv->lim.max_conns) {
@@ -686,6 +741,25 @@ rpc_socket_alive(const char *path)
 	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);
 	return r == 0;
+}
+
+/* A listening fd served from now on; name is taken over. */
+static struct rpc_listener *
+rpc_listener_add(struct rpc_server *srv, int fd, int flags, char *name)
+{
+	struct rpc_listener *l = xcalloc(1, sizeof(*l));
+
+	l->srv = srv;
+	l->fd = fd;
+	l->flags = flags;
+	l->path = name;
+	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_accept, l);
+	l->backoff = evtimer_new(srv->base, on_backoff, l);
+	if (l->ev == NULL || l->backoff == NULL)
+		fatalx("event_new");
+	event_add(l->ev, NULL);
+	TAILQ_INSERT_TAIL(&srv->listeners, l, entry);
+	return l;
 }
 
 int
@@ -742,19 +816,59 @@ rpc_server_listen(struct rpc_server *srv, const char *path, mode_t mode,
 		close(fd);
 		return -1;
 	}
-	l = xcalloc(1, sizeof(*l));
-	l->srv = srv;
-	l->fd = fd;
-	l->flags = flags;
-	l->path = xstrdup(path);
+	l = rpc_listener_add(srv, fd, flags, xstrdup(path));
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
-	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_accept, l);
-	l->backoff = evtimer_new(srv->base, on_backoff, l);
-	if (l->ev == NULL || l->backoff == NULL)
-		fatalx("event_new");
-	event_add(l->ev, NULL);
-	TAILQ_INSERT_TAIL(&srv->listeners, l, entry);
+	return 0;
+}
+
+int
+rpc_server_listen_vsock(struct rpc_server *srv, uint32_t port,
+    const uint32_t *allow, size_t nallow, int flags, char **cause)
+{
+	struct sockaddr_vm svm;
+	struct rpc_listener *l;
+	char *name;
+	int fd;
+
+	xasprintf(&name, "vsock port %u", port);
+	if ((fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		if (errno == EAFNOSUPPORT)
+			xasprintf(cause, "%s: this kernel has no AF_VSOCK (the "
+			    "vsock module is not loaded)", name);
+		else
+			xasprintf(cause, "%s: socket: %s", name,
+			    strerror(errno));
+		free(name);
+		return -1;
+	}
+	memset(&svm, 0, sizeof(svm));
+	svm.svm_family = AF_VSOCK;
+	svm.svm_cid = VMADDR_CID_ANY;
+	svm.svm_port = port;
+	if (bind(fd, (struct sockaddr *)&svm, sizeof(svm)) == -1 ||
+	    listen(fd, 512) == -1) {
+		if (errno == EADDRINUSE)
+			xasprintf(cause, "%s: in use by another program", name);
+		else if (errno == EADDRNOTAVAIL || errno == ENODEV)
+			xasprintf(cause, "%s: no vsock transport (no "
+			    "virtio-vsock device in this VM, no vsock_loopback): "
+			    "%s", name, strerror(errno));
+		else
+			xasprintf(cause, "%s: %s", name, strerror(errno));
+		close(fd);
+		free(name);
+		return -1;
+	}
+	/* No SO_PEERCRED to check there: the allowed CIDs stand for it. */
+	l = rpc_listener_add(srv, fd, (flags & ~RPC_L_CHECK_PEER) |
+	    RPC_L_VSOCK, name);
+	l->allow = xreallocarray(NULL, nallow > 0 ? nallow : 1,
+	    sizeof(*l->allow));
+	if (nallow > 0)
+		memcpy(l->allow, allow, nallow * sizeof(*l->allow));
+	l->nallow = nallow;
 	return 0;
 }
 
@@ -769,13 +883,14 @@ rpc_server_free(struct rpc_server *srv)
 		return;
 	while ((l = TAILQ_FIRST(&srv->listeners)) != NULL) {
 		TAILQ_REMOVE(&srv->listeners, l, entry);
-		if (lstat(l->path, &st) == 0 && st.st_dev == l->dev &&
-		    st.st_ino == l->ino)
+		if (!(l->flags & RPC_L_VSOCK) && lstat(l->path, &st) == 0 &&
+		    st.st_dev == l->dev && st.st_ino == l->ino)
 			unlink(l->path);
 		event_free(l->ev);
 		event_free(l->backoff);
 		close(l->fd);
 		free(l->path);
+		free(l->allow);
 		free(l);
 	}
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)

@@ -1,7 +1,8 @@
 /*
- * msgpack-RPC over stream unix sockets on libevent: listeners, bounded
- * connections, a method table whose handlers may answer later (so answers
- * leave out of order), and notifications to subscribed connections.
+ * msgpack-RPC over stream unix sockets (and AF_VSOCK, for a host outside
+ * the VM) on libevent: listeners, bounded connections, a method table
+ * whose handlers may answer later (so answers leave out of order), and
+ * notifications to subscribed connections.
  */
 #ifndef BL_SERVER_H
 #define BL_SERVER_H
@@ -52,6 +53,20 @@ struct rpc_server *rpc_server_new(struct event_base *,
 /* Replaces a stale socket file; refuses when a live server answers there. */
 int		 rpc_server_listen(struct rpc_server *, const char *path,
 		    mode_t mode, int flags, char **cause);
+
+/*
+ * Also listens on AF_VSOCK, any local CID, port. A peer whose CID is not
+ * one of allow[0..nallow) is closed at accept: SO_PEERCRED means nothing
+ * across the VM boundary, the CID is the whole check. flags as for a unix
+ * listener (0: every method, as the control socket); the listener has a
+ * connection budget of its own.
+ */
+int		 rpc_server_listen_vsock(struct rpc_server *, uint32_t port,
+		    const uint32_t *allow, size_t nallow, int flags,
+		    char **cause);
+/* The accept-time check: 1 when cid is listed (never VMADDR_CID_ANY). */
+int		 rpc_vsock_peer_allowed(uint32_t cid, const uint32_t *allow,
+		    size_t nallow);
 /* Closes every listener and connection and removes the socket files. */
 void		 rpc_server_free(struct rpc_server *);
 size_t		 rpc_server_nconns(const struct rpc_server *);

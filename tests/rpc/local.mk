@@ -12,6 +12,13 @@ tests_rpc_test_schema_SOURCES = tests/rpc/test-schema.c tests/rpc/mp.h
 tests_rpc_test_schema_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
 tests_rpc_test_schema_LDADD = rpc/librpc.a common/libcommon.a \
 	$(MSGPACK_LIBS) $(JANSSON_LIBS)
+# The vsock listener: the CID check and listening (agent-vsock.py: end to end).
+check_PROGRAMS += tests/rpc/test-vsock
+TESTS += tests/rpc/test-vsock
+tests_rpc_test_vsock_SOURCES = tests/rpc/test-vsock.c
+tests_rpc_test_vsock_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_rpc_test_vsock_LDADD = rpc/librpc.a common/libcommon.a \
+	$(LIBEVENT_LIBS) $(MSGPACK_LIBS)
 
 # The real agent on temporary sockets, driven by tests/rpc/blrpc.py (a
 # client from the msgpack-RPC specification) and by blctl.
@@ -20,6 +27,7 @@ rpc_py_tests = \
 	tests/rpc/agent-hostile.py \
 	tests/rpc/agent-limits.py \
 	tests/rpc/agent-lifecycle.py \
+	tests/rpc/agent-vsock.py \
 	tests/rpc/blctl-rpc.py
 TESTS += $(rpc_py_tests)
 EXTRA_DIST += $(rpc_py_tests) tests/rpc/blrpc.py
