@@ -506,11 +506,16 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 			cfg->max_connections = (size_t)v;
 			break;
 		case OPT_VSOCK_PORT:
-			/* Not VMADDR_PORT_ANY: we listen where the host knows. */
+			/*
+			 * Not VMADDR_PORT_ANY: we listen where the host
+			 * knows. Not below 1024 either: binding those needs
+			 * CAP_NET_BIND_SERVICE, which the agent drops.
+			 */
 			if (parse_u64(optarg, UINT32_MAX - 1, &v) == -1 ||
-			    v == 0)
+			    v < 1024)
 				usage_exit("blagent", "--vsock-port: %s is not a "
-				    "port from 1 to %u", optarg,
+				    "port from 1024 to %u (lower ones need a "
+				    "capability blagent drops)", optarg,
 				    UINT32_MAX - 1);
 			cfg->vsock = 1;
 			cfg->vsock_port = (uint32_t)v;

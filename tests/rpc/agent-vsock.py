@@ -93,8 +93,11 @@ def usage_errors(tap):
         (["--vsock-port", "0"], "--vsock-port: 0 is not a port"),
         (["--vsock-port", "x"], "--vsock-port: x is not a port"),
         (["--vsock-port", "-1"], "--vsock-port: -1 is not a port"),
+        (["--vsock-port", "1023"], "--vsock-port: 1023 is not a port "
+         "from 1024 to 4294967294 (lower ones need a capability blagent "
+         "drops)"),
         (["--vsock-port", "4294967295"], "--vsock-port: 4294967295 is "
-         "not a port from 1 to 4294967294"),
+         "not a port from 1024"),
         (["--vsock-port", "18446744073709551616"], "is not a port"),
         (["--vsock-port"], "--vsock-port needs a value"),
         (["--vsock-port", "5000", "--vsock-allow-cid", "two"],
