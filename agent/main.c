@@ -415,8 +415,9 @@ parse_vsock_cids(const char *arg, struct agent_config *cfg)
 		if ((comma = strchr(p, ',')) != NULL)
 			*comma = '\0';
 		if (parse_u64(p, UINT32_MAX - 1, &v) == -1)
-			usage_exit("blagent", "--vsock-allow-cid: \"%.32s\" is not "
-			    "a CID (a number from 0 to %u)", p, UINT32_MAX - 1);
+			usage_exit("blagent", "--vsock-allow-cid: \"%.32s\" "
+			    "is not a CID (a number from 0 to %u)", p,
+			    UINT32_MAX - 1);
 		if (cfg->nvsock_cids >= AGENT_VSOCK_CIDS_MAX)
 			usage_exit("blagent", "--vsock-allow-cid: more than %d "
 			    "CIDs", AGENT_VSOCK_CIDS_MAX);
@@ -513,9 +514,9 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 			 */
 			if (parse_u64(optarg, UINT32_MAX - 1, &v) == -1 ||
 			    v < 1024)
-				usage_exit("blagent", "--vsock-port: %s is not a "
-				    "port from 1024 to %u (lower ones need a "
-				    "capability blagent drops)", optarg,
+				usage_exit("blagent", "--vsock-port: %s is "
+				    "not a port from 1024 to %u (lower ones "
+				    "need a capability blagent drops)", optarg,
 				    UINT32_MAX - 1);
 			cfg->vsock = 1;
 			cfg->vsock_port = (uint32_t)v;

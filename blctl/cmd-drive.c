@@ -56,7 +56,8 @@ static const struct drive_cmd drive_cmds[] = {
 	  "                     rule means any workload may mount it)\n"
 	  "  --access-mode M    rwx: any number of mounts (the default); rwo:\n"
 	  "                     one mount at a time, across every agent\n"
-	  "                     sharing the store; rox: read-only mounts only\n",
+	  "                     sharing the store; rox: read-only mounts\n"
+	  "                     only\n",
 	  drive_cmd_create },
 	{ "list", "",
 	  "List the drives of the store, broken ones included.\n",

@@ -853,8 +853,8 @@ rpc_server_listen_vsock(struct rpc_server *srv, uint32_t port,
 			xasprintf(cause, "%s: in use by another program", name);
 		else if (errno == EADDRNOTAVAIL || errno == ENODEV)
 			xasprintf(cause, "%s: no vsock transport (no "
-			    "virtio-vsock device in this VM, no vsock_loopback): "
-			    "%s", name, strerror(errno));
+			    "virtio-vsock device in this VM, no "
+			    "vsock_loopback): %s", name, strerror(errno));
 		else
 			xasprintf(cause, "%s: %s", name, strerror(errno));
 		close(fd);

@@ -177,7 +177,8 @@ fuzz_drive(const uint8_t *data, size_t size)
 	    &cause) != 0)
 		abort();
 	text2 = drive_to_text(d2);
-	if (text2 == NULL || strcmp(text, text2) != 0 || d->access != d2->access)
+	if (text2 == NULL || strcmp(text, text2) != 0 ||
+	    d->access != d2->access)
 		abort();
 	/* RWX, the default, is never written: older agents read the file. */
 	written = json_loads(text, 0, NULL);

@@ -34,7 +34,8 @@ test_peer_allowed(void)
 	    "CID 1 (local loopback, a workload in this VM) is not");
 	tap_ok(!rpc_vsock_peer_allowed(VMADDR_CID_HYPERVISOR, host, 1),
 	    "CID 0 is not");
-	tap_ok(!rpc_vsock_peer_allowed(3, host, 1), "another guest's CID is not");
+	tap_ok(!rpc_vsock_peer_allowed(3, host, 1),
+	    "another guest's CID is not");
 	tap_ok(rpc_vsock_peer_allowed(1024, some, 4) &&
 	    rpc_vsock_peer_allowed(UINT32_MAX - 1, some, 4),
 	    "every CID of a longer list is let in");

@@ -266,7 +266,8 @@ test_create(struct store *s)
 	text = file_text("drives/single/drive.json");
 	tap_has(text, "\"access_mode\": \"RWO\"", "its drive.json says RWO");
 	free(text);
-	tap_is_int(access_of(s, "single"), DRIVE_ACCESS_RWO, "and loads as RWO");
+	tap_is_int(access_of(s, "single"), DRIVE_ACCESS_RWO,
+	    "and loads as RWO");
 	tap_is_int(create(s, "readers", DRIVE_ACCESS_ROX), 0, "create a ROX "
 	    "drive");
 }

@@ -626,7 +626,8 @@ locker(struct store *s, const char *name, const char *sid, int *gofd)
 
 		close(ready[0]);
 		close(go[1]);
-		c = store_mount_lock(s, name, sid, 0, &fd, NULL) == 0 ? 'y' : 'n';
+		c = store_mount_lock(s, name, sid, 0, &fd, NULL) == 0 ? 'y' :
+		    'n';
 		if (write(ready[1], &c, 1) != 1)
 			_exit(1);
 		if (read(go[0], &c, 1) < 0)
@@ -718,12 +719,12 @@ test_mount_locks(struct store *s)
 	    "mount lock on a missing drive: ENOENT");
 	free(cause);
 	cause = NULL;
-	tap_is_int(store_mount_lock(s, "alpha", "../x", 0, &fd, &cause), -EINVAL,
-	    "a session id with a slash is refused");
+	tap_is_int(store_mount_lock(s, "alpha", "../x", 0, &fd, &cause),
+	    -EINVAL, "a session id with a slash is refused");
 	free(cause);
 	cause = NULL;
-	tap_is_int(store_mount_lock(s, "alpha", ".hidden", 0, &fd, NULL), -EINVAL,
-	    "a session id starting with '.' is refused");
+	tap_is_int(store_mount_lock(s, "alpha", ".hidden", 0, &fd, NULL),
+	    -EINVAL, "a session id starting with '.' is refused");
 
 	/* beta: its stale lock is swept by delete. */
 	tap_is_int(store_drive_delete(s, "beta", &cause), 0,
