@@ -103,9 +103,9 @@ drive_usage(FILE *f)
 		fprintf(f, "  %s %s\n", drive_cmds[i].name, drive_cmds[i].args);
 	fprintf(f, "\n"
 	    "  --store DIR  the drive store [%s]\n"
-	    "  --json       print drive.json objects (list: an array; a broken\n"
-	    "               drive there is {\"name\", \"error\": {code, "
-	    "message}})\n"
+	    "  --json       print drive.json objects, access_mode always\n"
+	    "               included (list: an array; a broken drive there\n"
+	    "               is {\"name\", \"error\": {code, message}})\n"
 	    "Run 'blctl drive COMMAND --help' for a command's options.\n"
 	    "Exit status: 0 success, 1 store error, 2 usage error.\n",
 	    STORE_DEFAULT_PATH);
