@@ -129,9 +129,12 @@ pack_agent_stats(msgpack_packer *pk, struct agent *a)
 	msgpack_pack_map(pk, 4);
 	pack_kv(pk, "uptime_ms", now_ms_mono() - a->started_ms);
 	pack_str(pk, "connections");
-	msgpack_pack_map(pk, 2);
-	pack_kv(pk, "control", rpc_server_nconns_kind(a->rpc, 0));
-	pack_kv(pk, "status", rpc_server_nconns_kind(a->rpc, 1));
+	msgpack_pack_map(pk, 3);
+	pack_kv(pk, "control", rpc_server_nconns_kind(a->rpc,
+	    RPC_CONN_CONTROL));
+	pack_kv(pk, "status", rpc_server_nconns_kind(a->rpc,
+	    RPC_CONN_STATUS));
+	pack_kv(pk, "vsock", rpc_server_nconns_kind(a->rpc, RPC_CONN_VSOCK));
 	pack_str(pk, "requests");
 	msgpack_pack_map(pk, a->nmethods);
 	for (i = 0; i < a->nmethods; i++)

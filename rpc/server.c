@@ -51,8 +51,9 @@ const struct rpc_limits rpc_default_limits = {
  * control socket, the status socket, vsock. A workload filling the status
  * socket cannot lock out the others, nor a host the local control socket.
  */
-#define RPC_KIND(flags)	(((flags) & RPC_L_VSOCK) ? 2 : \
-			 ((flags) & RPC_L_STATUS) ? 1 : 0)
+#define RPC_KIND(flags)	(((flags) & RPC_L_VSOCK) ? RPC_CONN_VSOCK : \
+			 ((flags) & RPC_L_STATUS) ? RPC_CONN_STATUS : \
+			 RPC_CONN_CONTROL)
 #define RPC_NKINDS	3
 
 #define RPC_READ_CHUNK	65536
@@ -184,9 +185,9 @@ rpc_server_nconns(const struct rpc_server *srv)
 }
 
 size_t
-rpc_server_nconns_kind(const struct rpc_server *srv, int status)
+rpc_server_nconns_kind(const struct rpc_server *srv, enum rpc_conn_kind k)
 {
-	return srv->nkind[status ? 1 : 0];
+	return (unsigned)k < RPC_NKINDS ? srv->nkind[k] : 0;
 }
 
 uint64_t

@@ -70,8 +70,10 @@ int		 rpc_vsock_peer_allowed(uint32_t cid, const uint32_t *allow,
 /* Closes every listener and connection and removes the socket files. */
 void		 rpc_server_free(struct rpc_server *);
 size_t		 rpc_server_nconns(const struct rpc_server *);
-/* Connections now on the control (0) or the status (1) sockets. */
-size_t		 rpc_server_nconns_kind(const struct rpc_server *, int status);
+/* Connections open now on each kind of listener. */
+enum rpc_conn_kind { RPC_CONN_CONTROL, RPC_CONN_STATUS, RPC_CONN_VSOCK };
+size_t		 rpc_server_nconns_kind(const struct rpc_server *,
+		     enum rpc_conn_kind);
 /* Calls of methods[i] (the table given to rpc_server_new) handled. */
 uint64_t	 rpc_server_served(const struct rpc_server *, size_t i);
 

@@ -150,7 +150,7 @@ try:
          before + 1 and res["mounts"][0]["bytes_written"] == 3001,
          "after an agent restart the counts go on",
          str(err or res["mounts"][0]["operations"]))
-    err, res = c.call("Unmount", {"mount_path": mp})
+    err, res = c.call("Unmount", {"mount_path": mp}, timeout=30)
     t.ok(err is None, "unmounted", str(err))
     time.sleep(0.1)
     t.ok(not os.path.exists(statsfile), "the metrics file went with it")
