@@ -6,6 +6,7 @@ mountmgr_libmountmgr_a_SOURCES = mountmgr/state.c mountmgr/state.h mountmgr/perm
 mountmgr_libmountmgr_a_SOURCES += mountmgr/perm.c
 mountmgr_libmountmgr_a_SOURCES += mountmgr/paths.c mountmgr/paths.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/drive.c mountmgr/drive.h mountmgr/store.c mountmgr/store.h
+mountmgr_libmountmgr_a_SOURCES += mountmgr/mountlock.c mountmgr/store-posix.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/handoff.c mountmgr/handoff.h mountmgr/mount.c mountmgr/mount.h mountmgr/resolve.c mountmgr/resolve.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/owners.c mountmgr/owners.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/stats.c mountmgr/stats.h

@@ -29,19 +29,13 @@
 #include "mountmgr/paths.h"
 #include "mountmgr/perm.h"
 #include "mountmgr/store.h"
-
-#define STORE_SESSION_ID_MAX	128
-
-struct store {
-	char	*path;		/* as given, for messages */
-	int	 fd;		/* O_PATH|O_DIRECTORY of the store */
-};
+#include "mountmgr/store-posix.h"
 
 /*
  * Every path inside the store is opened this way: a symlink planted in a
  * shared store (by another machine, by hand) is refused, never followed.
  */
-static int
+int
 store_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	return paths_openat2(dirfd, path, (uint64_t)(flags | O_CLOEXEC),
@@ -66,7 +60,7 @@ store_random_suffix(char *buf, size_t len)
 	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 }
 
-static int
+int
 store_mkdirat(int dirfd, const char *name)
 {
 	if (mkdirat(dirfd, name, 0755) == -1 && errno != EEXIST)
@@ -158,7 +152,7 @@ store_path(const struct store *s)
 	return s->path;
 }
 
-static int
+int
 store_check_name(const char *name, char **cause)
 {
 	char *why = NULL;
@@ -179,7 +173,7 @@ store_check_name(const char *name, char **cause)
  * never end up holding a lock on a file that another process has already
  * unlinked and replaced. Unlock by closing the fd.
  */
-static int
+int
 store_lock(struct store *s, const char *name, int *lockfd, char **cause)
 {
 	struct flock	 fl;
@@ -218,7 +212,7 @@ store_lock(struct store *s, const char *name, int *lockfd, char **cause)
 }
 
 /* drives/<name> as an O_PATH directory fd. */
-static int
+int
 store_drive_dir(struct store *s, const char *name, int *dfd, char **cause)
 {
 	char	*rel;
@@ -250,7 +244,7 @@ store_drive_dir(struct store *s, const char *name, int *dfd, char **cause)
 }
 
 /* Reads and checks drive.json of the drive whose directory is dfd. */
-static int
+int
 store_load_at(struct store *s, const char *name, int dfd, struct drive **out,
     char **cause)
 {
@@ -688,7 +682,6 @@ store_perms_copy(struct perm_rules *dst, const struct perm_rules *src)
 	}
 }
 
-static int	store_scan_mounts(int dfd, int reap, char **busy);
 
 /*
  * A drive becomes RWO only while at most one mount holds it: under the
@@ -775,139 +768,6 @@ out:
 	return r;
 }
 
-/* session ids become file names: keep them to a safe alphabet. */
-static int
-store_check_session(const char *sid, char **cause)
-{
-	size_t len;
-
-	if (sid == NULL || *sid == '\0')
-		return cause_fail(cause, -EINVAL, "mount session id is empty");
-	len = strnlen(sid, STORE_SESSION_ID_MAX + 1);
-	if (len > STORE_SESSION_ID_MAX)
-		return cause_fail(cause, -EINVAL, "mount session id is longer "
-		    "than %d bytes", STORE_SESSION_ID_MAX);
-	if (sid[0] == '.')
-		return cause_fail(cause, -EINVAL, "mount session id may not "
-		    "start with '.'");
-	for (size_t i = 0; i < len; i++) {
-		char c = sid[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.'))
-			return cause_fail(cause, -EINVAL, "mount session id "
-			    "may hold only A-Z, a-z, 0-9, '.', '_' and '-'");
-	}
-	return 0;
-}
-
-/* A lock file of mounts/, opened without creating or following anything. */
-static int
-store_open_lockfile(int mfd, const char *file)
-{
-	struct stat	st;
-	int		fd;
-
-	if (fstatat(mfd, file, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		return -1;
-	}
-	fd = openat(mfd, file, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	return fd;
-}
-
-/* "<sid>.lock" -> sid, or NULL for anything else in mounts/. */
-static char *
-store_lockfile_session(const char *file)
-{
-	size_t len = strlen(file);
-
-	if (len <= 5 || strcmp(file + len - 5, ".lock") != 0 || file[0] == '.')
-		return NULL;
-	return xstrndup(file, len - 5);
-}
-
-/*
- * Walks mounts/ of the drive at dfd. With reap set (delete, cleanup,
- * under the drive's lock), a lock file nobody holds is stale and is
- * removed; a held one is added to *busy. Without, held ones are only
- * counted (F_OFD_GETLK takes nothing). Returns the number held, or -errno.
- */
-static int
-store_scan_mounts(int dfd, int reap, char **busy)
-{
-	struct dirent	*e;
-	struct flock	 fl;
-	DIR		*dir;
-	int		 mfd, held = 0;
-
-	mfd = store_openat(dfd, "mounts", O_RDONLY | O_DIRECTORY, 0);
-	if (mfd == -1)
-		return errno == ENOENT ? 0 : -errno;
-	if ((dir = fdopendir(mfd)) == NULL) {
-		close(mfd);
-		return -errno;
-	}
-	while ((e = readdir(dir)) != NULL) {
-		char	*sid = store_lockfile_session(e->d_name);
-		int	 fd;
-
-		if (sid == NULL)
-			continue;
-		if ((fd = store_open_lockfile(mfd, e->d_name)) == -1) {
-			free(sid);
-			continue;
-		}
-		memset(&fl, 0, sizeof fl);
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		if (!reap) {
-			if (fcntl(fd, F_OFD_GETLK, &fl) == 0 &&
-			    fl.l_type != F_UNLCK)
-				held++;
-		} else if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
-			/* A read lock is held: blfs serves this mount. */
-			held++;
-			if (busy != NULL) {
-				char *prev = *busy;
-
-				if (prev == NULL)
-					*busy = xstrdup(sid);
-				else if (strlen(prev) < 512) {
-					xasprintf(busy, "%s, %s", prev, sid);
-					free(prev);
-				}
-			}
-		} else
-			(void)unlinkat(mfd, e->d_name, 0);
-		close(fd);
-		free(sid);
-	}
-	closedir(dir);
-	return held;
-}
-
-int
-store_drive_mounts(struct store *s, const char *name)
-{
-	int dfd, r;
-
-	if ((r = store_check_name(name, NULL)) != 0)
-		return r;
-	if ((r = store_drive_dir(s, name, &dfd, NULL)) != 0)
-		return r;
-	r = store_scan_mounts(dfd, 0, NULL);
-	close(dfd);
-	return r;
-}
 
 /* mountinfo escapes blanks and backslashes in paths as \ooo. */
 static void
@@ -1061,187 +921,6 @@ out:
 	return r;
 }
 
-/*
- * The drive's access mode, read under its lock with the mount locks held
- * now, like delete counts them (stale ones go): what the mode allows
- * cannot change before our own lock is taken.
- */
-static int
-store_mount_access(struct store *s, const char *name, int dfd,
-    int read_only, char **cause)
-{
-	struct drive	*d;
-	char		*busy = NULL, *why = NULL;
-	int		 held = 0, r;
-
-	if ((r = store_load_at(s, name, dfd, &d, cause)) != 0)
-		return r;
-	if (d->access == DRIVE_ACCESS_RWO &&
-	    (held = store_scan_mounts(dfd, 1, &busy)) < 0)
-		r = cause_fail(cause, held, "cannot check the mounts of drive "
-		    "\"%s\": %s", name, strerror(-held));
-	else if ((r = drive_access_check(d, read_only, held, busy,
-	    &why)) != 0) {
-		cause_fail(cause, r, "%s", why);
-		free(why);
-	}
-	free(busy);
-	drive_free(d);
-	return r;
-}
-
-int
-store_mount_lock(struct store *s, const char *name, const char *session_id,
-    int read_only, int *lockfd, char **cause)
-{
-	struct flock	 fl;
-	struct stat	 st;
-	char		*file = NULL;
-	int		 dlock, dfd = -1, mfd = -1, fd = -1, r;
-
-	*lockfd = -1;
-	if ((r = store_check_name(name, cause)) != 0)
-		return r;
-	if ((r = store_check_session(session_id, cause)) != 0)
-		return r;
-	if ((r = store_lock(s, name, &dlock, cause)) != 0)
-		return r;
-	if ((r = store_drive_dir(s, name, &dfd, cause)) != 0)
-		goto out;
-	if (fstatat(dfd, "drive.json", &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !S_ISREG(st.st_mode)) {
-		r = cause_fail(cause, -ENOENT, "no such drive \"%s\" in %s",
-		    name, s->path);
-		goto out;
-	}
-	if ((r = store_mount_access(s, name, dfd, read_only, cause)) != 0)
-		goto out;
-	if ((r = store_mkdirat(dfd, "mounts")) != 0) {
-		r = cause_fail(cause, r, "cannot create %s/drives/%s/mounts: "
-		    "%s", s->path, name, strerror(-r));
-		goto out;
-	}
-	mfd = store_openat(dfd, "mounts", O_PATH | O_DIRECTORY, 0);
-	if (mfd == -1) {
-		r = cause_fail(cause, errno == ELOOP ? -EIO : -errno,
-		    "cannot open %s/drives/%s/mounts: %s", s->path, name,
-		    errno == ELOOP ? "it is a symlink" : strerror(errno));
-		goto out;
-	}
-	xasprintf(&file, "%s.lock", session_id);
-	fd = openat(mfd, file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC, 0644);
-	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		r = cause_fail(cause, fd == -1 ? -errno : -EIO, "cannot "
-		    "create mount lock %s/drives/%s/mounts/%s: %s", s->path,
-		    name, file, fd == -1 ? strerror(errno) :
-		    "not a regular file");
-		goto out;
-	}
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
-		r = cause_fail(cause, errno == EAGAIN || errno == EACCES ?
-		    -EBUSY : -errno, "cannot lock %s/drives/%s/mounts/%s: %s",
-		    s->path, name, file, strerror(errno));
-		goto out;
-	}
-	/*
-	 * Tell the drive's other mounts that one more holds a lock: their
-	 * blfs watch mounts/ (blfs/share.c), and the file's creation came
-	 * before the lock.
-	 */
-	(void)futimens(fd, NULL);
-	/*
-	 * Belt and braces: delete takes the drive's lock too, so drive.json
-	 * cannot vanish now; if it did anyway (a store tampered with by
-	 * hand), refuse rather than serve a drive that is being removed.
-	 */
-	if (fstatat(dfd, "drive.json", &st, AT_SYMLINK_NOFOLLOW) == -1) {
-		(void)unlinkat(mfd, file, 0);
-		r = cause_fail(cause, -ENOENT, "drive \"%s\" was deleted "
-		    "meanwhile", name);
-		goto out;
-	}
-	*lockfd = steal_fd(&fd);
-	r = 0;
-out:
-	free(file);
-	if (fd != -1)
-		close(fd);
-	if (mfd != -1)
-		close(mfd);
-	if (dfd != -1)
-		close(dfd);
-	close(dlock);
-	return r;
-}
-
-int
-store_mount_dir(struct store *s, const char *name, int *fd, char **cause)
-{
-	int dfd, r;
-
-	*fd = -1;
-	if ((r = store_drive_dir(s, name, &dfd, cause)) != 0)
-		return r;
-	*fd = store_openat(dfd, "mounts", O_RDONLY | O_DIRECTORY, 0);
-	r = *fd == -1 ? -errno : 0;
-	close(dfd);
-	if (r != 0)
-		return cause_fail(cause, r == -ELOOP ? -EIO : r, "cannot "
-		    "open %s/drives/%s/mounts: %s", s->path, name,
-		    r == -ELOOP ? "it is a symlink" : strerror(-r));
-	return 0;
-}
-
-int
-store_mount_unlock_cleanup(struct store *s, const char *name,
-    const char *session_id, char **cause)
-{
-	struct flock	 fl;
-	char		*file;
-	int		 dlock, dfd = -1, mfd = -1, fd = -1, r;
-
-	if ((r = store_check_name(name, cause)) != 0)
-		return r;
-	if ((r = store_check_session(session_id, cause)) != 0)
-		return r;
-	if ((r = store_lock(s, name, &dlock, cause)) != 0)
-		return r;
-	xasprintf(&file, "%s.lock", session_id);
-	if (store_drive_dir(s, name, &dfd, NULL) != 0 ||
-	    (mfd = store_openat(dfd, "mounts", O_PATH | O_DIRECTORY, 0)) ==
-	    -1 || (fd = store_open_lockfile(mfd, file)) == -1) {
-		r = 0;	/* nothing there: nothing to clean */
-		goto out;
-	}
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
-		r = cause_fail(cause, -EBUSY, "mount lock of drive \"%s\", "
-		    "session %s, is still held", name, session_id);
-		goto out;
-	}
-	if (unlinkat(mfd, file, 0) == -1 && errno != ENOENT) {
-		r = cause_fail(cause, -errno, "cannot remove %s/drives/%s/"
-		    "mounts/%s: %s", s->path, name, file, strerror(errno));
-		goto out;
-	}
-	r = 0;
-out:
-	free(file);
-	if (fd != -1)
-		close(fd);
-	if (mfd != -1)
-		close(mfd);
-	if (dfd != -1)
-		close(dfd);
-	close(dlock);
-	return r;
-}
 
 int
 store_open_drive_data(struct store *s, const char *name, int *datafd,

@@ -1,0 +1,42 @@
+/*
+ * Inside the posix store (store.c, mountlock.c): the pieces both use.
+ * Nothing outside mountmgr/store*.c and mountlock.c includes this; callers
+ * use store.h.
+ */
+#ifndef BL_STORE_POSIX_H
+#define BL_STORE_POSIX_H
+
+#include <sys/types.h>
+
+#include "mountmgr/drive.h"
+
+#define STORE_SESSION_ID_MAX	128
+
+struct store {
+	char	*path;		/* as given, for messages */
+	int	 fd;		/* O_PATH|O_DIRECTORY of the store */
+};
+
+/* openat2 beneath dirfd, never following a symlink; -1 and errno. */
+int	store_openat(int dirfd, const char *path, int flags, mode_t mode);
+/* mkdirat 0755, EEXIST is fine; 0 or -errno. */
+int	store_mkdirat(int dirfd, const char *name);
+/* The rest: 0 or -errno with *cause (store.h). */
+int	store_check_name(const char *name, char **cause);
+int	store_check_session(const char *sid, char **cause);
+/* The drive's lock (locks/<name>.lock), write-locked: close to unlock. */
+int	store_lock(struct store *, const char *name, int *lockfd,
+	    char **cause);
+/* O_PATH fd of drives/<name>, checked to be a directory. */
+int	store_drive_dir(struct store *, const char *name, int *dfd,
+	    char **cause);
+/* drive.json of the drive at dfd, checked whole. */
+int	store_load_at(struct store *, const char *name, int dfd,
+	    struct drive **out, char **cause);
+/*
+ * Held mount locks of the drive at dfd (mountlock.c); with reap, stale
+ * ones are removed and the holders' sessions added to *busy.
+ */
+int	store_scan_mounts(int dfd, int reap, char **busy);
+
+#endif
