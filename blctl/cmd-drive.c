@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,8 @@ static int	drive_cmd_adopt(struct drive_cli *, int, char **);
 
 static const struct drive_cmd drive_cmds[] = {
 	{ "create", "NAME [--display-name S] [--label K=V]... "
-	    "[--permission RULE]... [--access-mode rwx|rwo|rox]",
+	    "[--permission RULE]... [--access-mode rwx|rwo|rox] "
+	    "[--capacity SIZE]",
 	  "Create a drive. NAME is a DNS label (a-z, 0-9, '-', at most 63).\n"
 	  "  --display-name S   shown to people; defaults to NAME\n"
 	  "  --label K=V        a label of the drive (repeatable)\n"
@@ -57,18 +59,23 @@ static const struct drive_cmd drive_cmds[] = {
 	  "  --access-mode M    rwx: any number of mounts (the default); rwo:\n"
 	  "                     one mount at a time, across every agent\n"
 	  "                     sharing the store; rox: read-only mounts\n"
-	  "                     only\n",
+	  "                     only\n"
+	  "  --capacity SIZE    the most its files may hold (10GiB, 500MiB;\n"
+	  "                     B, KiB, MiB, GiB, TiB, PiB): writes past it\n"
+	  "                     fail with ENOSPC, df shows a disk that size;\n"
+	  "                     none: unlimited\n",
 	  drive_cmd_create },
 	{ "list", "",
 	  "List the drives of the store, broken ones included.\n",
 	  drive_cmd_list },
 	{ "get", "NAME",
-	  "Show one drive: names, labels, access mode, permission rules,\n"
-	  "active mounts.\n",
+	  "Show one drive: names, labels, access mode, capacity and what it\n"
+	  "uses, permission rules, active mounts.\n",
 	  drive_cmd_get },
 	{ "update", "NAME [--display-name S] [--label K=V]... "
 	    "[--remove-label K]... [--permission RULE]... "
-	    "[--clear-permissions] [--access-mode rwx|rwo|rox]",
+	    "[--clear-permissions] [--access-mode rwx|rwo|rox] "
+	    "[--capacity SIZE]",
 	  "Change a drive. Labels given are added or replaced; the\n"
 	  "permission rules given replace all the old ones. A new access\n"
 	  "mode, like new rules, applies to later mounts; rwo is refused\n"
@@ -78,7 +85,9 @@ static const struct drive_cmd drive_cmds[] = {
 	  "  --remove-label K     remove a label (repeatable)\n"
 	  "  --permission RULE    the new rules (repeatable, at most 3)\n"
 	  "  --clear-permissions  remove every rule: anyone may mount\n"
-	  "  --access-mode M      rwx, rwo or rox (see create --help)\n",
+	  "  --access-mode M      rwx, rwo or rox (see create --help)\n"
+	  "  --capacity SIZE      grow it, or shrink it down to what the\n"
+	  "                       files use now at least (for later mounts)\n",
 	  drive_cmd_update },
 	{ "delete", "NAME",
 	  "Delete a drive and its files. Refused while it is mounted.\n",
@@ -217,16 +226,35 @@ drive_labels_text(const struct labels *l, const char *sep)
 }
 
 static void
-drive_print_view(const struct drive *d, int mounts)
+drive_print_view(struct store *st, const struct drive *d, int mounts)
 {
 	const int	 w = 14;
-	char		*s;
+	uint64_t	 used, held;
+	char		*s, *a, *b;
 
 	printf("%-*s%s\n", w, "name:", d->name);
 	printf("%-*s%s\n", w, "display name:", d->display_name);
 	printf("%-*s%s\n", w, "created at:", d->created_at);
 	printf("%-*s%s (%s)\n", w, "access mode:", drive_access_name(d->access),
 	    drive_access_words(d->access));
+	if (d->capacity == 0)
+		printf("%-*s%s\n", w, "capacity:", "unlimited");
+	else {
+		a = drive_size_words(d->capacity);
+		printf("%-*s%s (%" PRIu64 " bytes)\n", w, "capacity:", a,
+		    d->capacity);
+		free(a);
+		if (st != NULL && store_drive_usage(st, d->name, &used, &held,
+		    NULL) == 0) {
+			a = drive_size_words(used);
+			b = drive_size_words(held);
+			printf("%-*s%s (%" PRIu64 " bytes)%s%s%s\n", w, "used:",
+			    a, used, held != 0 ? ", " : "", held != 0 ? b : "",
+			    held != 0 ? " held by mounts" : "");
+			free(a);
+			free(b);
+		}
+	}
 	if (d->labels.n == 0)
 		printf("%-*s%s\n", w, "labels:", "none");
 	for (size_t i = 0; i < d->labels.n; i++)
@@ -252,13 +280,26 @@ drive_print_view(const struct drive *d, int mounts)
 static int
 drive_show(struct drive_cli *cli, struct store *s, const struct drive *d)
 {
+	uint64_t used, held;
+	json_t *j;
+
 	if (cli->json) {
-		if (drive_print_json(drive_to_json(d)) != 0)
+		j = drive_to_json(d);
+		/* What a drive with a capacity uses, beside drive.json. */
+		if (j != NULL && d->capacity != 0 && s != NULL &&
+		    store_drive_usage(s, d->name, &used, &held, NULL) == 0) {
+			json_object_set_new(j, "used_bytes",
+			    json_integer((json_int_t)used));
+			json_object_set_new(j, "held_bytes",
+			    json_integer((json_int_t)held));
+		}
+		if (drive_print_json(j) != 0)
 			return drive_store_fail(cli, d->name, "cannot encode "
 			    "JSON");
 		return BLCTL_EXIT_OK;
 	}
-	drive_print_view(d, s != NULL ? store_drive_mounts(s, d->name) : -1);
+	drive_print_view(s, d, s != NULL ? store_drive_mounts(s, d->name) :
+	    -1);
 	return BLCTL_EXIT_OK;
 }
 
@@ -276,6 +317,7 @@ struct drive_opts {
 	int			  clear_perms;
 	int			  access_given;
 	enum drive_access	  access;
+	uint64_t		  capacity;	/* 0: not given */
 	const char		 *name;
 };
 
@@ -290,7 +332,7 @@ drive_opts_clear(struct drive_opts *o)
 enum {
 	OPT_STORE = 0x100, OPT_JSON, OPT_HELP, OPT_DISPLAY_NAME, OPT_LABEL,
 	OPT_REMOVE_LABEL, OPT_PERMISSION, OPT_CLEAR_PERMISSIONS,
-	OPT_ACCESS_MODE,
+	OPT_ACCESS_MODE, OPT_CAPACITY,
 };
 
 static const struct option drive_long_opts[] = {
@@ -303,6 +345,7 @@ static const struct option drive_long_opts[] = {
 	{ "permission", required_argument, NULL, OPT_PERMISSION },
 	{ "clear-permissions", no_argument, NULL, OPT_CLEAR_PERMISSIONS },
 	{ "access-mode", required_argument, NULL, OPT_ACCESS_MODE },
+	{ "capacity", required_argument, NULL, OPT_CAPACITY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -311,7 +354,7 @@ static const struct option drive_long_opts[] = {
 #define OPTS_COMMON	(OPTBIT(OPT_STORE) | OPTBIT(OPT_JSON) | OPTBIT(OPT_HELP))
 #define OPTS_CREATE	(OPTS_COMMON | OPTBIT(OPT_DISPLAY_NAME) | \
 			 OPTBIT(OPT_LABEL) | OPTBIT(OPT_PERMISSION) | \
-			 OPTBIT(OPT_ACCESS_MODE))
+			 OPTBIT(OPT_ACCESS_MODE) | OPTBIT(OPT_CAPACITY))
 #define OPTS_UPDATE	(OPTS_CREATE | OPTBIT(OPT_REMOVE_LABEL) | \
 			 OPTBIT(OPT_CLEAR_PERMISSIONS))
 
@@ -417,6 +460,20 @@ drive_parse(struct drive_cli *cli, const struct drive_cmd *c, unsigned allowed,
 				goto bad;
 			o->access_given = 1;
 			break;
+		case OPT_CAPACITY:
+			if (o->capacity != 0)
+				return drive_usage_fail(cli, "--capacity given "
+				    "twice");
+			if (drive_size_parse(optarg, &o->capacity,
+			    &why) != 0) {
+				char *w = why;
+
+				xasprintf(&why, "--capacity %.32s: %s", optarg,
+				    w);
+				free(w);
+				goto bad;
+			}
+			break;
 		}
 	}
 	if (argc - optind > nargs)
@@ -478,6 +535,7 @@ drive_cmd_create(struct drive_cli *cli, int argc, char **argv)
 	d->perms = o.perms;	/* moved */
 	memset(&o.perms, 0, sizeof o.perms);
 	d->access = o.access_given ? o.access : DRIVE_ACCESS_RWX;
+	d->capacity = o.capacity;
 	d->created_at = drive_created_at_now();
 	if (drive_check(d, &cause) != 0) {
 		r = drive_usage_fail(cli, "%s", cause);
@@ -642,10 +700,11 @@ drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
 	    &o)) >= 0)
 		goto out;
 	if (o.display_name == NULL && o.labels.n == 0 && o.nremove == 0 &&
-	    !o.perms_given && !o.clear_perms && !o.access_given) {
+	    !o.perms_given && !o.clear_perms && !o.access_given &&
+	    o.capacity == 0) {
 		r = drive_usage_fail(cli, "nothing to update: give "
 		    "--display-name, --label, --remove-label, --permission, "
-		    "--clear-permissions or --access-mode");
+		    "--clear-permissions, --access-mode or --capacity");
 		goto out;
 	}
 	memset(&u, 0, sizeof u);
@@ -657,6 +716,7 @@ drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
 	u.perms = o.perms;			/* borrowed */
 	u.set_access = o.access_given;
 	u.access = o.access;
+	u.capacity = o.capacity;
 	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
 		goto out;
 	if (store_drive_update(s, o.name, &u, &d, &cause) != 0) {

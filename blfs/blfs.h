@@ -227,6 +227,26 @@ void	stats_reply(int error, size_t payload);
 void	stats_written(size_t);
 
 /*
+ * The drive's capacity (quota.c; mountmgr/usage.h), on a read-write
+ * mount given --usage-fd and --capacity. quota_charge takes bytes a
+ * file is about to grow by (0, -ENOSPC, -EIO); quota_credit gives back
+ * bytes files shrank by or a charge not used. quota_growth/_from: by how
+ * much fd's file grows or shrinks at size end; quota_size_at: what
+ * removing dfd/name frees. All 0 and no-ops without a capacity.
+ */
+int	quota_init(int fd, uint64_t capacity, const char *session,
+	    char **cause);
+int	quota_active(void);
+int	quota_charge(uint64_t grow);
+void	quota_credit(uint64_t shrink);
+uint64_t quota_growth(int fd, uint64_t end);
+uint64_t quota_growth_from(int fd, uint64_t end);
+uint64_t quota_size_at(int dfd, const char *name);
+struct statvfs;
+void	quota_statfs(struct statvfs *);
+void	quota_exit(void);
+
+/*
  * Coherence between mounts of one drive (share.c). share_init watches
  * the drive's mounts/ directory (mounts_fd; -1 when run by hand) and
  * counts the other mounts; share_start runs the thread that turns

@@ -27,6 +27,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,8 @@ struct blfs_args {
 	int		 lock_fd;
 	int		 mounts_fd;
 	int		 stats_fd;
+	int		 usage_fd;
+	uint64_t	 capacity;
 	const char	*drive;
 	const char	*session;
 	const char	*mount_path;
@@ -93,7 +96,8 @@ struct blfs_args {
 
 static const char usage_text[] =
     "usage: blfs --fuse-fd N --root-fd N [--status-fd N] [--lock-fd N]\n"
-    "            [--mounts-fd N] [--stats-fd N]\n"
+    "            [--mounts-fd N] [--stats-fd N]"
+    " [--usage-fd N --capacity BYTES]\n"
     "            --drive NAME --session ID --mount-path PATH [--read-only]\n"
     "            [--cache-size BYTES] [--buffer-size BYTES]"
     " [--prefetch BYTES]\n"
@@ -217,13 +221,14 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	int idx, has_arg;
 
 	static const char *const names[] = { "--fuse-fd", "--root-fd",
-	    "--status-fd", "--lock-fd", "--mounts-fd", "--stats-fd", "--drive", "--session", "--mount-path",
+	    "--status-fd", "--lock-fd", "--mounts-fd", "--stats-fd",
+	    "--usage-fd", "--capacity", "--drive", "--session", "--mount-path",
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
 	    "--read-only", "--writeback", "--debug" };
 
 	memset(a, 0, sizeof(*a));
 	a->fuse_fd = a->root_fd = a->status_fd = a->lock_fd = -1;
-	a->mounts_fd = a->stats_fd = -1;
+	a->mounts_fd = a->stats_fd = a->usage_fd = -1;
 	a->cache_size = a->buffer_size = a->prefetch = UINT64_MAX;
 	a->level = LOG_LVL_INFO;
 
@@ -283,6 +288,15 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			a->mounts_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--stats-fd") == 0)
 			a->stats_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--usage-fd") == 0)
+			a->usage_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--capacity") == 0) {
+			if (parse_u64(val, INT64_MAX, &a->capacity) == -1 ||
+			    a->capacity == 0)
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--capacity: not a number of bytes from 1 "
+				    "to %" PRId64 ": %s", INT64_MAX, val);
+		}
 		else if (strcmp(name, "--drive") == 0)
 			a->drive = blfs_parse_word(name, val);
 		else if (strcmp(name, "--session") == 0)
@@ -328,6 +342,9 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 		blfs_fail(BLFS_EXIT_USAGE, "--mount-path is required");
 	if (a->mounts_fd != -1 && a->lock_fd == -1)
 		blfs_fail(BLFS_EXIT_USAGE, "--mounts-fd needs --lock-fd");
+	if ((a->usage_fd == -1) != (a->capacity == 0))
+		blfs_fail(BLFS_EXIT_USAGE, "--usage-fd and --capacity go "
+		    "together");
 }
 
 /*
@@ -520,6 +537,8 @@ main(int argc, char **argv)
 		blfs_fail(1, "%s", cause);
 	if (stats_init(a.stats_fd, &cause) != 0)
 		blfs_fail(1, "%s", cause);
+	if (quota_init(a.usage_fd, a.capacity, a.session, &cause) != 0)
+		blfs_fail(1, "%s", cause);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
 		blfs_fail(1, "out of memory");
@@ -579,6 +598,7 @@ main(int argc, char **argv)
 	/* One fd for every worker: no clone_fd, blfs opens no device. */
 	r = loop_run(se, BLFS_MAX_THREADS);
 	share_stop();
+	quota_exit();
 	fuse_session_unmount(se);
 	fuse_session_destroy(se);
 	fuse_opt_free_args(&fargs);

@@ -437,11 +437,35 @@ ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, blfs_cfg.attr_timeout);
 }
 
+/*
+ * ftruncate of an open regular file. On a drive with a capacity growth
+ * is taken first and shrinking given back (quota.c).
+ */
+static int
+ops_ftruncate(int tfd, off_t size)
+{
+	uint64_t grow, shrink;
+	int r;
+
+	grow = quota_growth(tfd, (uint64_t)size);
+	shrink = quota_growth_from(tfd, (uint64_t)size);
+	if ((r = quota_charge(grow)) != 0)
+		return r;
+	if (ftruncate(tfd, size) == -1) {
+		r = -errno;
+		quota_credit(grow);
+		return r;
+	}
+	ops_kill_setid(tfd, 0);
+	quota_credit(shrink);
+	return 0;
+}
+
 static int
 ops_truncate(struct blfs_inode *in, int fd, off_t size)
 {
 	struct proc_fd_path pp;
-	int tfd, r = 0;
+	int tfd, r;
 
 	if (in->type == S_IFDIR)
 		return -EISDIR;
@@ -451,10 +475,7 @@ ops_truncate(struct blfs_inode *in, int fd, off_t size)
 	tfd = open(proc_fd_path(&pp, fd, NULL), O_WRONLY | O_CLOEXEC);
 	if (tfd == -1)
 		return -errno;
-	if (ftruncate(tfd, size) == -1)
-		r = -errno;
-	else
-		ops_kill_setid(tfd, 0);
+	r = ops_ftruncate(tfd, size);
 	close(tfd);
 	return r;
 }
@@ -521,11 +542,9 @@ ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 			goto out;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
-		if (ffd != -1) {
-			r = ftruncate(ffd, attr->st_size) == -1 ? -errno : 0;
-			if (r == 0)
-				ops_kill_setid(ffd, 0);
-		} else
+		if (ffd != -1)
+			r = ops_ftruncate(ffd, attr->st_size);
+		else
 			r = ops_truncate(in, fd, attr->st_size);
 		if (r != 0)
 			goto out;
@@ -631,6 +650,7 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	struct owners m;
 	struct stat st;
 	mode_t type = mode & S_IFMT;
+	uint64_t charged;
 	int pfd, fd, r, err;
 
 	if (ops_refuse_ro(req))
@@ -650,10 +670,16 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		return;
 	}
 	ops_new_meta(req, pfd, type, mode, &m);
-	if (type == S_IFDIR)
-		r = ops_new_dir(pfd, name, &m, &fd);
-	else
-		r = ops_new_file(pfd, name, 0, &m, target, &fd);
+	/* A symlink's target is the content of the file standing for it. */
+	charged = target != NULL ? strlen(target) : 0;
+	if ((r = quota_charge(charged)) == 0) {
+		if (type == S_IFDIR)
+			r = ops_new_dir(pfd, name, &m, &fd);
+		else
+			r = ops_new_file(pfd, name, 0, &m, target, &fd);
+		if (r != 0)
+			quota_credit(charged);
+	}
 	inode_fd_put(parent);
 	if (r == 0 && fstat(fd, &st) == -1) {
 		r = -errno;
@@ -744,6 +770,7 @@ static void
 ops_remove(fuse_req_t req, fuse_ino_t pino, const char *name, int flags)
 {
 	struct blfs_inode *parent = inode_get(pino);
+	uint64_t freed;
 	int pfd, r, err;
 
 	if (ops_refuse_ro(req))
@@ -756,9 +783,12 @@ ops_remove(fuse_req_t req, fuse_ino_t pino, const char *name, int flags)
 		ops_reply_err(req, -r);
 		return;
 	}
+	freed = quota_size_at(pfd, name);
 	r = unlinkat(pfd, name, flags);
 	err = errno;
 	inode_fd_put(parent);
+	if (r == 0)
+		quota_credit(freed);
 	ops_reply_err(req, r == -1 ? err : 0);
 }
 
@@ -780,6 +810,7 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 {
 	struct blfs_inode *p = inode_get(pino), *np = inode_get(npino);
 	struct stat st;
+	uint64_t freed;
 	int pfd, npfd, r, err;
 
 	if (ops_refuse_ro(req))
@@ -803,9 +834,12 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 		ops_reply_err(req, -r);
 		return;
 	}
+	/* A file the rename replaces is gone: its bytes come back. */
+	freed = (flags & RENAME_EXCHANGE) ? 0 : quota_size_at(npfd, newname);
 	r = renameat2(pfd, name, npfd, newname, flags);
 	err = errno;
 	if (r == 0) {
+		quota_credit(freed);
 		/* Keep the names we resolve by in step with the tree. */
 		if (meta_stat_at(npfd, newname, &st) == 0)
 			inode_relabel(np, newname, &st);
@@ -880,6 +914,7 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct blfs_inode *in = inode_get(ino);
 	struct proc_fd_path pp;
+	uint64_t freed;
 	int fd, ofd, r, err;
 
 	if (blfs_cfg.read_only &&
@@ -895,6 +930,8 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ops_reply_err(req, -r);
 		return;
 	}
+	/* What O_TRUNC gives back of a drive's capacity. */
+	freed = (fi->flags & O_TRUNC) ? quota_growth_from(fd, 0) : 0;
 	/* A regular file, checked: reopening its O_PATH fd is safe. */
 	ofd = open(proc_fd_path(&pp, fd, NULL), ops_open_flags(fi->flags));
 	err = errno;
@@ -903,6 +940,7 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ops_reply_err(req, err);
 		return;
 	}
+	quota_credit(freed);
 	if (fi->flags & O_TRUNC)
 		ops_kill_setid(ofd, 0);
 	fi->fh = ops_new_fh(in, ofd);
@@ -943,6 +981,7 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	struct fuse_entry_param e;
 	struct owners m;
 	struct stat st;
+	uint64_t freed;
 	int pfd, fd = -1, flags, r;
 
 	if (ops_refuse_ro(req))
@@ -965,10 +1004,12 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		} else
 			meta_present(&st, &m);
 	} else if (r == -EEXIST && !(fi->flags & O_EXCL)) {
+		freed = (fi->flags & O_TRUNC) ? quota_size_at(pfd, name) : 0;
 		if ((fd = ops_create_existing(pfd, name, flags, &st)) < 0)
 			r = fd;
 		else {
 			r = 0;
+			quota_credit(freed);
 			if (fi->flags & O_TRUNC)
 				ops_kill_setid(fd, 0);
 		}
@@ -1008,18 +1049,36 @@ ops_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
     off_t off, struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	uint64_t grow;
+	size_t len;
 	ssize_t n;
+	int r;
 
 	if (ops_refuse_ro(req))
 		return;
+	/*
+	 * A drive with a capacity: what the write grows the file by is
+	 * taken first (an append grows it by all of it, wherever the end
+	 * is now), and what a short write did not use is given back.
+	 */
+	len = fuse_buf_size(in_buf);
+	grow = (fi->flags & O_APPEND) ? (quota_active() ? len : 0) :
+	    quota_growth(ops_fh_fd(fi), (uint64_t)off + len);
+	if ((r = quota_charge(grow)) != 0) {
+		ops_reply_err(req, -r);
+		return;
+	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = ops_fh_fd(fi);
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
 	if (n < 0) {
+		quota_credit(grow);
 		ops_reply_err(req, (int)-n);
 		return;
 	}
+	if ((size_t)n < len)
+		quota_credit(grow > len - (size_t)n ? len - (size_t)n : grow);
 	ops_kill_setid(ops_fh_fd(fi), 0);
 	ops_file(fi)->wrote = 1;
 	stats_written((size_t)n);
@@ -1292,8 +1351,10 @@ ops_statfs(fuse_req_t req, fuse_ino_t ino)
 	inode_fd_put(in);
 	if (r == -1)
 		ops_reply_err(req, err);
-	else
+	else {
+		quota_statfs(&sv);	/* a disk of the drive's capacity */
 		fuse_reply_statfs(req, &sv);
+	}
 }
 
 /*
@@ -1476,11 +1537,29 @@ static void
 ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
     off_t length, struct fuse_file_info *fi)
 {
-	int r;
+	uint64_t grow = 0;
+	int fd = ops_fh_fd(fi), r;
 
 	if (ops_refuse_ro(req))
 		return;
-	r = fallocate(ops_fh_fd(fi), mode, offset, length);
+	if (quota_active() && offset >= 0 && length > 0) {
+		grow = quota_growth(fd, (uint64_t)offset + (uint64_t)length);
+		/*
+		 * Space past the end that the size does not show would be
+		 * space the capacity (the files' sizes) never counts.
+		 */
+		if (grow != 0 && (mode & FALLOC_FL_KEEP_SIZE)) {
+			ops_reply_err(req, EOPNOTSUPP);
+			return;
+		}
+		if ((r = quota_charge(grow)) != 0) {
+			ops_reply_err(req, -r);
+			return;
+		}
+	}
+	r = fallocate(fd, mode, offset, length);
+	if (r == -1)
+		quota_credit(grow);
 	ops_reply_err(req, r == -1 ? errno : 0);
 }
 
@@ -1489,12 +1568,23 @@ ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
     struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
     struct fuse_file_info *fi_out, size_t len, int flags)
 {
+	uint64_t grow = 0, used;
 	ssize_t n;
+	int r;
 
 	if (ops_refuse_ro(req))
 		return;
+	if (off_out >= 0 && (grow = quota_growth(ops_fh_fd(fi_out),
+	    (uint64_t)off_out + len)) != 0 && (r = quota_charge(grow)) != 0) {
+		ops_reply_err(req, -r);
+		return;
+	}
 	n = copy_file_range(ops_fh_fd(fi_in), &off_in, ops_fh_fd(fi_out),
 	    &off_out, len, (unsigned int)flags);
+	/* A short copy grew the file less than was taken. */
+	used = n <= 0 ? 0 : grow - (grow > len - (size_t)n ?
+	    len - (size_t)n : grow);
+	quota_credit(grow - used);
 	if (n == -1)
 		ops_reply_err(req, errno);
 	else

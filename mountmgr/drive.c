@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 
 static const char *drive_keys[] = {
 	"name", "display_name", "labels", "permissions", "access_mode",
-	"created_at",
+	"capacity_bytes", "created_at",
 };
 
 static const char *const drive_access_names[] = {
@@ -460,7 +461,7 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 			q = drive_quote(key);
 			cause_set(cause, "unknown field \"%s\" (known: name, "
 			    "display_name, labels, permissions, access_mode, "
-			    "created_at)", q);
+			    "capacity_bytes, created_at)", q);
 			free(q);
 			return -1;
 		}
@@ -547,6 +548,17 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 			free(why);
 			return -1;
 		}
+	}
+
+	/* Absent: no capacity, as every drive had before. */
+	if ((v = json_object_get(root, "capacity_bytes")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			cause_set(cause, "field \"capacity_bytes\": not a "
+			    "whole number of bytes from 1 to %" PRIu64,
+			    DRIVE_CAPACITY_MAX);
+			return -1;
+		}
+		d->capacity = (uint64_t)json_integer_value(v);
 	}
 
 	if ((v = json_object_get(root, "created_at")) == NULL) {
@@ -636,6 +648,9 @@ drive_to_json(const struct drive *d)
 	if (json_object_set_new(o, "access_mode",
 	    json_string(drive_access_name(d->access))) != 0)
 		goto fail;
+	if (d->capacity != 0 && json_object_set_new(o, "capacity_bytes",
+	    json_integer((json_int_t)d->capacity)) != 0)
+		goto fail;
 	if (json_object_set_new(o, "created_at",
 	    json_string(d->created_at)) != 0)
 		goto fail;
@@ -664,4 +679,80 @@ drive_to_text(const struct drive *d)
 	xasprintf(&text, "%s\n", s);
 	free(s);
 	return text;
+}
+
+int
+drive_size_parse(const char *s, uint64_t *out, char **cause)
+{
+	static const struct {
+		const char	*unit;
+		unsigned	 shift;
+	} units[] = {
+		{ "", 0 }, { "B", 0 }, { "KiB", 10 }, { "MiB", 20 },
+		{ "GiB", 30 }, { "TiB", 40 }, { "PiB", 50 },
+	};
+	size_t digits = strspn(s, "0123456789"), i;
+	uint64_t v = 0;
+
+	if (digits == 0 || digits > 20) {
+		cause_set(cause, "not a size: want bytes, or a number with "
+		    "B, KiB, MiB, GiB, TiB or PiB (10GiB, 500MiB)");
+		return -1;
+	}
+	for (i = 0; i < nitems(units); i++)
+		if (strcmp(s + digits, units[i].unit) == 0)
+			break;
+	if (i == nitems(units)) {
+		char unit[17];
+		size_t k;
+
+		/* Echoed to a terminal or a log: printable bytes only. */
+		for (k = 0; k < sizeof(unit) - 1 && s[digits + k] != '\0'; k++)
+			unit[k] = isprint((unsigned char)s[digits + k]) ?
+			    s[digits + k] : '?';
+		unit[k] = '\0';
+		cause_set(cause, "unknown unit \"%s\": use B, KiB, MiB, "
+		    "GiB, TiB or PiB (powers of 1024)", unit);
+		return -1;
+	}
+	for (size_t k = 0; k < digits; k++) {
+		if (v > (UINT64_MAX - 9) / 10) {
+			v = UINT64_MAX;
+			break;
+		}
+		v = v * 10 + (uint64_t)(s[k] - '0');
+	}
+	if (v == 0) {
+		cause_set(cause, "a size of 0 holds nothing");
+		return -1;
+	}
+	if (v > (DRIVE_CAPACITY_MAX >> units[i].shift)) {
+		cause_set(cause, "larger than %" PRIu64 " bytes",
+		    DRIVE_CAPACITY_MAX);
+		return -1;
+	}
+	*out = v << units[i].shift;
+	return 0;
+}
+
+char *
+drive_size_words(uint64_t v)
+{
+	static const char *const names[] = { "B", "KiB", "MiB", "GiB", "TiB",
+	    "PiB", "EiB" };
+	double d = (double)v;
+	unsigned i = 0;
+	char *s;
+
+	while (d >= 1024 && i + 1 < nitems(names)) {
+		d /= 1024;
+		i++;
+	}
+	if (i == 0)
+		xasprintf(&s, "%" PRIu64 " B", v);
+	else if (d == (double)(uint64_t)d)
+		xasprintf(&s, "%.0f %s", d, names[i]);
+	else
+		xasprintf(&s, "%.1f %s", d, names[i]);
+	return s;
 }

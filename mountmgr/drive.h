@@ -3,6 +3,7 @@
 #define BL_DRIVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -29,12 +30,13 @@
  * drive.json:
  *   {"name": "data", "display_name": "Data", "labels": {"env": "dev"},
  *    "permissions": [ ...perm.h rules... ], "access_mode": "RWO",
- *    "created_at": "2025-01-02T03:04:05.678Z"}
+ *    "capacity_bytes": 10737418240, "created_at": "2025-01-02T03:04:05.678Z"}
  * created_at is an RFC 3339 timestamp string; we write UTC with
  * milliseconds, and accept any RFC 3339 date-time written by hand.
  * name and created_at are required; display_name defaults to name,
- * labels and permissions to none, access_mode to "RWX". Any other key
- * is refused.
+ * labels and permissions to none, access_mode to "RWX", capacity_bytes
+ * (an integer, 1 to DRIVE_CAPACITY_MAX) to none: unlimited. Any other
+ * key is refused.
  */
 
 /*
@@ -54,8 +56,12 @@ struct drive {
 	struct labels		 labels;
 	struct perm_rules	 perms;
 	enum drive_access	 access;
+	uint64_t		 capacity;	/* bytes; 0: unlimited */
 	char			*created_at;
 };
+
+/* What JSON's integers and a file size (off_t) both hold. */
+#define DRIVE_CAPACITY_MAX	((uint64_t)INT64_MAX)
 
 struct drive	*drive_new(void);
 void		 drive_free(struct drive *);
@@ -83,6 +89,14 @@ const char	*drive_access_words(enum drive_access);
  */
 int		 drive_access_check(const struct drive *d, int read_only,
 		     int held, const char *holders, char **cause);
+/*
+ * A size as people write it: bytes, or a number with B, KiB, MiB, GiB,
+ * TiB or PiB ("10GiB", "500MiB"). -1 with *cause for anything else, 0,
+ * or past DRIVE_CAPACITY_MAX.
+ */
+int		 drive_size_parse(const char *s, uint64_t *out, char **cause);
+/* "10 GiB", "1.5 MiB", "512 B": for people. */
+char		*drive_size_words(uint64_t);
 /* Every field of d, together (label count included). */
 int		 drive_check(const struct drive *d, char **cause);
 

@@ -164,6 +164,10 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 		    (uint64_t)a->mounts_fd);
 	if (a->stats_fd >= 0)
 		v[n++] = handoff_opt_num("--stats-fd", (uint64_t)a->stats_fd);
+	if (a->usage_fd >= 0) {
+		v[n++] = handoff_opt_num("--usage-fd", (uint64_t)a->usage_fd);
+		v[n++] = handoff_opt_num("--capacity", a->capacity);
+	}
 	/*
 	 * "--opt=value" in one word: a drive name can never be taken for an
 	 * option. Named on the command line so ps shows who serves what.

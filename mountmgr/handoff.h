@@ -72,6 +72,8 @@ struct handoff_blfs_args {
 	int		 lock_fd;	/* -1: none */
 	int		 mounts_fd;	/* -1: none */
 	int		 stats_fd;	/* -1: none */
+	int		 usage_fd;	/* -1: none */
+	uint64_t	 capacity;	/* with usage_fd */
 	const char	*drive;
 	const char	*session_id;
 	const char	*mount_path;

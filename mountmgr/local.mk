@@ -10,3 +10,4 @@ mountmgr_libmountmgr_a_SOURCES += mountmgr/mountlock.c mountmgr/store-posix.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/handoff.c mountmgr/handoff.h mountmgr/mount.c mountmgr/mount.h mountmgr/resolve.c mountmgr/resolve.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/owners.c mountmgr/owners.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/stats.c mountmgr/stats.h
+mountmgr_libmountmgr_a_SOURCES += mountmgr/usage.c mountmgr/usage.h

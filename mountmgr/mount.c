@@ -895,7 +895,7 @@ mount_child(struct mount *m, int sock)
 {
 	struct mountmgr *mm = m->mm;
 	const struct labels *labels = NULL;
-	struct resolve_out out = { -1, -1, -1, NULL };
+	struct resolve_out out = { -1, -1, -1, -1, 0, NULL };
 	struct handoff_blfs_args ba;
 	char **argv;
 	const char *code;
@@ -926,6 +926,8 @@ mount_child(struct mount *m, int sock)
 	ba.lock_fd = out.lockfd;
 	ba.mounts_fd = out.mountsfd;
 	ba.stats_fd = m->stats_fd;
+	ba.usage_fd = out.usagefd;
+	ba.capacity = out.capacity;
 	ba.drive = m->drive;
 	ba.session_id = m->id;
 	ba.mount_path = m->mount_path;
@@ -945,6 +947,8 @@ mount_child(struct mount *m, int sock)
 		fd_set_cloexec(out.mountsfd, 0);
 	if (m->stats_fd != -1)
 		fd_set_cloexec(m->stats_fd, 0);
+	if (out.usagefd != -1)
+		fd_set_cloexec(out.usagefd, 0);
 	if (mm->cfg.confine_child != NULL)
 		mm->cfg.confine_child();
 	execve(mm->cfg.blfs, argv, mount_child_env());

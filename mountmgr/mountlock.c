@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "mountmgr/drive.h"
 #include "mountmgr/store.h"
 #include "mountmgr/store-posix.h"
+#include "mountmgr/usage.h"
 
 /* session ids become file names: keep them to a safe alphabet. */
 int
@@ -338,3 +340,153 @@ out:
 	close(dlock);
 	return r;
 }
+
+/* Whether the mount lock of session sid is held by anyone. */
+static int
+store_session_held(int mfd, const char *sid)
+{
+	struct flock	 fl;
+	char		*file;
+	int		 fd, held = 0;
+
+	xasprintf(&file, "%s.lock", sid);
+	fd = store_open_lockfile(mfd, file);
+	free(file);
+	if (fd == -1)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		held = 1;
+	close(fd);
+	return held;
+}
+
+/*
+ * Under the usage file's lock: lines of mounts that are gone (their lock
+ * not held) mean a blfs killed before it told what it used, and an
+ * unreadable file means the same: count the files again (usage.h).
+ */
+static int
+store_usage_settle(int dfd, int mfd, int ufd, const char *name,
+    char **cause)
+{
+	struct usage	*u = xcalloc(1, sizeof(*u));
+	int64_t		 n;
+	size_t		 i;
+	int		 doubt, r, datafd;
+
+	doubt = usage_read(ufd, u) != 0;
+	if (doubt)
+		memset(u, 0, sizeof(*u));
+	for (i = 0; i < u->n;) {
+		if (mfd == -1 || !store_session_held(mfd, u->held[i].sid)) {
+			doubt = 1;
+			u->held[i] = u->held[--u->n];
+		} else
+			i++;
+	}
+	if (doubt) {
+		datafd = store_openat(dfd, "data", O_PATH | O_DIRECTORY, 0);
+		n = datafd == -1 ? -errno : usage_count_files(datafd);
+		if (datafd != -1)
+			close(datafd);
+		if (n < 0) {
+			free(u);
+			return cause_fail(cause, (int)n, "cannot count the files "
+			    "of drive \"%s\" for its usage: %s", name,
+			    strerror((int)-n));
+		}
+		log_info("drive %s: usage counted again from its files: %"
+		    PRId64 " bytes", name, n);
+		u->used = (uint64_t)n;
+	}
+	r = doubt ? usage_write(ufd, u) : 0;
+	free(u);
+	if (r != 0)
+		return cause_fail(cause, r, "cannot write the usage of drive "
+		    "\"%s\": %s", name, strerror(-r));
+	return 0;
+}
+
+int
+store_mount_usage(struct store *s, const char *name, int *ufd,
+    uint64_t *capacity, char **cause)
+{
+	struct drive	*d = NULL;
+	int		 dlock, dfd = -1, mfd = -1, fd = -1, r;
+
+	*ufd = -1;
+	*capacity = 0;
+	if ((r = store_check_name(name, cause)) != 0)
+		return r;
+	if ((r = store_lock(s, name, &dlock, cause)) != 0)
+		return r;
+	if ((r = store_drive_dir(s, name, &dfd, cause)) != 0 ||
+	    (r = store_load_at(s, name, dfd, &d, cause)) != 0)
+		goto out;
+	if (d->capacity == 0)
+		goto out;	/* unlimited: nothing to count */
+	fd = store_openat(dfd, USAGE_FILE, O_RDWR | O_CREAT | O_NONBLOCK,
+	    0600);
+	if (fd == -1) {
+		r = cause_fail(cause, -errno, "cannot open %s/drives/%s/%s: %s",
+		    s->path, name, USAGE_FILE, strerror(errno));
+		goto out;
+	}
+	mfd = store_openat(dfd, "mounts", O_PATH | O_DIRECTORY, 0);
+	if ((r = usage_lock(fd)) != 0) {
+		r = cause_fail(cause, r, "cannot lock %s/drives/%s/%s: %s",
+		    s->path, name, USAGE_FILE, strerror(-r));
+		goto out;
+	}
+	r = store_usage_settle(dfd, mfd, fd, name, cause);
+	usage_unlock(fd);
+	if (r == 0) {
+		*capacity = d->capacity;
+		*ufd = fd;
+		fd = -1;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	if (mfd != -1)
+		close(mfd);
+	if (dfd != -1)
+		close(dfd);
+	close(dlock);
+	drive_free(d);
+	return r;
+}
+
+int
+store_drive_usage(struct store *s, const char *name, uint64_t *used,
+    uint64_t *held, char **cause)
+{
+	struct usage	*u;
+	int		 dfd, fd, r;
+
+	*used = *held = 0;
+	if ((r = store_check_name(name, cause)) != 0 ||
+	    (r = store_drive_dir(s, name, &dfd, cause)) != 0)
+		return r;
+	fd = store_openat(dfd, USAGE_FILE, O_RDONLY | O_NONBLOCK, 0);
+	close(dfd);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : cause_fail(cause, -errno,
+		    "cannot read the usage of drive \"%s\": %s", name,
+		    strerror(errno));
+	u = xcalloc(1, sizeof(*u));
+	if ((r = usage_read(fd, u)) != 0)
+		r = cause_fail(cause, r, "%s/drives/%s/%s is not a usage file",
+		    s->path, name, USAGE_FILE);
+	else {
+		*used = u->used;
+		*held = usage_total(u) - u->used;
+	}
+	free(u);
+	close(fd);
+	return r;
+}
+

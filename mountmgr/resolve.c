@@ -5,11 +5,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "mountmgr/paths.h"
 #include "mountmgr/perm.h"
@@ -45,6 +47,20 @@ resolve_code(int err)
 	}
 }
 
+static int
+resolve_reopen_ro(int *fd)
+{
+	struct proc_fd_path pp;
+	int ro;
+
+	ro = open(proc_fd_path(&pp, *fd, NULL), O_RDONLY | O_CLOEXEC);
+	if (ro == -1)
+		return -errno;
+	close(*fd);
+	*fd = ro;
+	return 0;
+}
+
 int
 resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
     int read_only, const struct labels *labels, const char *session_id,
@@ -58,7 +74,8 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 	char *why = NULL, *line;
 	int datafd = -1, r;
 
-	out->dirfd = out->lockfd = out->mountsfd = -1;
+	out->dirfd = out->lockfd = out->mountsfd = out->usagefd = -1;
+	out->capacity = 0;
 	out->served_path = NULL;
 	if (labels == NULL)
 		labels = &none;
@@ -101,9 +118,19 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 		xasprintf(cause, "%s", why);
 		goto fail;
 	}
-	if ((r = store_mount_dir(st, drive, &out->mountsfd, &why)) != 0) {
+	if ((r = store_mount_dir(st, drive, &out->mountsfd, &why)) != 0 ||
+	    (r = store_mount_usage(st, drive, &out->usagefd, &out->capacity,
+	    &why)) != 0) {
 		*code = resolve_code(-r);
 		xasprintf(cause, "%s", why);
+		goto fail;
+	}
+	/* A read-only mount reads the usage (statfs), never writes it. */
+	if (read_only && out->usagefd != -1 &&
+	    (r = resolve_reopen_ro(&out->usagefd)) != 0) {
+		*code = resolve_code(-r);
+		xasprintf(cause, "drive %s: its usage file: %s", drive,
+		    strerror(-r));
 		goto fail;
 	}
 	out->served_path = xstrdup(dec.path);
@@ -119,7 +146,11 @@ fail:
 		close(out->dirfd);
 	if (out->lockfd != -1)
 		close(out->lockfd);
-	out->dirfd = out->lockfd = -1;
+	if (out->mountsfd != -1)
+		close(out->mountsfd);
+	if (out->usagefd != -1)
+		close(out->usagefd);
+	out->dirfd = out->lockfd = out->mountsfd = out->usagefd = -1;
 	drive_free(d);
 	store_free(st);
 	return -1;

@@ -7,12 +7,16 @@
 #ifndef BL_RESOLVE_H
 #define BL_RESOLVE_H
 
+#include <stdint.h>
+
 #include "common/labels.h"
 
 struct resolve_out {
 	int	dirfd;		/* O_PATH directory blfs serves */
 	int	lockfd;		/* held while the mount is served */
 	int	mountsfd;	/* the drive's mount locks' directory */
+	int	usagefd;	/* the drive's usage file, or -1 */
+	uint64_t capacity;	/* bytes; 0: unlimited */
 	char	*served_path;	/* the drive path actually served */
 };
 

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -645,6 +646,38 @@ store_update_check(const struct store_update *u, char **cause)
 	if (u->set_access && (unsigned)u->access > DRIVE_ACCESS_ROX)
 		return cause_fail(cause, -EINVAL, "access mode: not one of "
 		    "RWX, RWO, ROX");
+	if (u->capacity > DRIVE_CAPACITY_MAX)
+		return cause_fail(cause, -EINVAL, "capacity: larger than %"
+		    PRIu64 " bytes", DRIVE_CAPACITY_MAX);
+	return 0;
+}
+
+/*
+ * A new capacity may grow the drive, and shrink it only down to what its
+ * files use now: below, every later write would fail, and the files
+ * would stay above it.
+ */
+static int
+store_update_capacity(struct store *s, const char *name, struct drive *d,
+    uint64_t capacity, char **cause)
+{
+	uint64_t used, held;
+	char *a, *b;
+	int r;
+
+	if ((r = store_drive_usage(s, name, &used, &held, cause)) != 0)
+		return r;
+	if (capacity < used) {
+		a = drive_size_words(capacity);
+		b = drive_size_words(used);
+		r = cause_fail(cause, -EINVAL, "capacity: %s (%" PRIu64
+		    " bytes) is below what drive \"%s\" uses now, %s (%"
+		    PRIu64 " bytes)", a, capacity, name, b, used);
+		free(a);
+		free(b);
+		return r;
+	}
+	d->capacity = capacity;
 	return 0;
 }
 
@@ -748,6 +781,9 @@ store_drive_update(struct store *s, const char *name,
 		store_perms_copy(&d->perms, &u->perms);
 	if (u->set_access && (r = store_update_access(name, dfd, d,
 	    u->access, cause)) != 0)
+		goto out;
+	if (u->capacity != 0 && (r = store_update_capacity(s, name, d,
+	    u->capacity, cause)) != 0)
 		goto out;
 	if (drive_check(d, &why) != 0) {
 		r = cause_fail(cause, -EINVAL, "drive \"%s\": %s", name, why);

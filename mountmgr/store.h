@@ -3,6 +3,7 @@
 #define BL_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/labels.h"
 #include "mountmgr/drive.h"
@@ -91,6 +92,7 @@ struct store_update {
 	struct perm_rules	  perms;	 /* n == 0: clear them */
 	int			  set_access;	 /* access replaces the mode */
 	enum drive_access	  access;
+	uint64_t		  capacity;	 /* 0: unchanged */
 };
 int		 store_drive_update(struct store *, const char *name,
 		     const struct store_update *, struct drive **out,
@@ -133,6 +135,17 @@ int		 store_mount_lock(struct store *, const char *name,
  */
 int		 store_mount_dir(struct store *, const char *name, int *fd,
 		     char **cause);
+/*
+ * A drive with a capacity: its usage file (mountmgr/usage.h), settled
+ * (counted again from the files when a mount died before telling, or
+ * the file is unreadable), open read-write for blfs in *ufd, and the
+ * capacity; *ufd -1 and *capacity 0 for a drive without one.
+ */
+int		 store_mount_usage(struct store *, const char *name, int *ufd,
+		     uint64_t *capacity, char **cause);
+/* What the usage file says: used bytes, and bytes mounts hold. */
+int		 store_drive_usage(struct store *, const char *name,
+		     uint64_t *used, uint64_t *held, char **cause);
 /*
  * Removes a mount lock file once nobody holds it (after blfs exited).
  * -EBUSY when it is still held; 0 when it is gone or already was.

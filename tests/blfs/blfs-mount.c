@@ -183,6 +183,7 @@ cmd_mount(int argc, char **argv)
 		ba.lock_fd = -1;
 		ba.mounts_fd = -1;
 		ba.stats_fd = statsfd;
+		ba.usage_fd = -1;
 		if (statsfd != -1)
 			fd_set_cloexec(statsfd, 0);
 		ba.drive = "testdrive";

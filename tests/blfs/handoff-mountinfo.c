@@ -103,7 +103,7 @@ main(void)
 	a.root_fd = 6;
 	a.status_fd = 7;
 	a.lock_fd = -1;
-	a.mounts_fd = a.stats_fd = -1;
+	a.mounts_fd = a.stats_fd = a.usage_fd = -1;
 	a.drive = "--read-only";
 	a.session_id = "s1";
 	a.mount_path = "/mnt/x y";

@@ -3,8 +3,9 @@
  * "permissions" rules of a JSON document (perm_rules_from_json, then a
  * round trip and an evaluation), the same bytes as a command-line rule,
  * the same bytes as an access mode (--access-mode and drive.json's
- * spelling), and the whole drive.json (drive_from_json, then a round
- * trip and the access decision of each mode).
+ * spelling) and as a size (--capacity), and the whole drive.json
+ * (drive_from_json, then a round trip and the access decision of each
+ * mode).
  */
 #include "config.h"
 
@@ -124,6 +125,27 @@ fuzz_access_mode(const uint8_t *data, size_t size)
 	free(s);
 }
 
+static void
+fuzz_size(const uint8_t *data, size_t size)
+{
+	uint64_t v;
+	char *s, *cause = NULL, *words;
+
+	s = xstrndup((const char *)data, size);
+	if (drive_size_parse(s, &v, &cause) == 0) {
+		/* Something between a byte and what JSON and off_t hold. */
+		if (v == 0 || v > DRIVE_CAPACITY_MAX || cause != NULL)
+			abort();
+		words = drive_size_words(v);
+		if (words == NULL || strchr(words, '\n') != NULL)
+			abort();
+		free(words);
+	} else if (cause == NULL || strchr(cause, '\n') != NULL)
+		abort();
+	free(cause);
+	free(s);
+}
+
 /* What the mount child decides, for the mode just read. */
 static void
 fuzz_access_check(const struct drive *d)
@@ -178,7 +200,8 @@ fuzz_drive(const uint8_t *data, size_t size)
 		abort();
 	text2 = drive_to_text(d2);
 	if (text2 == NULL || strcmp(text, text2) != 0 ||
-	    d->access != d2->access)
+	    d->access != d2->access || d->capacity != d2->capacity ||
+	    d->capacity > DRIVE_CAPACITY_MAX)
 		abort();
 	/* RWX, the default, is never written: older agents read the file. */
 	written = json_loads(text, 0, NULL);
@@ -211,6 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_cli(data, size);
 	fuzz_access_mode(data, size);
+	fuzz_size(data, size);
 	fuzz_drive(data, size);
 	return 0;
 }

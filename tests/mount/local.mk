@@ -7,6 +7,7 @@ mount_tests = \
 	tests/mount/sharing.py \
 	tests/mount/store-fuse.py \
 	tests/mount/stats.py \
+	tests/mount/capacity.py \
 	tests/mount/access-modes.sh \
 	tests/mount/contrib-init.sh
 TESTS += $(mount_tests)
