@@ -101,11 +101,21 @@ pack_mount_stats(msgpack_packer *pk, struct mount *m)
 		pack_kv(pk, "p50", stats_percentile(s, i, 50));
 		pack_kv(pk, "p99", stats_percentile(s, i, 99));
 	}
-	/* Usage and capacity: nil until the drive keeps them. */
+	/*
+	 * The drive's use and capacity as this mount's blfs last saw them
+	 * (no read of the store here: it may sit on a network); nil for a
+	 * drive without a capacity.
+	 */
 	pack_str(pk, "used_bytes");
-	msgpack_pack_nil(pk);
+	if (s->capacity != 0)
+		msgpack_pack_uint64(pk, s->used);
+	else
+		msgpack_pack_nil(pk);
 	pack_str(pk, "capacity_bytes");
-	msgpack_pack_nil(pk);
+	if (s->capacity != 0)
+		msgpack_pack_uint64(pk, s->capacity);
+	else
+		msgpack_pack_nil(pk);
 	/* false: this mount has no metrics file (its counts are zeros). */
 	pack_str(pk, "metrics");
 	if (have)

@@ -225,6 +225,8 @@ void	stats_begin(const struct fuse_buf *);
 void	stats_end(void);
 void	stats_reply(int error, size_t payload);
 void	stats_written(size_t);
+/* The drive's capacity and use, as quota.c last saw them. */
+void	stats_usage(uint64_t capacity, uint64_t used);
 
 /*
  * The drive's capacity (quota.c; mountmgr/usage.h), on a read-write

@@ -44,6 +44,8 @@ static struct {
 	struct usage	*u;		/* guarded by lock: scratch */
 } qt = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
+static void	quota_publish(void);
+
 int
 quota_init(int fd, uint64_t capacity, const char *session, char **cause)
 {
@@ -63,6 +65,9 @@ quota_init(int fd, uint64_t capacity, const char *session, char **cause)
 		qt.chunk = QUOTA_CHUNK_MAX;
 	snprintf(qt.sid, sizeof(qt.sid), "%s", session);
 	qt.u = xcalloc(1, sizeof(*qt.u));
+	if (usage_read(fd, qt.u) != 0)
+		memset(qt.u, 0, sizeof(*qt.u));
+	quota_publish();
 	return 0;
 }
 
@@ -92,6 +97,19 @@ quota_sync_locked(void)
 		return -EIO;
 	*held = qt.res;
 	return 0;
+}
+
+/*
+ * What the Stats method reports for this mount: the files' bytes as far
+ * as this mount knows (the file's count when last read, and its own
+ * since). Under our lock.
+ */
+static void
+quota_publish(void)
+{
+	uint64_t used = qt.u->used + qt.consumed;
+
+	stats_usage(qt.capacity, used > qt.freed ? used - qt.freed : 0);
 }
 
 static void
@@ -128,6 +146,7 @@ quota_charge(uint64_t grow)
 	if (qt.res >= grow) {
 		qt.res -= grow;
 		qt.consumed += grow;
+		quota_publish();
 		pthread_mutex_unlock(&qt.lock);
 		return 0;
 	}
@@ -158,6 +177,7 @@ quota_charge(uint64_t grow)
 		qt.consumed = grow;
 	}
 out:
+	quota_publish();
 	pthread_mutex_unlock(&qt.lock);
 	if (r != 0 && r != -ENOSPC)
 		log_warnx("the drive's usage file: %s", strerror(-r));
@@ -180,6 +200,7 @@ quota_credit(uint64_t shrink)
 	/* Tell the others once it is worth a chunk to them. */
 	if (qt.freed >= qt.chunk)
 		(void)quota_tell();
+	quota_publish();
 	pthread_mutex_unlock(&qt.lock);
 }
 

@@ -172,6 +172,15 @@ stats_reply(int error, size_t payload)
 }
 
 void
+stats_usage(uint64_t capacity, uint64_t used)
+{
+	if (stats_map == NULL)
+		return;
+	__atomic_store_n(&stats_map->capacity, capacity, __ATOMIC_RELAXED);
+	__atomic_store_n(&stats_map->used, used, __ATOMIC_RELAXED);
+}
+
+void
 stats_written(size_t n)
 {
 	if (stats_map == NULL)

@@ -153,6 +153,8 @@ stats_read(const struct stats_file *f, struct stats_sum *s)
 	if (f->magic != STATS_MAGIC || f->version != STATS_VERSION ||
 	    f->nslots != STATS_SLOTS)
 		return -1;
+	s->capacity = __atomic_load_n(&f->capacity, __ATOMIC_RELAXED);
+	s->used = __atomic_load_n(&f->used, __ATOMIC_RELAXED);
 	n = __atomic_load_n(&f->slots_used, __ATOMIC_ACQUIRE);
 	if (n > STATS_SLOTS)
 		n = STATS_SLOTS;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define STATS_MAGIC	0x74736c62u	/* "blst" */
-#define STATS_VERSION	1u
+#define STATS_VERSION	2u
 
 /* Operations by kind, as `blctl stats` and the Stats method name them. */
 enum stats_op {
@@ -56,11 +56,16 @@ struct stats_file {
 	uint32_t	 version;
 	uint32_t	 nslots;
 	uint32_t	 slots_used;	/* atomic: slots handed out */
+	/* A drive with a capacity: its bytes, and what blfs last saw used. */
+	uint64_t	 capacity;	/* atomic; 0: none */
+	uint64_t	 used;		/* atomic */
 	struct stats_slot slot[STATS_SLOTS];
 };
 
 /* What a reader makes of a file: the slots summed. */
 struct stats_sum {
+	uint64_t	capacity;	/* 0: none */
+	uint64_t	used;
 	uint64_t	ops[STATS_NOPS];
 	uint64_t	lat[STATS_NOPS][STATS_BUCKETS];
 	uint64_t	errors[STATS_ERRNOS];

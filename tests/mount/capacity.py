@@ -121,6 +121,12 @@ try:
     free_b = sv.f_bavail * sv.f_frsize
     t.ok(120 * KIB <= free_b <= 124 * KIB, "900 KiB written: %d bytes "
          "free" % free_b)
+    e, st = ca.call("Stats", {"mount_path": os.path.join(top, "ma")})
+    m = st["mounts"][0] if e is None else {}
+    t.ok(m.get("capacity_bytes") == MIB and
+         700 * KIB <= (m.get("used_bytes") or 0) <= MIB,
+         "Stats shows the drive's capacity and use: %s of %s" %
+         (m.get("used_bytes"), m.get("capacity_bytes")))
     t.ok(err(write, os.path.join(A, "more"), 200 * KIB) == "ENOSPC",
          "a write past the capacity fails with ENOSPC")
     t.ok(err(os.truncate, os.path.join(A, "big"), 2 * MIB) == "ENOSPC" and
