@@ -28,18 +28,9 @@ struct stats_reply {
 };
 
 static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
-static void
 pack_kv(msgpack_packer *pk, const char *k, uint64_t v)
 {
-	pack_str(pk, k);
+	rpc_pack_str(pk, k);
 	msgpack_pack_uint64(pk, v);
 }
 
@@ -73,30 +64,30 @@ pack_mount_stats(msgpack_packer *pk, struct mount *m)
 		nerr += s->errors[i] != 0;
 
 	msgpack_pack_map(pk, 12);
-	pack_str(pk, "mount_session_id");
-	pack_str(pk, v.id);
-	pack_str(pk, "drive");
-	pack_str(pk, v.drive);
-	pack_str(pk, "mount_path");
-	pack_str(pk, v.mount_path);
-	pack_str(pk, "state");
-	pack_str(pk, mount_state_name(v.state));
-	pack_str(pk, "operations");
+	rpc_pack_str(pk, "mount_session_id");
+	rpc_pack_str(pk, v.id);
+	rpc_pack_str(pk, "drive");
+	rpc_pack_str(pk, v.drive);
+	rpc_pack_str(pk, "mount_path");
+	rpc_pack_str(pk, v.mount_path);
+	rpc_pack_str(pk, "state");
+	rpc_pack_str(pk, mount_state_name(v.state));
+	rpc_pack_str(pk, "operations");
 	msgpack_pack_map(pk, STATS_NOPS);
 	for (i = 0; i < STATS_NOPS; i++)
 		pack_kv(pk, stats_op_name(i), s->ops[i]);
 	pack_kv(pk, "bytes_read", s->bytes_read);
 	pack_kv(pk, "bytes_written", s->bytes_written);
-	pack_str(pk, "errors");
+	rpc_pack_str(pk, "errors");
 	msgpack_pack_map(pk, nerr);
 	for (i = 1; i < STATS_ERRNOS; i++)
 		if (s->errors[i] != 0)
 			pack_kv(pk, stats_errno_name(i, buf, sizeof(buf)),
 			    s->errors[i]);
-	pack_str(pk, "latency_us");
+	rpc_pack_str(pk, "latency_us");
 	msgpack_pack_map(pk, STATS_NOPS);
 	for (i = 0; i < STATS_NOPS; i++) {
-		pack_str(pk, stats_op_name(i));
+		rpc_pack_str(pk, stats_op_name(i));
 		msgpack_pack_map(pk, 2);
 		pack_kv(pk, "p50", stats_percentile(s, i, 50));
 		pack_kv(pk, "p99", stats_percentile(s, i, 99));
@@ -106,18 +97,18 @@ pack_mount_stats(msgpack_packer *pk, struct mount *m)
 	 * (no read of the store here: it may sit on a network); nil for a
 	 * drive without a capacity.
 	 */
-	pack_str(pk, "used_bytes");
+	rpc_pack_str(pk, "used_bytes");
 	if (s->capacity != 0)
 		msgpack_pack_uint64(pk, s->used);
 	else
 		msgpack_pack_nil(pk);
-	pack_str(pk, "capacity_bytes");
+	rpc_pack_str(pk, "capacity_bytes");
 	if (s->capacity != 0)
 		msgpack_pack_uint64(pk, s->capacity);
 	else
 		msgpack_pack_nil(pk);
 	/* false: this mount has no metrics file (its counts are zeros). */
-	pack_str(pk, "metrics");
+	rpc_pack_str(pk, "metrics");
 	if (have)
 		msgpack_pack_true(pk);
 	else
@@ -138,19 +129,19 @@ pack_agent_stats(msgpack_packer *pk, struct agent *a)
 
 	msgpack_pack_map(pk, 4);
 	pack_kv(pk, "uptime_ms", now_ms_mono() - a->started_ms);
-	pack_str(pk, "connections");
+	rpc_pack_str(pk, "connections");
 	msgpack_pack_map(pk, 3);
 	pack_kv(pk, "control", rpc_server_nconns_kind(a->rpc,
 	    RPC_CONN_CONTROL));
 	pack_kv(pk, "status", rpc_server_nconns_kind(a->rpc,
 	    RPC_CONN_STATUS));
 	pack_kv(pk, "vsock", rpc_server_nconns_kind(a->rpc, RPC_CONN_VSOCK));
-	pack_str(pk, "requests");
+	rpc_pack_str(pk, "requests");
 	msgpack_pack_map(pk, a->nmethods);
 	for (i = 0; i < a->nmethods; i++)
 		pack_kv(pk, a->methods[i]->name, rpc_server_served(a->rpc, i));
 	/* Gone mounts leave the list: every other state. */
-	pack_str(pk, "mounts");
+	rpc_pack_str(pk, "mounts");
 	msgpack_pack_map(pk, MOUNT_FAILED);
 	for (i = 0; i <= MOUNT_FAILED; i++)
 		if (i != MOUNT_GONE)
@@ -164,9 +155,9 @@ stats_pack(msgpack_packer *pk, const void *arg)
 	size_t i;
 
 	msgpack_pack_map(pk, 2);
-	pack_str(pk, "agent");
+	rpc_pack_str(pk, "agent");
 	pack_agent_stats(pk, r->a);
-	pack_str(pk, "mounts");
+	rpc_pack_str(pk, "mounts");
 	msgpack_pack_array(pk, r->n);
 	for (i = 0; i < r->n; i++)
 		pack_mount_stats(pk, r->v[i]);

@@ -6,15 +6,6 @@
 #include "agent/agent.h"
 #include "mountmgr/mount.h"
 
-static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
 void
 agent_pack_mount(msgpack_packer *pk, const void *arg)
 {
@@ -22,33 +13,33 @@ agent_pack_mount(msgpack_packer *pk, const void *arg)
 
 	mount_view(arg, &v);
 	msgpack_pack_map(pk, 9);
-	pack_str(pk, "mount_session_id");
-	pack_str(pk, v.id);
-	pack_str(pk, "drive");
-	pack_str(pk, v.drive);
-	pack_str(pk, "mount_path");
-	pack_str(pk, v.mount_path);
-	pack_str(pk, "drive_path");
-	pack_str(pk, v.drive_path);
-	pack_str(pk, "read_only");
+	rpc_pack_str(pk, "mount_session_id");
+	rpc_pack_str(pk, v.id);
+	rpc_pack_str(pk, "drive");
+	rpc_pack_str(pk, v.drive);
+	rpc_pack_str(pk, "mount_path");
+	rpc_pack_str(pk, v.mount_path);
+	rpc_pack_str(pk, "drive_path");
+	rpc_pack_str(pk, v.drive_path);
+	rpc_pack_str(pk, "read_only");
 	if (v.read_only)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
-	pack_str(pk, "state");
-	pack_str(pk, mount_state_name(v.state));
-	pack_str(pk, "error");
+	rpc_pack_str(pk, "state");
+	rpc_pack_str(pk, mount_state_name(v.state));
+	rpc_pack_str(pk, "error");
 	if (v.err_code != NULL) {
 		msgpack_pack_map(pk, 2);
-		pack_str(pk, "code");
-		pack_str(pk, v.err_code);
-		pack_str(pk, "message");
-		pack_str(pk, v.err_msg != NULL ? v.err_msg : "");
+		rpc_pack_str(pk, "code");
+		rpc_pack_str(pk, v.err_code);
+		rpc_pack_str(pk, "message");
+		rpc_pack_str(pk, v.err_msg != NULL ? v.err_msg : "");
 	} else
 		msgpack_pack_nil(pk);
-	pack_str(pk, "created_at_ms");
+	rpc_pack_str(pk, "created_at_ms");
 	msgpack_pack_uint64(pk, v.created_at_ms);
-	pack_str(pk, "updated_at_ms");
+	rpc_pack_str(pk, "updated_at_ms");
 	msgpack_pack_uint64(pk, v.updated_at_ms);
 }
 

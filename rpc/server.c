@@ -302,7 +302,7 @@ rpc_conn_flush(struct rpc_conn *c)
 	rpc_conn_maybe_done(c);
 }
 
-static void
+void
 rpc_pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t len = strlen(s);

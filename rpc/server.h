@@ -81,6 +81,9 @@ uint64_t	 rpc_server_served(const struct rpc_server *, size_t i);
 void		 rpc_server_broadcast(struct rpc_server *, const char *method,
 		    rpc_pack_fn *, const void *arg);
 
+/* A msgpack string of s (NUL-terminated), for result packers. */
+void		 rpc_pack_str(msgpack_packer *, const char *s);
+
 /* Exactly one of these ends every call; it frees the call. */
 void		 rpc_call_reply(struct rpc_call *, rpc_pack_fn *, const void *);
 void		 rpc_call_error(struct rpc_call *, const char *code,

@@ -14,23 +14,16 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "rpc"))
-import blrpc  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mounttest import blrpc, NsAgent, blctl, need_root, \
+    unmount_all_under  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * 1024
-
-
-def blctl(*args):
-    return subprocess.run([blrpc.blctl_path()] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
 
 
 def err(fn, *a):
@@ -49,18 +42,8 @@ def write(path, n, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
         os.close(fd)
 
 
-class NsAgent(blrpc.Agent):
-    """An agent in a mount namespace of its own: another sandbox."""
-
-    def argv(self, foreground=True):
-        return ["unshare", "--mount", "--propagation", "private", "--"] + \
-            super().argv(foreground)
-
-
 t = blrpc.Tap()
-if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
-    print("Bail out! needs root and /dev/fuse")
-    sys.exit(1)
+need_root()
 
 top = tempfile.mkdtemp(prefix="blcap.", dir="/tmp")
 os.chmod(top, 0o755)
@@ -252,7 +235,6 @@ try:
 finally:
     for ag in t.agents:
         ag.stop()
-    subprocess.run(["sh", "-c", "grep -o ' %s[^ ]* ' /proc/self/mounts | "
-                    "sort -r | xargs -r -n1 umount -l" % top])
+    unmount_all_under(top)
     shutil.rmtree(top, ignore_errors=True)
 t.done()

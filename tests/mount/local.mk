@@ -11,7 +11,7 @@ mount_tests = \
 	tests/mount/access-modes.sh \
 	tests/mount/contrib-init.sh
 TESTS += $(mount_tests)
-EXTRA_DIST += $(mount_tests) tests/lib.sh
+EXTRA_DIST += $(mount_tests) tests/lib.sh tests/mount/mounttest.py
 
 # make bench: Mount RPC -> mounted latency next to bindfs.
 bench_list += tests/bench/mount-bench.sh

@@ -15,51 +15,18 @@ import signal
 import struct
 import threading
 import stat
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "rpc"))
-import blrpc  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mounttest import blrpc, NsAgent, blctl, until, need_root, \
+    unmount_all_under  # noqa: E402
 
 # The goal, and the bound past which a change counts as not passed on
 # at all (the kernel's own timeouts are 5 s).
 GOAL = 0.010
 TRIES = 3
-
-
-class NsAgent(blrpc.Agent):
-    """An agent in a mount namespace of its own: another sandbox."""
-
-    def __init__(self, *extra, tmpdir):
-        os.makedirs(tmpdir, mode=0o755)
-        super().__init__(*extra, tmpdir=tmpdir)
-
-    def argv(self, foreground=True):
-        return ["unshare", "--mount", "--propagation", "private", "--"] + \
-            super().argv(foreground)
-
-
-def blctl(*args):
-    return subprocess.run([blrpc.blctl_path()] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
-
-
-def until(fn, limit):
-    """Seconds until fn() holds, polling; None if not within limit."""
-    start = time.monotonic()
-    while True:
-        try:
-            if fn():
-                return time.monotonic() - start
-        except OSError:
-            pass
-        if time.monotonic() - start > limit:
-            return None
-        time.sleep(0.0005)
 
 
 def ms(took):
@@ -91,9 +58,7 @@ def xattr(path):
 
 
 t = blrpc.Tap()
-if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
-    print("Bail out! needs root and /dev/fuse")
-    sys.exit(1)
+need_root()
 
 top = tempfile.mkdtemp(prefix="blshare.", dir="/tmp")
 os.chmod(top, 0o755)
@@ -417,8 +382,7 @@ finally:
     for ag in agents:
         ag.stop()
         ag.cleanup()
-    subprocess.run(["sh", "-c", "grep -o ' %s[^ ]* ' /proc/self/mounts | "
-                    "sort -r | xargs -r -n1 umount -l" % top])
+    unmount_all_under(top)
     if t.failed:
         for ag in agents:
             t.diag("agent log (%s):\n%s" % (ag.logpath, ag.log_tail(40)))

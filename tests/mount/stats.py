@@ -16,21 +16,12 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "rpc"))
-import blrpc  # noqa: E402
-
-
-def blctl(*args):
-    return subprocess.run([blrpc.blctl_path()] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mounttest import blrpc, blctl, need_root  # noqa: E402
 
 
 t = blrpc.Tap()
-if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
-    print("Bail out! needs root and /dev/fuse")
-    sys.exit(1)
+need_root()
 
 top = tempfile.mkdtemp(prefix="blstats.", dir="/tmp")
 os.chmod(top, 0o755)

@@ -14,11 +14,10 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "rpc"))
-import blrpc  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mounttest import blrpc, until, need_root, \
+    unmount_all_under  # noqa: E402
 
 BOUND = 1.1		# names and attributes at most 1 s old, and a margin
 
@@ -26,19 +25,6 @@ BOUND = 1.1		# names and attributes at most 1 s old, and a margin
 def run(*argv):
     return subprocess.run(list(argv), stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True)
-
-
-def until(fn, limit):
-    start = time.monotonic()
-    while True:
-        try:
-            if fn():
-                return time.monotonic() - start
-        except OSError:
-            pass
-        if time.monotonic() - start > limit:
-            return None
-        time.sleep(0.01)
 
 
 def secs(took):
@@ -56,9 +42,7 @@ def write(path, data, mode="wb"):
 
 
 t = blrpc.Tap()
-if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
-    print("Bail out! needs root and /dev/fuse")
-    sys.exit(1)
+need_root()
 if shutil.which("bindfs") is None:
     print("Bail out! bindfs is not installed (contrib/install-deps.sh)")
     sys.exit(1)
@@ -136,23 +120,24 @@ try:
     # Names and attributes: at most 1 s old.
     os.path.exists(m("new"))
     write(u("new"), b"n")
-    took = until(lambda: os.path.exists(m("new")), 3)
+    took = until(lambda: os.path.exists(m("new")), 3, 0.01)
     t.ok(took is not None and took <= BOUND,
          "a file made elsewhere shows within 1 s (%s)" % secs(took))
     os.listdir(m("dir"))
     os.unlink(u("dir", "hard"))
     took = until(lambda: "hard" not in os.listdir(m("dir")) and
-                 not os.path.exists(m("dir", "hard")), 3)
+                 not os.path.exists(m("dir", "hard")), 3, 0.01)
     t.ok(took is not None and took <= BOUND,
          "a file removed elsewhere goes within 1 s (%s)" % secs(took))
     os.rename(u("new"), u("renamed"))
     took = until(lambda: os.path.exists(m("renamed")) and
-                 not os.path.exists(m("new")), 3)
+                 not os.path.exists(m("new")), 3, 0.01)
     t.ok(took is not None and took <= BOUND,
          "a rename made elsewhere shows within 1 s (%s)" % secs(took))
     os.stat(m("f"))
     os.setxattr(u("f"), "user.blfs.attr", b"0 0 100604")
-    took = until(lambda: stat.S_IMODE(os.stat(m("f")).st_mode) == 0o604, 3)
+    took = until(lambda: stat.S_IMODE(os.stat(m("f")).st_mode) == 0o604,
+                 3, 0.01)
     t.ok(took is not None and took <= BOUND,
          "a chmod made elsewhere shows within 1 s (%s)" % secs(took))
 
@@ -214,7 +199,6 @@ finally:
         ag.stop()
     for p in reversed(mounted):
         run("umount", p)
-    run("sh", "-c", "grep -o ' %s[^ ]* ' /proc/self/mounts | sort -r | "
-        "xargs -r -n1 umount -l" % top)
+    unmount_all_under(top)
     shutil.rmtree(top, ignore_errors=True)
 t.done()
