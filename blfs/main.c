@@ -52,8 +52,12 @@
 /* Seconds the kernel trusts names and attributes; see blfs_configure. */
 #define BLFS_ATTR_TIMEOUT	5.0
 #define BLFS_NEGATIVE_TIMEOUT	1.0
-/* The same on a store that is not local (blfs_local_fs): the promise. */
-#define BLFS_REMOTE_TIMEOUT	1.0
+/*
+ * The same on a store that is not local (blfs_local_fs): names and
+ * attributes are promised at most 1 s old; the kernel trusts them 0.8 s,
+ * which leaves the rest for a busy machine to ask again.
+ */
+#define BLFS_REMOTE_TIMEOUT	0.8
 
 #if defined(__SANITIZE_ADDRESS__)
 /*

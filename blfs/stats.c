@@ -25,6 +25,7 @@ static struct stats_file *stats_map;	/* NULL: not counting */
 
 static __thread struct stats_slot *stats_slot;
 static __thread int stats_op = -1;	/* being served by this thread */
+static __thread int stats_counted;	/* its reply counted it */
 static __thread struct timespec stats_t0;
 
 int
@@ -133,24 +134,39 @@ stats_begin(const struct fuse_buf *buf)
 		return;
 	stats_op = buf->size >= sizeof(*in) && !(buf->flags & FUSE_BUF_IS_FD) ?
 	    (int)stats_kind(in->opcode) : STATS_WRITE;
+	stats_counted = 0;
 	clock_gettime(CLOCK_MONOTONIC, &stats_t0);
 }
 
-void
-stats_end(void)
+/*
+ * The operation and its latency, once: when its reply is about to leave
+ * (so a caller who sees the reply and asks for Stats finds it counted),
+ * or at the end for the few that have none (FORGET).
+ */
+static void
+stats_count(void)
 {
 	struct stats_slot *s;
 	struct timespec t1;
 	uint64_t ns;
 
-	if (stats_map == NULL || stats_op < 0)
+	if (stats_counted)
 		return;
+	stats_counted = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ns = (uint64_t)(t1.tv_sec - stats_t0.tv_sec) * 1000000000ULL +
 	    (uint64_t)(t1.tv_nsec - stats_t0.tv_nsec);
 	s = stats_my_slot();
 	stats_add(&s->ops[stats_op], 1);
 	stats_add(&s->lat[stats_op][stats_bucket(ns)], 1);
+}
+
+void
+stats_end(void)
+{
+	if (stats_map == NULL || stats_op < 0)
+		return;
+	stats_count();
 	stats_op = -1;
 }
 
@@ -163,12 +179,14 @@ stats_reply(int error, size_t payload)
 	if (stats_map == NULL || stats_op < 0)
 		return;
 	s = stats_my_slot();
+	/* Errors and bytes first: the count tells a reader they are in. */
 	if (error < 0) {
 		e = (unsigned)-error;
 		stats_add(&s->errors[e < STATS_ERRNOS - 1 ? e :
 		    STATS_ERRNOS - 1], 1);
 	} else if (stats_op == STATS_READ)
 		stats_add(&s->bytes_read, payload);
+	stats_count();
 }
 
 void

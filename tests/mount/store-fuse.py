@@ -156,8 +156,8 @@ try:
          "delete of the mounted drive is refused", r.stderr)
     t.ok(read(os.path.join(mpb, "f")) == b"HELLO world",
          "the second mount reads the same")
-    ca.call("Unmount", {"mount_path": mp})
-    cb.call("Unmount", {"mount_path": mpb})
+    ca.call("Unmount", {"mount_path": mp}, timeout=30)
+    cb.call("Unmount", {"mount_path": mpb}, timeout=30)
 
     # adopt on the FUSE store.
     write(u("seeded"), b"s")
@@ -173,7 +173,7 @@ try:
                                  "wait": True}, timeout=15)
     t.ok(err is None and os.stat(m("seeded")).st_uid == 1000,
          "through the mount it is uid 1000's", str(err))
-    ca.call("Unmount", {"mount_path": mp})
+    ca.call("Unmount", {"mount_path": mp}, timeout=30)
 
     # A FUSE store that keeps no user xattrs: refused, with the cause.
     shutil.copytree(os.path.join(under, "drives"),
