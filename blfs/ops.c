@@ -804,6 +804,29 @@ ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	ops_remove(req, parent, name, AT_REMOVEDIR);
 }
 
+/*
+ * RENAME_NOREPLACE on a store whose filesystem refuses the flag (a
+ * GlusterFS or bindfs client: EINVAL): the new name is checked, then a
+ * plain rename made. Another machine making that name in between would
+ * see it replaced; nothing on this machine can, since the kernel holds
+ * both directories locked for the rename. (Linking under the new name
+ * and unlinking the old would close that gap, but a path-based FUSE
+ * store then loses track of the file.) -1 and errno, as renameat2.
+ */
+static int
+ops_rename_noreplace(int pfd, const char *name, int npfd, const char *newname)
+{
+	struct stat st;
+
+	if (fstatat(npfd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return renameat(pfd, name, npfd, newname);
+}
+
 static void
 ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
     fuse_ino_t npino, const char *newname, unsigned int flags)
@@ -838,6 +861,10 @@ ops_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 	freed = (flags & RENAME_EXCHANGE) ? 0 : quota_size_at(npfd, newname);
 	r = renameat2(pfd, name, npfd, newname, flags);
 	err = errno;
+	if (r == -1 && err == EINVAL && flags == RENAME_NOREPLACE) {
+		r = ops_rename_noreplace(pfd, name, npfd, newname);
+		err = errno;
+	}
 	if (r == 0) {
 		quota_credit(freed);
 		/* Keep the names we resolve by in step with the tree. */

@@ -192,7 +192,7 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 	char tmpname[64];
 	struct owners o;
 	ssize_t len = 0;
-	int fd, n, r = 0, tries;
+	int fd, n, r = 0, tries, named = 0;
 
 	if (S_ISLNK(st->st_mode)) {
 		len = readlinkat(dfd, name, target, sizeof(target));
@@ -205,8 +205,20 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 	}
 	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
 	    OWNERS_FILE_MODE);
+	/*
+	 * A store without O_TMPFILE (a FUSE or GlusterFS client): made under
+	 * a hidden name instead, and renamed over the special file the same.
+	 */
+	for (tries = 0; fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR ||
+	    errno == EINVAL || errno == EEXIST) && tries < 100; tries++) {
+		snprintf(tmpname, sizeof(tmpname), ".blfs-adopt.%ld.%d",
+		    (long)getpid(), tries);
+		fd = openat(dfd, tmpname, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, OWNERS_FILE_MODE);
+		named = fd != -1;
+	}
 	if (fd == -1)
-		return cause_fail(cause, -errno, "%s: O_TMPFILE in its "
+		return cause_fail(cause, -errno, "%s: a file in its "
 		    "directory: %s", path, strerror(errno));
 	o.uid = st->st_uid;
 	o.gid = st->st_gid;
@@ -218,7 +230,7 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 		goto out;
 	}
 	proc_fd_path(&pp, fd, NULL);
-	for (tries = 0; tries < 100; tries++) {
+	for (tries = 0; !named && tries < 100; tries++) {
 		snprintf(tmpname, sizeof(tmpname), ".blfs-adopt.%ld.%d",
 		    (long)getpid(), tries);
 		if (linkat(AT_FDCWD, pp.s, dfd, tmpname,
@@ -229,7 +241,7 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 			goto out;
 		}
 	}
-	if (tries == 100) {
+	if (!named && tries == 100) {
 		r = -EEXIST;
 		goto out;
 	}
@@ -238,8 +250,11 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 		unlinkat(dfd, tmpname, 0);
 		goto out;
 	}
+	named = 0;
 	a->converted++;
 out:
+	if (named)
+		(void)unlinkat(dfd, tmpname, 0);
 	close(fd);
 	if (r != 0)
 		return cause_fail(cause, r, "%s: %s", path, strerror(-r));

@@ -57,7 +57,9 @@ for d in (under, store, bare):
 blfs = os.path.join(blrpc.builddir(), "blfs", "blfs")
 mounted = []
 try:
-    r = run("bindfs", "-o", "attr_timeout=0,entry_timeout=0,"
+    # use_ino: blfs knows files by their inode numbers, which a FUSE
+    # store must keep stable across names (GlusterFS does).
+    r = run("bindfs", "-o", "use_ino,attr_timeout=0,entry_timeout=0,"
             "negative_timeout=0", under, store)
     t.ok(r.returncode == 0, "bindfs mounts the store", r.stderr)
     mounted.append(store)
@@ -165,6 +167,9 @@ try:
     os.chmod(u("seeded"), 0o644)
     os.removexattr(u("seeded"), "user.blfs.attr") \
         if "user.blfs.attr" in os.listxattr(u("seeded")) else None
+    # Special files adopt makes regular, here without O_TMPFILE.
+    os.symlink("seeded", u("seedlink"))
+    os.mkfifo(u("seedfifo"))
     r = run(blrpc.blctl_path(), "drive", "--store", store, "adopt", "d")
     t.ok(r.returncode == 0, "adopt works on the FUSE store", r.stderr)
     t.ok(os.getxattr(u("seeded"), "user.blfs.attr") == b"1000 1000 100644",
@@ -173,6 +178,27 @@ try:
                                  "wait": True}, timeout=15)
     t.ok(err is None and os.stat(m("seeded")).st_uid == 1000,
          "through the mount it is uid 1000's", str(err))
+    t.ok(os.readlink(m("seedlink")) == "seeded" and
+         stat.S_ISFIFO(os.lstat(m("seedfifo")).st_mode) and
+         not [n for n in os.listdir(data) if n.startswith(".blfs")],
+         "a symlink and a FIFO adopted on a store without O_TMPFILE, "
+         "nothing left behind")
+    # renameat2 RENAME_NOREPLACE, which the store itself refuses.
+    r2 = os.path.join(blrpc.builddir(), "tests", "blfs", "renameat2")
+    write(m("nr-a"), b"a")
+    write(m("nr-b"), b"b")
+    os.mkdir(m("nr-d"))
+    r = run(r2, "noreplace", m("nr-a"), m("nr-b"))
+    t.ok(r.returncode != 0 and read(m("nr-b")) == b"b",
+         "RENAME_NOREPLACE over a name that exists fails, changing "
+         "nothing", r.stdout + r.stderr)
+    r = run(r2, "noreplace", m("nr-a"), m("nr-c"))
+    r3 = run(r2, "noreplace", m("nr-d"), m("nr-e"))
+    t.ok(r.returncode == 0 and r3.returncode == 0 and
+         read(m("nr-c")) == b"a" and not os.path.exists(m("nr-a")) and
+         os.path.isdir(m("nr-e")),
+         "and to a free name it renames a file and a directory",
+         r.stdout + r.stderr + r3.stdout + r3.stderr)
     ca.call("Unmount", {"mount_path": mp}, timeout=30)
 
     # A FUSE store that keeps no user xattrs: refused, with the cause.
