@@ -10,6 +10,7 @@ packages="
 	clang libclang-rt-14-dev
 	python3 python3-msgpack
 	redis-server redis-tools bindfs fio
+	glusterfs-server glusterfs-client
 	util-linux procps iproute2 jq attr strace
 "
 
