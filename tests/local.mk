@@ -12,6 +12,7 @@ include tests/store/local.mk
 include tests/perm/local.mk
 include tests/security/local.mk
 include tests/meta/local.mk
+include tests/sharing/local.mk
 include tests/security/landlock.mk
 include tests/fuzz/wire.mk
 include tests/fuzz/token.mk
