@@ -14,11 +14,12 @@
 # its working and run directories, pid files and logs under DIR, never
 # /var/lib/glusterd. What glusterd 10 cannot be told to put elsewhere: the
 # bricks' unix sockets (/var/run/gluster) and logs (/var/log/glusterfs/
-# bricks, glustershd.log, glfsheal-VOL.log), and the port, 24007, from which the bricks fetch
-# their volume files: one such glusterd per host (a second start waits for
-# the first to stop, GLUSTER_WAIT seconds, default 0). Every process it
-# starts is recorded in DIR/pids and stopped by that pid, never by name.
-# Needs root and glusterfs-server, glusterfs-client (contrib/install-deps.sh).
+# bricks, glustershd.log, glfsheal-VOL.log), and the port, 24007, from
+# which the bricks fetch their volume files: one such glusterd per host (a
+# second start waits for the first to stop, GLUSTER_WAIT seconds, default
+# 0). Every process it starts is recorded in DIR/pids and stopped by that
+# pid, never by name. Needs root and glusterfs-server, glusterfs-client
+# (contrib/install-deps.sh).
 # GLUSTER_VOLUME names the volume (default blagent).
 set -u
 
@@ -153,14 +154,17 @@ start() {
 	[ "$(id -u)" -eq 0 ] || die "run as root"
 	for b in glusterd gluster glusterfs; do
 		command -v "$b" >/dev/null ||
-			die "$b is missing: apt-get install glusterfs-server glusterfs-client (contrib/install-deps.sh)"
+			die "$b is missing: apt-get install glusterfs-server" \
+			    "glusterfs-client (contrib/install-deps.sh)"
 	done
 	[ ! -e "$D/pids" ] || die "$D already holds a volume; stop it first"
 	h=$(hostname)
 	addr=$(getent ahostsv4 "$h" | awk '{ print $1; exit }')
 	case "$addr" in
 	127.*) ;;
-	*) die "hostname $h resolves to '${addr:-nothing}', not a loopback address: the bricks are named by it and everything here listens on 127.0.0.1 only (add '127.0.1.1 $h' to /etc/hosts)" ;;
+	*) die "hostname $h resolves to '${addr:-nothing}', not a loopback" \
+		"address: the bricks are named by it and everything here" \
+		"listens on 127.0.0.1 only (add '127.0.1.1 $h' to /etc/hosts)" ;;
 	esac
 	mkdir -p "$D/glusterd" "$D/run" "$D/log" "$D/bricks" || exit 1
 	chmod 755 "$D"
@@ -171,10 +175,13 @@ start() {
 	# inherited) and is let go when glusterd ends.
 	exec 9>> "$LOCK"
 	if ! flock -w "${GLUSTER_WAIT:-0}" 9; then
-		die "another volume of this script runs on this host (lock $LOCK); stop it, or set GLUSTER_WAIT=SECONDS to wait"
+		die "another volume of this script runs on this host" \
+		    "(lock $LOCK); stop it, or set GLUSTER_WAIT=SECONDS to wait"
 	fi
 	if ss -Hltn "sport = :$PORT" | grep -q .; then
-		die "port $PORT is taken (another glusterd?): the bricks fetch their volume files from it, so only one glusterd may run per host"
+		die "port $PORT is taken (another glusterd?): the bricks" \
+		    "fetch their volume files from it, so only one glusterd" \
+		    "may run per host"
 	fi
 
 	cat > "$D/glusterd.vol" <<-EOF
@@ -205,7 +212,8 @@ start() {
 		ours "$pid" || die "glusterd exited: see $D/log/glusterd.log"
 		sleep 0.1
 	done
-	[ "$i" -lt 100 ] || die "glusterd does not answer on $D/glusterd.socket after 10 s"
+	[ "$i" -lt 100 ] ||
+		die "glusterd does not answer on $D/glusterd.socket after 10 s"
 
 	# Three bricks on one host: force, since replicas on one server and
 	# bricks on the root filesystem are refused otherwise.
@@ -221,7 +229,8 @@ start() {
 			'index($1, b) == 1 && $2 == 1' | wc -l)" -eq 3 ] && break
 		sleep 0.1
 	done
-	[ "$i" -lt 100 ] || die "bricks not online after 10 s: $(gcli volume status "$VOL")"
+	[ "$i" -lt 100 ] ||
+		die "bricks not online after 10 s: $(gcli volume status "$VOL")"
 
 	for c in c1 c2; do
 		mkdir -p "$D/$c"
@@ -236,7 +245,8 @@ start() {
 			mounted "$D/$c" && stat -f "$D/$c" > /dev/null 2>&1 && break
 			sleep 0.1
 		done
-		[ "$i" -lt 100 ] || die "client $D/$c not mounted after 10 s: see $D/log/$c.log"
+		[ "$i" -lt 100 ] || die "client $D/$c not mounted after 10 s:" \
+			"see $D/log/$c.log"
 	done
 	say "volume $VOL started in $(( $(now_ms) - t0 )) ms: clients $D/c1 $D/c2"
 }

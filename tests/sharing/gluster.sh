@@ -10,7 +10,8 @@
 need_root
 for b in glusterd gluster glusterfs; do
 	if ! command -v "$b" > /dev/null; then
-		echo "1..0 # SKIP $b missing: glusterfs-server, glusterfs-client (contrib/install-deps.sh)"
+		echo "1..0 # SKIP $b missing: glusterfs-server," \
+			"glusterfs-client (contrib/install-deps.sh)"
 		exit 77
 	fi
 done
@@ -67,7 +68,8 @@ if ! GLUSTER_WAIT=600 "$GV" start "$GL" 2> "$T/gv-start.log"; then
 	tap_done
 	exit 1
 fi
-ok "gluster_volume_starts: glusterd, 3 bricks, 2 clients ($(secs "$(ms_since "$t0")") s)"
+ok "gluster_volume_starts: glusterd, 3 bricks, 2 clients" \
+	"($(secs "$(ms_since "$t0")") s)"
 gl() { "$GV" cli "$GL" "$@"; }
 mnt_of() { if [ "$1" = a ]; then echo "$MA"; else echo "$MB"; fi; }
 VOL=$(cat "$GL/volume")
@@ -116,9 +118,9 @@ is "rwx_writers_both_succeed" "$sa $sb" "0 0"
 [ "$sa$sb" = 00 ] || diag "$(cat "$T/rwx-a.err" "$T/rwx-b.err")"
 for side in a b; do
 	m=$(mnt_of $side)
-	is "rwx_${side}_reads_all_400_files" \
-		"$("$PY" "$HELP" check-files "$m/rwx" a 200) $("$PY" "$HELP" check-files "$m/rwx" b 200)" \
-		"0 bad 0 bad"
+	got="$("$PY" "$HELP" check-files "$m/rwx" a 200)"
+	got="$got $("$PY" "$HELP" check-files "$m/rwx" b 200)"
+	is "rwx_${side}_reads_all_400_files" "$got" "0 bad 0 bad"
 done
 is "rwx_the_store_holds_all_400" \
 	"$(find "$SA/drives/shared/data/rwx" -type f | wc -l)" 400
@@ -178,8 +180,9 @@ cat "$T/acked-a.err" "$T/acked-b.err" | grep -q . &&
 	diag "$(head -3 "$T/acked-a.err" "$T/acked-b.err")"
 for side in a b; do
 	m=$(mnt_of $side)
-	like "nothing_acknowledged_is_lost_read_through_$side" \
-		"$("$PY" "$HELP" check-acked "$m/acked" a "$T/ack-a"); $("$PY" "$HELP" check-acked "$m/acked" b "$T/ack-b")" \
+	got="$("$PY" "$HELP" check-acked "$m/acked" a "$T/ack-a")"
+	got="$got; $("$PY" "$HELP" check-acked "$m/acked" b "$T/ack-b")"
+	like "nothing_acknowledged_is_lost_read_through_$side" "$got" \
 		"^[0-9]+ acknowledged, 0 lost; [0-9]+ acknowledged, 0 lost$"
 done
 
@@ -192,14 +195,16 @@ gl volume heal "$VOL" > /dev/null 2>&1
 healed=no
 while [ "$(ms_since "$t0")" -lt 120000 ]; do
 	info=$("$GV" heal-info "$GL" 2>&1)
-	if [ "$(printf '%s\n' "$info" | grep -c '^Number of entries: 0$')" -eq 3 ]; then
+	zeros=$(printf '%s\n' "$info" | grep -c '^Number of entries: 0$')
+	if [ "$zeros" -eq 3 ]; then
 		healed=yes
 		break
 	fi
 	sleep 0.5
 done
 is "heal_completes_within_120_s ($(secs "$(ms_since "$t0")") s)" "$healed" yes
-[ $healed = yes ] || diag "$(printf '%s\n' "$info" | grep -E '^(Brick|Number|Status)')"
+[ $healed = yes ] ||
+	diag "$(printf '%s\n' "$info" | grep -E '^(Brick|Number|Status)')"
 # The restarted brick holds every acknowledged file itself.
 bad=0
 for side in a b; do
