@@ -219,6 +219,12 @@ start() {
 	# bricks on the root filesystem are refused otherwise.
 	gcli volume create "$VOL" replica 3 "$h:$D/bricks/1" "$h:$D/bricks/2" \
 		"$h:$D/bricks/3" force > /dev/null || die "volume create failed"
+	# quick-read keeps a small file's content from its lookup and serves
+	# it to later opens that make no lookup of their own (blfs reopens
+	# files it knows by descriptor): another client's overwrite went
+	# unseen for seconds. Off, every read asks the bricks.
+	gcli volume set "$VOL" performance.quick-read off > /dev/null ||
+		die "volume set performance.quick-read failed"
 	gcli volume start "$VOL" > /dev/null || {
 		record_servers
 		die "volume start failed: see $D/log/glusterd.log"
