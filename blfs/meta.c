@@ -15,9 +15,14 @@
  * only carries out what the kernel allowed.
  *
  * Linux keeps user.* attributes on regular files and directories only, so
- * a symlink, FIFO or socket made through blfs is a backing regular file
- * whose presented type is in the attribute (a symlink's target is the
- * file's content). A file with no attribute, placed in the store from
+ * a symlink, FIFO, socket or device node made through blfs is a backing
+ * regular file whose presented type is in the attribute (a symlink's
+ * target is the file's content, a device's number a fourth field,
+ *
+ *	user.blfs.attr="0 6 60660 8:0"
+ *
+ * and the mount is nodev: the kernel refuses to open it as a device
+ * before blfs is asked). A file with no attribute, placed in the store from
  * outside, is shown as it is on disk. An attribute that does not parse
  * is ignored the same way: the store is ours and hidden from the
  * workload, which cannot reach the attribute through blfs either
@@ -74,6 +79,7 @@ meta_present(struct stat *st, const struct owners *m)
 	st->st_uid = m->uid;
 	st->st_gid = m->gid;
 	st->st_mode = m->mode;
+	st->st_rdev = m->rdev;
 }
 
 int

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include <dirent.h>
@@ -53,7 +54,29 @@ owners_type_ok(mode_t type, mode_t btype)
 	if (type == btype)
 		return 1;
 	return btype == S_IFREG &&
-	    (type == S_IFLNK || type == S_IFIFO || type == S_IFSOCK);
+	    (type == S_IFLNK || type == S_IFIFO || type == S_IFSOCK ||
+	    type == S_IFCHR || type == S_IFBLK);
+}
+
+static int
+owners_is_dev(mode_t mode)
+{
+	return S_ISCHR(mode) || S_ISBLK(mode);
+}
+
+/* "major:minor", decimal, as the kernel's dev_t can hold them. */
+static const char *
+owners_parse_dev(const char *s, dev_t *rdev)
+{
+	unsigned long maj, min;
+
+	if ((s = owners_parse_id(s, &maj)) == NULL || *s++ != ':' ||
+	    (s = owners_parse_id(s, &min)) == NULL)
+		return NULL;
+	if (maj > OWNERS_MAJOR_MAX || min > OWNERS_MINOR_MAX)
+		return NULL;
+	*rdev = makedev(maj, min);
+	return s;
 }
 
 int
@@ -61,7 +84,9 @@ owners_parse(const char *v, size_t len, mode_t btype, struct owners *m)
 {
 	char buf[OWNERS_VALUE_MAX + 1];
 	unsigned long uid, gid, mode = 0;
+	dev_t rdev = 0;
 	const char *s;
+	int has_dev = 0;
 
 	if (len == 0 || len > OWNERS_VALUE_MAX)
 		return -1;
@@ -78,15 +103,24 @@ owners_parse(const char *v, size_t len, mode_t btype, struct owners *m)
 		if (mode > 0177777)
 			return -1;
 	}
+	/* A fourth field, the device number, came with device nodes. */
+	if (*s == ' ') {
+		if ((s = owners_parse_dev(s + 1, &rdev)) == NULL)
+			return -1;
+		has_dev = 1;
+	}
 	if (*s != '\0')
 		return -1;
 	if ((mode & S_IFMT) == 0)
 		mode |= btype;
 	if (!owners_type_ok((mode_t)mode & S_IFMT, btype))
 		return -1;
+	if (has_dev && !owners_is_dev((mode_t)mode))
+		return -1;
 	m->uid = (uid_t)uid;
 	m->gid = (gid_t)gid;
 	m->mode = (mode_t)mode;
+	m->rdev = rdev;
 	return 0;
 }
 
@@ -101,10 +135,21 @@ owners_format(const struct owners *m, char *buf, size_t size)
 {
 	int n;
 
-	n = snprintf(buf, size, "%lu %lu %lo", (unsigned long)m->uid,
-	    (unsigned long)m->gid, (unsigned long)m->mode);
-	if (n < 0 || (size_t)n >= size)
+	if (!owners_is_dev(m->mode))
+		n = snprintf(buf, size, "%lu %lu %lo", (unsigned long)m->uid,
+		    (unsigned long)m->gid, (unsigned long)m->mode);
+	else if (major(m->rdev) > OWNERS_MAJOR_MAX ||
+	    minor(m->rdev) > OWNERS_MINOR_MAX) {
+		errno = EOVERFLOW;
 		return -1;
+	} else
+		n = snprintf(buf, size, "%lu %lu %lo %u:%u",
+		    (unsigned long)m->uid, (unsigned long)m->gid,
+		    (unsigned long)m->mode, major(m->rdev), minor(m->rdev));
+	if (n < 0 || (size_t)n >= size) {
+		errno = ERANGE;
+		return -1;
+	}
 	return n;
 }
 
@@ -150,6 +195,7 @@ owners_adopt_node(int dfd, const char *name, const char *path,
 		o.uid = st.st_uid;
 		o.gid = st.st_gid;
 		o.mode = st.st_mode;
+		o.rdev = 0;
 		if ((n = owners_format(&o, v, sizeof(v))) < 0 ||
 		    setxattr(pp.s, OWNERS_XATTR, v, (size_t)n, 0) == -1) {
 			r = -errno;

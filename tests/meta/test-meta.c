@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include <errno.h>
@@ -37,7 +38,16 @@ test_parse(void)
 		"0 4294967295 0644", "99999999999 0 0644", "1 2 0648",
 		"1 2 0x644", "1 2 200000", "1 2 0644\t", "a 2 0644",
 		"1 2 0644 5", "1,2,0644",
-		"123456789012345678901234567890123",	/* longer than ours */
+		/* longer than ours */
+		"1234567890123456789012345678901234567890123456789",
+	};
+	/* Device numbers: only on a device node, and only as they fit. */
+	static const char *const bad_dev[] = {
+		"1 1 100644 1:3", "1 1 0644 1:3", "1 1 10644 1:3",
+		"1 1 120777 0:0", "1 1 20644 1", "1 1 20644 1:", "1 1 20644 :3",
+		"1 1 20644 1:3 ", "1 1 20644  1:3", "1 1 20644 1,3",
+		"1 1 20644 -1:3", "1 1 20644 1:-3", "1 1 20644 4096:0",
+		"1 1 20644 0:1048576", "1 1 20644 0x1:3", "1 1 20644 1:3:5",
 	};
 	struct owners m;
 	char buf[64];
@@ -62,17 +72,54 @@ test_parse(void)
 	tap_ok(!parses("1 1 120777", S_IFDIR) && !parses("1 1 100644",
 	    S_IFDIR) && !parses("1 1 40755", S_IFREG),
 	    "a directory and a regular file stand for nothing else");
-	tap_ok(!parses("1 1 20644", S_IFREG) && !parses("1 1 60644",
-	    S_IFREG), "nothing stands for a device");
+	tap_ok(owners_parse("0 6 60660 8:16", 14, S_IFREG, &m) == 0 &&
+	    m.mode == (S_IFBLK | 0660) && m.gid == 6 &&
+	    major(m.rdev) == 8 && minor(m.rdev) == 16,
+	    "a regular file may stand for a block device, with its number");
+	tap_ok(owners_parse("5 5 20620 4095:1048575", 22, S_IFREG, &m) == 0 &&
+	    m.mode == (S_IFCHR | 0620) && major(m.rdev) == 4095 &&
+	    minor(m.rdev) == 1048575,
+	    "a character device with the largest number the kernel holds");
+	tap_ok(owners_parse("0 0 20666", 9, S_IFREG, &m) == 0 &&
+	    m.mode == (S_IFCHR | 0666) && m.rdev == 0,
+	    "a device without a number is 0:0");
+	tap_ok(owners_parse("1000 1000 100644", 16, S_IFREG, &m) == 0 &&
+	    m.rdev == 0 && owners_parse("1 1 10644", 9, S_IFREG, &m) == 0 &&
+	    m.rdev == 0, "anything else has none");
+	tap_ok(!parses("1 1 20644 1:3", S_IFDIR) &&
+	    !parses("1 1 60644 1:3", S_IFDIR),
+	    "a directory stands for no device");
+	for (i = 0; i < nitems(bad_dev); i++)
+		tap_ok(!parses(bad_dev[i], S_IFREG), "\"%s\" is refused",
+		    bad_dev[i]);
 	tap_ok(!parses("1 1 70644", S_IFREG), "an unknown type is refused");
 
 	m.uid = 1000;
 	m.gid = 50;
 	m.mode = S_IFLNK | 0777;
+	m.rdev = 0;
 	n = owners_format(&m, buf, sizeof(buf));
 	tap_is_str(n > 0 ? buf : NULL, "1000 50 120777", "meta_format");
-	tap_ok(owners_format(&m, buf, 8) == -1,
+	tap_ok(owners_format(&m, buf, 8) == -1 && errno == ERANGE,
 	    "too small a buffer is an error");
+	m.mode = S_IFCHR | 0620;
+	m.rdev = makedev(136, 2);
+	n = owners_format(&m, buf, sizeof(buf));
+	tap_is_str(n > 0 ? buf : NULL, "1000 50 20620 136:2",
+	    "a device node's value has its number");
+	m.uid = m.gid = 4294967294U;
+	m.mode = S_IFBLK | 07777;
+	m.rdev = makedev(4095, 1048575);
+	n = owners_format(&m, buf, sizeof(buf));
+	tap_ok(n > 0 && n <= OWNERS_VALUE_MAX && owners_parse(buf, (size_t)n,
+	    S_IFREG, &m) == 0 && m.rdev == makedev(4095, 1048575),
+	    "the longest value fits OWNERS_VALUE_MAX and parses back");
+	m.rdev = makedev(4096, 0);
+	tap_ok(owners_format(&m, buf, sizeof(buf)) == -1 &&
+	    errno == EOVERFLOW, "a major the kernel cannot hold is refused");
+	m.rdev = makedev(1, 1048576);
+	tap_ok(owners_format(&m, buf, sizeof(buf)) == -1 &&
+	    errno == EOVERFLOW, "so is such a minor");
 
 	tap_ok(owners_reserved("user.blfs.attr") &&
 	    owners_reserved("user.blfs.x"), "user.blfs.* is reserved");
@@ -87,7 +134,7 @@ test_files(void)
 {
 	char dir[] = "/tmp/test-meta.XXXXXX", path[128], cmd[160];
 	char *cause = NULL;
-	struct owners m = { 1000, 1000, S_IFREG | 04750 };
+	struct owners m = { 1000, 1000, S_IFREG | 04750, 0 };
 	struct stat st;
 	char v[64];
 	ssize_t n;
@@ -166,6 +213,27 @@ test_files(void)
 	    S_IFLNK && meta_type_at(dfd, "plain") == S_IFREG &&
 	    meta_type_at(dfd, "missing") == S_IFREG,
 	    "meta_type_at: a regular file standing for a symlink");
+	close(fd);
+
+	/* A device node: a regular file, its number in the attribute. */
+	snprintf(path, sizeof(path), "%s/dev", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	m.uid = 0;
+	m.gid = 6;
+	m.mode = S_IFBLK | 0660;
+	m.rdev = makedev(8, 1);
+	tap_ok(meta_write(fd, 0, &m) == 0, "meta_write of a block device");
+	n = getxattr(path, OWNERS_XATTR, v, sizeof(v) - 1);
+	v[n > 0 ? n : 0] = '\0';
+	tap_is_str(v, "0 6 60660 8:1", "its attribute as written");
+	tap_ok(meta_stat_at(dfd, "dev", &st) == 0 &&
+	    st.st_mode == (S_IFBLK | 0660) && st.st_gid == 6 &&
+	    st.st_rdev == makedev(8, 1) && meta_type_at(dfd, "dev") == S_IFBLK,
+	    "meta_stat_at presents a block device 8:1");
+	tap_ok(meta_stat_fd(fd, 0, &st) == 0 && st.st_rdev == makedev(8, 1),
+	    "so does meta_stat_fd");
+	tap_ok(meta_stat_at(dfd, "f", &st) == 0 && st.st_rdev == 0,
+	    "a regular file shows no device number");
 	close(fd);
 
 	tap_ok(meta_check_store(dfd, &cause) == 0,
