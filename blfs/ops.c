@@ -172,6 +172,7 @@ ops_new_meta(fuse_req_t req, int pfd, mode_t type, mode_t want,
 	m->uid = ctx->uid;
 	m->gid = ctx->gid;
 	m->mode = type | (want & 07777);
+	m->rdev = 0;
 	if (meta_stat_fd(pfd, 1, &pst) == 0 && (pst.st_mode & S_ISGID)) {
 		m->gid = pst.st_gid;
 		if (type == S_IFDIR)
@@ -495,6 +496,7 @@ ops_setattr_meta(const struct stat *cur, const struct stat *attr, int valid,
 	m->uid = cur->st_uid;
 	m->gid = cur->st_gid;
 	m->mode = cur->st_mode;
+	m->rdev = cur->st_rdev;
 	if (valid & FUSE_SET_ATTR_UID)
 		m->uid = attr->st_uid;
 	if (valid & FUSE_SET_ATTR_GID)
@@ -637,14 +639,16 @@ ops_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
- * mkdir, mknod and symlink. Devices never: the mount is nodev and the
- * store is shared. A symlink, FIFO or socket is a backing regular file
- * with its type in the attribute (meta.c): the kernel keeps FIFOs and
- * sockets on the mount itself and never asks blfs to open one.
+ * mkdir, mknod and symlink. A symlink, FIFO, socket or device node is a
+ * backing regular file with its type (and a device's number) in the
+ * attribute (meta.c): the kernel keeps FIFOs and sockets on the mount
+ * itself and never asks blfs to open one, and refuses to open a device
+ * node on a nodev mount, which every blfs mount is: such a node is an
+ * inert entry, never a way to a device through the shared store.
  */
 static void
 ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
-    const char *target)
+    dev_t rdev, const char *target)
 {
 	struct blfs_inode *parent = inode_get(pino);
 	struct owners m;
@@ -661,15 +665,13 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	}
 	if (type == 0)
 		type = S_IFREG;
-	if (type == S_IFCHR || type == S_IFBLK) {
-		ops_reply_err(req, EPERM);
-		return;
-	}
 	if ((r = inode_fd(parent, &pfd)) != 0) {
 		ops_reply_err(req, -r);
 		return;
 	}
 	ops_new_meta(req, pfd, type, mode, &m);
+	if (type == S_IFCHR || type == S_IFBLK)
+		m.rdev = rdev;
 	/* A symlink's target is the content of the file standing for it. */
 	charged = target != NULL ? strlen(target) : 0;
 	if ((r = quota_charge(charged)) == 0) {
@@ -706,20 +708,20 @@ ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		ops_reply_err(req, EINVAL);
 		return;
 	}
-	ops_make(req, parent, name, mode, NULL);
+	ops_make(req, parent, name, mode, rdev, NULL);
 }
 
 static void
 ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	ops_make(req, parent, name, S_IFDIR | (mode & 07777), NULL);
+	ops_make(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL);
 }
 
 static void
 ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
     const char *name)
 {
-	ops_make(req, parent, name, S_IFLNK | 0777, target);
+	ops_make(req, parent, name, S_IFLNK | 0777, 0, target);
 }
 
 static void

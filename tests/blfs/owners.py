@@ -276,6 +276,138 @@ try:
 finally:
     m1.cleanup()
 
+# --- device nodes: inert entries ---------------------------------------------
+# mknod of a block or character device by root (CAP_MKNOD) makes a backing
+# regular file like a FIFO's, type and number in the attribute. The mount
+# is nodev, so the kernel refuses to open one as a device before blfs is
+# asked, exactly as on any nodev mount: a tmpfs mounted nodev shows what.
+CHR, BLK = stat.S_IFCHR, stat.S_IFBLK
+
+
+def open_close_fd(path, flags):
+    os.close(os.open(path, flags))
+
+
+def nodev_open_errors():
+    """The errno of opening a character and a block device node on a
+    native nodev mount, for reading and for writing."""
+    tmp = tempfile.mkdtemp(prefix="blfs-nodev-")
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "nodev", "none", tmp],
+                       check=True)
+        try:
+            os.mknod(os.path.join(tmp, "c"), CHR | 0o666, os.makedev(1, 3))
+            os.mknod(os.path.join(tmp, "b"), BLK | 0o666, os.makedev(7, 0))
+            return [err(open_close_fd, os.path.join(tmp, n), fl)
+                    for n in ("c", "b") for fl in (os.O_RDONLY, os.O_WRONLY)]
+        finally:
+            subprocess.run(["umount", "-l", tmp])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rdev(path):
+    st = os.lstat(path)
+    return (stat.S_IFMT(st.st_mode), os.major(st.st_rdev),
+            os.minor(st.st_rdev))
+
+
+native = nodev_open_errors()
+t.eq(native, ["EACCES"] * 4,
+     "on a native nodev mount, opening a device node fails with EACCES")
+d1 = Mount()
+try:
+    p, b = d1.path, d1.back
+    os.chmod(d1.mnt, 0o755)
+    t.eq(err(os.mknod, p("null"), CHR | 0o666, os.makedev(1, 3)), "OK",
+         "root mknods a character device 1:3")
+    t.eq(err(os.mknod, p("disk"), BLK | 0o660, os.makedev(8, 16)), "OK",
+         "and a block device 8:16")
+    t.eq(err(os.mknod, p("big"), CHR | 0o600,
+             os.makedev(4095, 1048575)), "OK",
+         "and a character device of the largest number Linux holds")
+    t.eq([rdev(p(n)) for n in ("null", "disk", "big")],
+         [(CHR, 1, 3), (BLK, 8, 16), (CHR, 4095, 1048575)],
+         "stat shows each one's type and number")
+    t.eq([shown(p(n)) for n in ("null", "disk")],
+         [(0, 0, CHR | 0o666), (0, 0, BLK | 0o660)],
+         "and the mode asked for, root's")
+    t.eq([(backing(b(n)), os.getxattr(b(n), ATTR))
+          for n in ("null", "disk")],
+         [(BACKING_FILE, b"0 0 20666 1:3"), (BACKING_FILE, b"0 0 60660 8:16")],
+         "the store has root 0600 regular files, type and number in %s"
+         % ATTR)
+    t.eq([err(open_close_fd, p(n), fl) for n in ("null", "disk")
+          for fl in (os.O_RDONLY, os.O_WRONLY)], native,
+         "opening them fails as on a native nodev mount (%s)" % native[0])
+    t.eq(read_file(b("null")), b"", "the backing files stay empty")
+    t.eq(err(open_close_fd, p("null"), os.O_PATH), "OK",
+         "an O_PATH open works, as anywhere")
+    t.eq(err(os.mknod, p("null"), CHR | 0o666, os.makedev(1, 3)), "EEXIST",
+         "mknod onto an existing name: EEXIST")
+    os.mkdir(p("tmp"), 0o1777)
+    t.eq(err_as_user(os.mknod, p("tmp", "nope"), CHR | 0o666,
+                     os.makedev(1, 3)), "EPERM",
+         "uid 1000 (no CAP_MKNOD) may not make one, even where it may "
+         "write: EPERM")
+    os.rmdir(p("tmp"))
+    t.eq(dtypes(d1.mnt), {".": "dir", "..": "dir", "null": "chr",
+                          "disk": "blk", "big": "chr"},
+         "getdents64 gives them d_type chr and blk")
+    t.eq((find(d1.mnt, "c"), find(d1.mnt, "b")), (["big", "null"], ["disk"]),
+         "find -type c, b")
+    with os.scandir(d1.mnt) as it:
+        kinds = sorted((e.name, stat.S_IFMT(e.stat(follow_symlinks=False)
+                                            .st_mode)) for e in it)
+    t.eq(kinds, [("big", CHR), ("disk", BLK), ("null", CHR)],
+         "os.scandir stats them right")
+
+    os.rename(p("null"), p("zero"))
+    t.eq((os.path.lexists(p("null")), rdev(p("zero"))), (False, (CHR, 1, 3)),
+         "rename: the node keeps its type and number")
+    os.chmod(p("zero"), 0o640)
+    os.chown(p("zero"), 1000, 50)
+    t.eq((shown(p("zero")), rdev(p("zero")), os.getxattr(b("zero"), ATTR),
+          backing(b("zero"))),
+         ((1000, 50, CHR | 0o640), (CHR, 1, 3), b"1000 50 20640 1:3",
+          BACKING_FILE),
+         "chmod and chown: shown and stored, the number kept")
+    os.chmod(p("disk"), 0o6660)
+    os.chown(p("disk"), 6, 6)
+    t.eq(shown(p("disk")), (6, 6, BLK | 0o2660),
+         "chown clears set-user-id from a device node as from a file")
+    t.eq(os.getxattr(b("disk"), ATTR), b"6 6 62660 8:16",
+         "and the stored number is still there")
+    t.eq(err(os.link, p("zero"), p("zero2")), "OK", "a hard link to it")
+    t.eq((rdev(p("zero2")), os.lstat(p("zero")).st_nlink), ((CHR, 1, 3), 2),
+         "is the same node")
+    t.eq(err(os.unlink, p("zero2")), "OK", "unlink of one name")
+    t.eq(err(os.unlink, p("big")), "OK", "unlink of a device node")
+    t.eq((os.path.lexists(p("big")), os.path.lexists(b("big"))),
+         (False, False), "gone from the mount and the store")
+    t.ok(d1.unmount(), "blfs exits once unmounted")
+    with Mount(tmp=d1.tmp) as d2:
+        t.eq([(shown(d2.path(n)), rdev(d2.path(n))) for n in ("zero", "disk")],
+             [((1000, 50, CHR | 0o640), (CHR, 1, 3)),
+              ((6, 6, BLK | 0o2660), (BLK, 8, 16))],
+             "a new blfs on the same store shows the same nodes")
+finally:
+    d1.cleanup()
+
+# A value written before device numbers were stored: a device type alone
+# is the device 0:0, and older values read as they always did.
+def prepare_old(m):
+    write_file(m.back("old-chr"), b"", mode=0o600)
+    os.setxattr(m.back("old-chr"), ATTR, b"0 0 20644")
+    write_file(m.back("old-file"), b"x", mode=0o600)
+    os.setxattr(m.back("old-file"), ATTR, b"1000 1000 100644")
+
+
+with Mount(prepare=prepare_old) as m:
+    t.eq((rdev(m.path("old-chr")), shown(m.path("old-file"))),
+         ((CHR, 0, 0), (1000, 1000, REG | 0o644)),
+         "a device type without a number is 0:0; a file's value is as ever")
+
 # --- from outside: legacy files, seeded files, bad attributes ---------------
 BAD = (b"garbage", b"1000 1000", b"1000 1000 99", b"1000 1000 0644 x",
        b"1000  1000 0644", b"-1 0 0644", b"4294967295 0 0644",
