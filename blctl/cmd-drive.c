@@ -96,8 +96,8 @@ static const struct drive_cmd drive_cmds[] = {
 	  "Give files copied into the drive's data/ from outside the form\n"
 	  "blfs keeps them in: each keeps the owner, group and mode it shows\n"
 	  "now, recorded in user.blfs.attr, and the backing file becomes\n"
-	  "uid 0's (blfs(8), STORE FORMAT). Symlinks, FIFOs and sockets\n"
-	  "become regular files standing for them; devices are skipped.\n"
+	  "uid 0's (blfs(8), STORE FORMAT). Symlinks, FIFOs, sockets and\n"
+	  "device nodes become regular files standing for them.\n"
 	  "Files already in that form are left alone, so it may run again.\n"
 	  "Refused while the drive is mounted.\n",
 	  drive_cmd_adopt },
@@ -796,13 +796,14 @@ drive_cmd_adopt(struct drive_cli *cli, int argc, char **argv)
 		    "directories", (json_int_t)a.dirs,
 		    "converted", (json_int_t)a.converted,
 		    "kept", (json_int_t)a.kept,
+		    /* Devices are converted now; kept for scripts. */
 		    "skipped_devices", (json_int_t)a.skipped)) != 0)
 			r = drive_store_fail(cli, o.name, "cannot encode JSON");
 	} else
 		printf("adopted drive %s: %lu files, %lu directories, %lu "
-		    "symlinks, FIFOs and sockets converted, %lu already "
-		    "adopted, %lu devices skipped\n", o.name, a.files, a.dirs,
-		    a.converted, a.kept, a.skipped);
+		    "symlinks, FIFOs, sockets and devices converted, %lu "
+		    "already adopted\n", o.name, a.files, a.dirs,
+		    a.converted, a.kept);
 out:
 	if (datafd != -1)
 		close(datafd);

@@ -224,10 +224,12 @@ out:
 }
 
 /*
- * A symlink, FIFO or socket name in dfd (whose stat is *st) becomes a
- * regular file standing for it, with its owner, group and mode, and a
- * symlink's target as content: made unnamed (O_TMPFILE), linked in under
- * a temporary name, renamed over the original in one step.
+ * A symlink, FIFO, socket or device node name in dfd (whose stat is *st)
+ * becomes a regular file standing for it, with its owner, group and mode,
+ * a device's number, and a symlink's target as content: made unnamed
+ * (O_TMPFILE), linked in under a temporary name, renamed over the
+ * original in one step. A device node so becomes inert: blfs mounts are
+ * nodev, and the backing file is no device either.
  */
 static int
 owners_adopt_special(int dfd, const char *name, const struct stat *st,
@@ -269,6 +271,8 @@ owners_adopt_special(int dfd, const char *name, const struct stat *st,
 	o.uid = st->st_uid;
 	o.gid = st->st_gid;
 	o.mode = st->st_mode;
+	o.rdev = S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ?
+	    st->st_rdev : 0;
 	if ((len > 0 && write_full(fd, target, (size_t)len) != len) ||
 	    (n = owners_format(&o, v, sizeof(v))) < 0 ||
 	    fsetxattr(fd, OWNERS_XATTR, v, (size_t)n, 0) == -1) {
@@ -380,11 +384,13 @@ again:
 		case S_IFLNK:
 		case S_IFIFO:
 		case S_IFSOCK:
+		case S_IFCHR:
+		case S_IFBLK:
 			r = owners_adopt_special(dfd, ent->d_name, &st, path,
 			    a, cause);
 			break;
 		default:
-			a->skipped++;	/* devices: blfs serves none */
+			a->skipped++;	/* no such type on Linux */
 			break;
 		}
 		if (r != 0 || !S_ISDIR(st.st_mode)) {

@@ -59,16 +59,16 @@ mode_t	owners_backing_mode(mode_t type);
  * blctl drive adopt: walk a drive's data/ (datafd, O_PATH) and give every
  * file placed there from outside the form blfs makes: its owner, group
  * and mode into the attribute, the backing file to uid 0 and the fixed
- * mode; a symlink, FIFO or socket becomes a regular file standing for
- * it. Files already in that form are left alone; devices are skipped
- * (blfs serves none). 0, or -errno with *cause naming the file.
+ * mode; a symlink, FIFO, socket or device node becomes a regular file
+ * standing for it. Files already in that form are left alone. 0, or
+ * -errno with *cause naming the file.
  */
 struct owners_adopted {
 	unsigned long	 files;		/* regular files given the form */
 	unsigned long	 dirs;		/* directories given the form */
-	unsigned long	 converted;	/* symlinks, FIFOs, sockets */
+	unsigned long	 converted;	/* symlinks, FIFOs, sockets, devices */
 	unsigned long	 kept;		/* already in the form */
-	unsigned long	 skipped;	/* devices */
+	unsigned long	 skipped;	/* of a type Linux does not have */
 };
 int	owners_adopt(int datafd, struct owners_adopted *, char **cause);
 

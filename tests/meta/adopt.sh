@@ -1,7 +1,7 @@
 #!/bin/sh
 # blctl drive adopt: files copied into a drive's data/ from outside, with
 # their own owners (uid 1000's among them), a symlink, a FIFO, a set-uid
-# file and a device, are given the form blfs keeps: attribute first, then
+# file and two devices, are given the form blfs keeps: attribute first, then
 # uid 0 and mode 0600/0700 underneath. Through a real agent's mount they
 # show as before, and uid 1000 writes its own file, which blfs (no
 # capabilities) could not do before adopting. Needs root.
@@ -29,6 +29,8 @@ ln -s ../u/f "$D/link"
 chown -h 1000:1000 "$D/link"
 mkfifo -m 0620 "$D/fifo"
 mknod "$D/null" c 1 3
+mknod -m 0660 "$D/disk" b 8 16
+chown 0:6 "$D/disk"
 echo x > "$D/setuid"
 chmod 4755 "$D/setuid"
 
@@ -39,9 +41,9 @@ out=$("$BLCTL" drive --store "$STORE" --json adopt seed)
 is "adopt counts files" "$(printf '%s' "$out" | jq -r .files)" 2
 is "adopt counts directories (data/ and u)" \
     "$(printf '%s' "$out" | jq -r .directories)" 2
-is "adopt converts the symlink and the FIFO" \
-    "$(printf '%s' "$out" | jq -r .converted)" 2
-is "adopt skips the device" "$(printf '%s' "$out" | jq -r .skipped_devices)" 1
+is "adopt converts the symlink, the FIFO and the devices" \
+    "$(printf '%s' "$out" | jq -r .converted)" 4
+is "and skips nothing" "$(printf '%s' "$out" | jq -r .skipped_devices)" 0
 
 is "the file's owners moved into the attribute" "$(xattr_of "$D/u/f")" \
     "1000 1000 100640"
@@ -58,8 +60,11 @@ is "the symlink is a regular file standing for it" "$(xattr_of "$D/link")" \
     "1000 1000 120777"
 is "holding its target" "$(cat "$D/link")" "../u/f"
 is "the FIFO too" "$(xattr_of "$D/fifo")" "0 0 10620"
-is "the device is left as it is" "$(stat_of "$D/null")" \
-    "0 0 644 character special file"
+is "a character device too, with its number" "$(xattr_of "$D/null")" \
+    "0 0 20644 1:3"
+is "a block device too" "$(xattr_of "$D/disk")" "0 6 60660 8:16"
+is "no device is left in the store" "$(stat_of "$D/disk")" \
+    "0 0 600 regular empty file"
 
 # Through a real mount: the same as before adopting.
 start_agent a
@@ -72,6 +77,15 @@ is "the symlink is a symlink of uid 1000" "$(stat_of "$T/mnt/link")" \
     "1000 1000 777 symbolic link"
 is "with its target" "$(readlink "$T/mnt/link")" "../u/f"
 is "the FIFO is a FIFO" "$(stat_of "$T/mnt/fifo")" "0 0 620 fifo"
+is "the devices are devices, with their numbers" \
+    "$(stat -c '%u %g %a %F %Hr:%Lr' "$T/mnt/null" "$T/mnt/disk")" \
+    "0 0 644 character special file 1:3
+0 6 660 block special file 8:16"
+if head -c 1 "$T/mnt/null" 2>/dev/null; then
+	not_ok "the character device cannot be opened (nodev)"
+else
+	ok "the character device cannot be opened (nodev)"
+fi
 is "the set-uid file shows its bit" "$(stat_of "$T/mnt/setuid")" \
     "0 0 4755 regular file"
 if setpriv --reuid=1000 --regid=1000 --clear-groups \
@@ -93,7 +107,7 @@ is "a second adopt changes nothing" \
     "$(printf '%s' "$out" | jq -c '[.files, .directories, .converted]')" \
     "[0,0,0]"
 is "and finds every file already adopted" \
-    "$(printf '%s' "$out" | jq -r .kept)" 6
+    "$(printf '%s' "$out" | jq -r .kept)" 8
 
 err=$("$BLCTL" drive --store "$STORE" adopt nosuch 2>&1)
 is "adopt of a missing drive fails (exit 1)" "$?" 1
