@@ -4,7 +4,7 @@
 set -eu
 
 packages="
-	build-essential autoconf automake pkg-config
+	build-essential autoconf automake pkg-config perl
 	libevent-dev libmsgpack-dev libfuse3-dev fuse3 libcap-dev libseccomp-dev
 	libjansson-dev libssl-dev openssl
 	clang libclang-rt-14-dev

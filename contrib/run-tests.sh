@@ -11,6 +11,14 @@ if [ "${SKIP_DEPS:-0}" != 1 ]; then
 	sh contrib/install-deps.sh
 fi
 
+# pjdfstest (tests/blfs/pjdfstest.sh) is a shared test tool kept beside
+# the checkout, in shared/pjdfstest, never in the tree: name it now, from
+# the checkout this started in, since the tree may be copied below and
+# distcheck builds from a tarball elsewhere. The test fails when it is
+# missing.
+PJDFSTEST_SRC=${PJDFSTEST_SRC:-$(dirname "$top")/shared/pjdfstest}
+export PJDFSTEST_SRC
+
 # Some tests run steps as uid 1000 (an unprivileged workload), which must
 # reach the built helpers: every directory above the tree must be
 # searchable by others. A checkout under a private directory (mode 0700,

@@ -24,9 +24,14 @@ blfs_test_scripts = \
 	tests/blfs/readonly.py \
 	tests/blfs/confinement.py \
 	tests/blfs/bounded-fds.py \
-	tests/blfs/fio-verify.sh
+	tests/blfs/fio-verify.sh \
+	tests/blfs/pjdfstest-part1.sh \
+	tests/blfs/pjdfstest-part2.sh \
+	tests/blfs/pjdfstest-part3.sh \
+	tests/blfs/pjdfstest-part4.sh
 TESTS += tests/blfs/handoff-mountinfo $(blfs_test_scripts)
-EXTRA_DIST += $(blfs_test_scripts) tests/blfs/blfstest.py
+EXTRA_DIST += $(blfs_test_scripts) tests/blfs/blfstest.py \
+	tests/blfs/pjdfstest-lib.sh
 
 bench_list += tests/bench/blfs-bench.sh
 EXTRA_DIST += tests/bench/blfs-bench.sh

@@ -1,0 +1,5 @@
+#!/bin/sh
+# pjdfstest on blfs, part 4 of 4: see pjdfstest-lib.sh.
+pjd_part=4
+pjd_parts=4
+. "$top_srcdir/tests/blfs/pjdfstest-lib.sh"
