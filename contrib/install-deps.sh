@@ -1,6 +1,11 @@
 #!/bin/sh
 # Installs everything blagent needs to build, test, fuzz and benchmark on
 # Debian 12, as root. Safe to run again.
+#
+# BLAGENT_DEPS_CEPH=1 adds Ceph 16.2 (mon, mgr, osd, mds, the ceph command,
+# ceph-fuse, libcephfs and librados with their headers and python
+# bindings): what contrib/ceph-cluster.sh and tests/ceph/ need. Off by
+# default: nothing in `make check` uses Ceph yet, and it is a big download.
 set -eu
 
 packages="
@@ -13,6 +18,13 @@ packages="
 	glusterfs-server glusterfs-client
 	util-linux procps iproute2 jq attr strace
 "
+
+if [ "${BLAGENT_DEPS_CEPH:-0}" = 1 ]; then
+	packages="$packages
+	ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common ceph-fuse
+	libcephfs-dev librados-dev python3-cephfs python3-rados
+"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (apt-get install)" >&2
