@@ -99,7 +99,8 @@ pid_of() {
 # stop_daemons NAME...: SIGTERM to each at once, SIGKILL to those still
 # there after the bound.
 stop_daemons() {
-	local name pid pids=() left waited=0 sig=TERM rc=0
+	local name pid pids=() left waited=0 sig=TERM rc=0 t0
+	t0=$(now_ms)
 	for name in "$@"; do
 		pid=$(pid_of "$name") || continue
 		if alive "$pid"; then
@@ -116,6 +117,7 @@ stop_daemons() {
 				left+=("$name")
 			else
 				rm -f "$dir/pid/${name%:*}.pid"
+				echo "${name%:*} (pid ${name#*:}) stopped after $(secs $(($(now_ms) - t0)))s"
 			fi
 		done
 		pids=("${left[@]+"${left[@]}"}")
@@ -137,11 +139,13 @@ stop_daemons() {
 	return $rc
 }
 
-# stop_all: every daemon but the mon first (the MDS and OSDs wait for the
-# mon when it is gone first), then the mon.
+# stop_all: the MDS first (it flushes its journal to the OSDs, and waits
+# out their absence when they stop with it), then the OSDs and the mgr, then
+# the mon (the others wait for the mon when it is gone first).
 stop_all() {
 	local names=() rc=0
-	mapfile -t names < <(daemons | grep -vx mon.a)
+	mapfile -t names < <(daemons | grep -vx -e mon.a -e mds.a)
+	stop_daemons mds.a || rc=1
 	stop_daemons "${names[@]}" || rc=1
 	stop_daemons mon.a || rc=1
 	return $rc
@@ -323,6 +327,9 @@ mon allow pool delete = true
 mgr stats period = 1
 mgr tick period = 1
 mon mgr digest period = 1
+# An MDS told to stop waits up to one beacon interval (4 s) for the mon's
+# answer; it also learns it is active one beacon sooner.
+mds beacon interval = 1
 # DIR may sit on a full disk; that is no reason for HEALTH_WARN here.
 mon data avail warn = 1
 mon data avail crit = 0
