@@ -13,6 +13,7 @@ include tests/perm/local.mk
 include tests/security/local.mk
 include tests/meta/local.mk
 include tests/sharing/local.mk
+include tests/ceph/local.mk
 include tests/security/landlock.mk
 include tests/fuzz/wire.mk
 include tests/fuzz/token.mk
