@@ -187,6 +187,15 @@ int	meta_write(int fd, int is_opath, const struct owners *o);
 int	meta_check_store(int root_fd, char **cause);
 
 extern const struct fuse_lowlevel_ops blfs_ops;
+/* ops.c's every error reply, and its EROFS on a read-only mount. */
+void	ops_reply_err(fuse_req_t, int err);
+int	ops_refuse_ro(fuse_req_t);
+/* The xattr operations (xattr.c). */
+void	xattr_get(fuse_req_t, fuse_ino_t, const char *name, size_t size);
+void	xattr_list(fuse_req_t, fuse_ino_t, size_t size);
+void	xattr_set(fuse_req_t, fuse_ino_t, const char *name,
+	    const char *value, size_t size, int flags);
+void	xattr_remove(fuse_req_t, fuse_ino_t, const char *name);
 
 /*
  * fcntl and flock locks held on the store (lock.c), so that every mount
