@@ -241,7 +241,8 @@ void	stats_usage(uint64_t capacity, uint64_t used);
  * The drive's capacity (quota.c; mountmgr/usage.h), on a read-write
  * mount given --usage-fd and --capacity. quota_charge takes bytes a
  * file is about to grow by (0, -ENOSPC, -EIO); quota_credit gives back
- * bytes files shrank by or a charge not used. quota_growth/_from: by how
+ * bytes files shrank by or a charge not used. quota_resize (and its two
+ * halves quota_growth/_from): by how
  * much fd's file grows or shrinks at size end; quota_size_at: what
  * removing dfd/name frees. All 0 and no-ops without a capacity.
  */
@@ -252,6 +253,7 @@ int	quota_charge(uint64_t grow);
 void	quota_credit(uint64_t shrink);
 uint64_t quota_growth(int fd, uint64_t end);
 uint64_t quota_growth_from(int fd, uint64_t end);
+void	quota_resize(int fd, uint64_t end, uint64_t *grow, uint64_t *shrink);
 uint64_t quota_size_at(int dfd, const char *name);
 struct statvfs;
 void	quota_statfs(struct statvfs *);

@@ -447,8 +447,7 @@ ops_ftruncate(int tfd, off_t size)
 	uint64_t grow, shrink;
 	int r;
 
-	grow = quota_growth(tfd, (uint64_t)size);
-	shrink = quota_growth_from(tfd, (uint64_t)size);
+	quota_resize(tfd, (uint64_t)size, &grow, &shrink);
 	if ((r = quota_charge(grow)) != 0)
 		return r;
 	if (ftruncate(tfd, size) == -1) {

@@ -204,28 +204,37 @@ quota_credit(uint64_t shrink)
 	pthread_mutex_unlock(&qt.lock);
 }
 
-/* How far fd's file grows if written up to end (0 if it does not). */
+/* By how much fd's file grows or shrinks if its size becomes end. */
+void
+quota_resize(int fd, uint64_t end, uint64_t *grow, uint64_t *shrink)
+{
+	struct stat st;
+
+	*grow = *shrink = 0;
+	if (!quota_active() || fstat(fd, &st) == -1)
+		return;
+	if ((uint64_t)st.st_size < end)
+		*grow = end - (uint64_t)st.st_size;
+	else
+		*shrink = (uint64_t)st.st_size - end;
+}
+
 uint64_t
 quota_growth(int fd, uint64_t end)
 {
-	struct stat st;
+	uint64_t grow, shrink;
 
-	if (!quota_active() || fstat(fd, &st) == -1 ||
-	    (uint64_t)st.st_size >= end)
-		return 0;
-	return end - (uint64_t)st.st_size;
+	quota_resize(fd, end, &grow, &shrink);
+	return grow;
 }
 
-/* How far fd's file shrinks if cut to end (0 if it does not). */
 uint64_t
 quota_growth_from(int fd, uint64_t end)
 {
-	struct stat st;
+	uint64_t grow, shrink;
 
-	if (!quota_active() || fstat(fd, &st) == -1 ||
-	    (uint64_t)st.st_size <= end)
-		return 0;
-	return (uint64_t)st.st_size - end;
+	quota_resize(fd, end, &grow, &shrink);
+	return shrink;
 }
 
 /*
