@@ -49,7 +49,8 @@ static int	drive_cmd_adopt(struct drive_cli *, int, char **);
 static const struct drive_cmd drive_cmds[] = {
 	{ "create", "NAME [--display-name S] [--label K=V]... "
 	    "[--permission RULE]... [--access-mode rwx|rwo|rox] "
-	    "[--capacity SIZE]",
+	    "[--capacity SIZE] [--kind drive|volume --size SIZE "
+	    "[--template DIR|FILE.tar[.gz|.zst]]]",
 	  "Create a drive. NAME is a DNS label (a-z, 0-9, '-', at most 63).\n"
 	  "  --display-name S   shown to people; defaults to NAME\n"
 	  "  --label K=V        a label of the drive (repeatable)\n"
@@ -63,19 +64,28 @@ static const struct drive_cmd drive_cmds[] = {
 	  "  --capacity SIZE    the most its files may hold (10GiB, 500MiB;\n"
 	  "                     B, KiB, MiB, GiB, TiB, PiB): writes past it\n"
 	  "                     fail with ENOSPC, df shows a disk that size;\n"
-	  "                     none: unlimited\n",
+	  "                     none: unlimited\n"
+	  "  --kind K           drive: files shared by any number of mounts,\n"
+	  "                     served by blfs (the default); volume: one\n"
+	  "                     ext4 image of a fixed size, mounted by one\n"
+	  "                     sandbox at a time at native speed (rwo)\n"
+	  "  --size SIZE        a volume's size (at least 16MiB); it can\n"
+	  "                     grow later, never shrink\n"
+	  "  --template T       seed a volume from directory T, or from a tar\n"
+	  "                     archive (gzip, zstd, xz or none), keeping\n"
+	  "                     owners (as numbers), modes and times\n",
 	  drive_cmd_create },
 	{ "list", "",
 	  "List the drives of the store, broken ones included.\n",
 	  drive_cmd_list },
 	{ "get", "NAME",
-	  "Show one drive: names, labels, access mode, capacity and what it\n"
-	  "uses, permission rules, active mounts.\n",
+	  "Show one drive: names, labels, kind (and a volume's size), access\n"
+	  "mode, capacity and what it uses, permission rules, active mounts.\n",
 	  drive_cmd_get },
 	{ "update", "NAME [--display-name S] [--label K=V]... "
 	    "[--remove-label K]... [--permission RULE]... "
 	    "[--clear-permissions] [--access-mode rwx|rwo|rox] "
-	    "[--capacity SIZE]",
+	    "[--capacity SIZE] [--size SIZE]",
 	  "Change a drive. Labels given are added or replaced; the\n"
 	  "permission rules given replace all the old ones. A new access\n"
 	  "mode, like new rules, applies to later mounts; rwo is refused\n"
@@ -87,7 +97,10 @@ static const struct drive_cmd drive_cmds[] = {
 	  "  --clear-permissions  remove every rule: anyone may mount\n"
 	  "  --access-mode M      rwx, rwo or rox (see create --help)\n"
 	  "  --capacity SIZE      grow it, or shrink it down to what the\n"
-	  "                       files use now at least (for later mounts)\n",
+	  "                       files use now at least (for later mounts)\n"
+	  "  --size SIZE          grow a volume that is not mounted (its file\n"
+	  "                       system is checked read-only first, then\n"
+	  "                       resized); a smaller size is refused\n",
 	  drive_cmd_update },
 	{ "delete", "NAME",
 	  "Delete a drive and its files. Refused while it is mounted.\n",
@@ -235,6 +248,14 @@ drive_print_view(struct store *st, const struct drive *d, int mounts)
 	printf("%-*s%s\n", w, "name:", d->name);
 	printf("%-*s%s\n", w, "display name:", d->display_name);
 	printf("%-*s%s\n", w, "created at:", d->created_at);
+	printf("%-*s%s\n", w, "kind:", d->kind == DRIVE_KIND_VOLUME ?
+	    "volume (one ext4 image, one mount at a time)" :
+	    "drive (shared files, served by blfs)");
+	if (d->kind == DRIVE_KIND_VOLUME) {
+		a = drive_size_words(d->size);
+		printf("%-*s%s (%" PRIu64 " bytes)\n", w, "size:", a, d->size);
+		free(a);
+	}
 	printf("%-*s%s (%s)\n", w, "access mode:", drive_access_name(d->access),
 	    drive_access_words(d->access));
 	if (d->capacity == 0)
@@ -318,6 +339,10 @@ struct drive_opts {
 	int			  access_given;
 	enum drive_access	  access;
 	uint64_t		  capacity;	/* 0: not given */
+	int			  kind_given;
+	enum drive_kind		  kind;
+	uint64_t		  size;		/* 0: not given */
+	const char		 *template;
 	const char		 *name;
 };
 
@@ -332,7 +357,7 @@ drive_opts_clear(struct drive_opts *o)
 enum {
 	OPT_STORE = 0x100, OPT_JSON, OPT_HELP, OPT_DISPLAY_NAME, OPT_LABEL,
 	OPT_REMOVE_LABEL, OPT_PERMISSION, OPT_CLEAR_PERMISSIONS,
-	OPT_ACCESS_MODE, OPT_CAPACITY,
+	OPT_ACCESS_MODE, OPT_CAPACITY, OPT_KIND, OPT_SIZE, OPT_TEMPLATE,
 };
 
 static const struct option drive_long_opts[] = {
@@ -346,16 +371,21 @@ static const struct option drive_long_opts[] = {
 	{ "clear-permissions", no_argument, NULL, OPT_CLEAR_PERMISSIONS },
 	{ "access-mode", required_argument, NULL, OPT_ACCESS_MODE },
 	{ "capacity", required_argument, NULL, OPT_CAPACITY },
+	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "template", required_argument, NULL, OPT_TEMPLATE },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Which long options each command takes (bit = OPT_x - OPT_STORE). */
 #define OPTBIT(o)	(1u << ((o) - OPT_STORE))
 #define OPTS_COMMON	(OPTBIT(OPT_STORE) | OPTBIT(OPT_JSON) | OPTBIT(OPT_HELP))
-#define OPTS_CREATE	(OPTS_COMMON | OPTBIT(OPT_DISPLAY_NAME) | \
+#define OPTS_SHARED	(OPTS_COMMON | OPTBIT(OPT_DISPLAY_NAME) | \
 			 OPTBIT(OPT_LABEL) | OPTBIT(OPT_PERMISSION) | \
-			 OPTBIT(OPT_ACCESS_MODE) | OPTBIT(OPT_CAPACITY))
-#define OPTS_UPDATE	(OPTS_CREATE | OPTBIT(OPT_REMOVE_LABEL) | \
+			 OPTBIT(OPT_ACCESS_MODE) | OPTBIT(OPT_CAPACITY) | \
+			 OPTBIT(OPT_SIZE))
+#define OPTS_CREATE	(OPTS_SHARED | OPTBIT(OPT_KIND) | OPTBIT(OPT_TEMPLATE))
+#define OPTS_UPDATE	(OPTS_SHARED | OPTBIT(OPT_REMOVE_LABEL) | \
 			 OPTBIT(OPT_CLEAR_PERMISSIONS))
 
 /*
@@ -474,6 +504,35 @@ drive_parse(struct drive_cli *cli, const struct drive_cmd *c, unsigned allowed,
 				goto bad;
 			}
 			break;
+		case OPT_KIND:
+			if (o->kind_given)
+				return drive_usage_fail(cli, "--kind given "
+				    "twice");
+			if (drive_kind_parse(optarg, &o->kind, &why) != 0)
+				goto bad;
+			o->kind_given = 1;
+			break;
+		case OPT_SIZE:
+			if (o->size != 0)
+				return drive_usage_fail(cli, "--size given "
+				    "twice");
+			if (drive_size_parse(optarg, &o->size, &why) != 0) {
+				char *w = why;
+
+				xasprintf(&why, "--size %.32s: %s", optarg, w);
+				free(w);
+				goto bad;
+			}
+			break;
+		case OPT_TEMPLATE:
+			if (o->template != NULL)
+				return drive_usage_fail(cli, "--template given "
+				    "twice");
+			if (*optarg == '\0')
+				return drive_usage_fail(cli, "--template: "
+				    "empty path");
+			o->template = optarg;
+			break;
 		}
 	}
 	if (argc - optind > nargs)
@@ -534,7 +593,22 @@ drive_cmd_create(struct drive_cli *cli, int argc, char **argv)
 	labels_copy(&d->labels, &o.labels);
 	d->perms = o.perms;	/* moved */
 	memset(&o.perms, 0, sizeof o.perms);
-	d->access = o.access_given ? o.access : DRIVE_ACCESS_RWX;
+	d->kind = o.kind_given ? o.kind : DRIVE_KIND_DRIVE;
+	if (d->kind != DRIVE_KIND_VOLUME && (o.size != 0 ||
+	    o.template != NULL)) {
+		r = drive_usage_fail(cli, "%s is for volumes: add --kind "
+		    "volume", o.size != 0 ? "--size" : "--template");
+		goto done;
+	}
+	if (d->kind == DRIVE_KIND_VOLUME && o.size < VOLUME_SIZE_MIN) {
+		r = drive_usage_fail(cli, "%s", o.size == 0 ? "a volume needs "
+		    "--size SIZE (16MiB at least)" : "--size: a volume needs "
+		    "16MiB at least");
+		goto done;
+	}
+	d->size = o.size;
+	d->access = o.access_given ? o.access : d->kind == DRIVE_KIND_VOLUME ?
+	    DRIVE_ACCESS_RWO : DRIVE_ACCESS_RWX;
 	d->capacity = o.capacity;
 	d->created_at = drive_created_at_now();
 	if (drive_check(d, &cause) != 0) {
@@ -543,7 +617,7 @@ drive_cmd_create(struct drive_cli *cli, int argc, char **argv)
 	}
 	if ((r = drive_open_store(cli, o.name, STORE_CREATE, &s)) != 0)
 		goto done;
-	if (store_drive_create(s, d, &cause) != 0) {
+	if (store_drive_create_template(s, d, o.template, &cause) != 0) {
 		r = drive_store_fail(cli, o.name, cause);
 		goto done;
 	}
@@ -701,10 +775,11 @@ drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
 		goto out;
 	if (o.display_name == NULL && o.labels.n == 0 && o.nremove == 0 &&
 	    !o.perms_given && !o.clear_perms && !o.access_given &&
-	    o.capacity == 0) {
+	    o.capacity == 0 && o.size == 0) {
 		r = drive_usage_fail(cli, "nothing to update: give "
 		    "--display-name, --label, --remove-label, --permission, "
-		    "--clear-permissions, --access-mode or --capacity");
+		    "--clear-permissions, --access-mode, --capacity or "
+		    "--size");
 		goto out;
 	}
 	memset(&u, 0, sizeof u);
@@ -717,6 +792,7 @@ drive_cmd_update(struct drive_cli *cli, int argc, char **argv)
 	u.set_access = o.access_given;
 	u.access = o.access;
 	u.capacity = o.capacity;
+	u.size = o.size;
 	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
 		goto out;
 	if (store_drive_update(s, o.name, &u, &d, &cause) != 0) {

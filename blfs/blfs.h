@@ -289,4 +289,12 @@ int	devio_kill_suidgid(void);
  */
 int	loop_run(struct fuse_session *, unsigned max_threads);
 
+/*
+ * hold.c: --volume-fd mode. Holds a volume's mount lock and loop device
+ * (loopfd) until SIGTERM and then until the volume's file system lets go
+ * of the device. The exit status.
+ */
+int	hold_volume(int loopfd, int status_fd, const char *drive,
+	    const char *session, const char *mount_path);
+
 #endif

@@ -78,6 +78,7 @@ struct blfs_config blfs_cfg = {
 };
 
 struct blfs_args {
+	int		 volume_fd;	/* hold a volume: no FUSE (hold.c) */
 	int		 fuse_fd;
 	int		 root_fd;
 	int		 status_fd;
@@ -106,7 +107,9 @@ static const char usage_text[] =
     "            [--cache-size BYTES] [--buffer-size BYTES]"
     " [--prefetch BYTES]\n"
     "            [--writeback] [--log-level error|warn|info|debug]"
-    " [--debug]\n";
+    " [--debug]\n"
+    "       blfs --volume-fd N --lock-fd N [--status-fd N]\n"
+    "            --drive NAME --session ID --mount-path PATH [--read-only]\n";
 
 static void
 blfs_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -224,14 +227,16 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	size_t i, k;
 	int idx, has_arg;
 
-	static const char *const names[] = { "--fuse-fd", "--root-fd",
+	static const char *const names[] = { "--volume-fd", "--fuse-fd",
+	    "--root-fd",
 	    "--status-fd", "--lock-fd", "--mounts-fd", "--stats-fd",
 	    "--usage-fd", "--capacity", "--drive", "--session", "--mount-path",
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
 	    "--read-only", "--writeback", "--debug" };
 
 	memset(a, 0, sizeof(*a));
-	a->fuse_fd = a->root_fd = a->status_fd = a->lock_fd = -1;
+	a->volume_fd = a->fuse_fd = a->root_fd = a->status_fd = -1;
+	a->lock_fd = -1;
 	a->mounts_fd = a->stats_fd = a->usage_fd = -1;
 	a->cache_size = a->buffer_size = a->prefetch = UINT64_MAX;
 	a->level = LOG_LVL_INFO;
@@ -279,7 +284,9 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			val = argv[++idx];
 		}
 
-		if (strcmp(name, "--fuse-fd") == 0)
+		if (strcmp(name, "--volume-fd") == 0)
+			a->volume_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--fuse-fd") == 0)
 			a->fuse_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--root-fd") == 0)
 			a->root_fd = blfs_parse_fd(name, val);
@@ -334,9 +341,18 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 		else if (strcmp(name, "--debug") == 0)
 			a->debug = 1;
 	}
-	if (a->fuse_fd == -1)
+	if (a->volume_fd != -1) {
+		if (a->fuse_fd != -1 || a->root_fd != -1 ||
+		    a->mounts_fd != -1 || a->usage_fd != -1)
+			blfs_fail(BLFS_EXIT_USAGE, "--volume-fd takes no "
+			    "--fuse-fd, --root-fd, --mounts-fd or --usage-fd: "
+			    "nothing is served");
+		if (a->lock_fd == -1)
+			blfs_fail(BLFS_EXIT_USAGE, "--volume-fd needs "
+			    "--lock-fd");
+	} else if (a->fuse_fd == -1)
 		blfs_fail(BLFS_EXIT_USAGE, "--fuse-fd is required");
-	if (a->root_fd == -1)
+	else if (a->root_fd == -1)
 		blfs_fail(BLFS_EXIT_USAGE, "--root-fd is required");
 	if (a->drive == NULL)
 		blfs_fail(BLFS_EXIT_USAGE, "--drive is required");
@@ -506,6 +522,14 @@ main(int argc, char **argv)
 
 	blfs_parse_args(argc, argv, &a);
 	log_init("blfs", a.debug ? LOG_LVL_DEBUG : a.level);
+	if (a.volume_fd != -1) {
+		if (fstat(a.volume_fd, &st) == -1 || !S_ISBLK(st.st_mode))
+			blfs_fail(1, "--volume-fd %d: not a block device",
+			    a.volume_fd);
+		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
+		return hold_volume(a.volume_fd, a.status_fd, a.drive,
+		    a.session, a.mount_path);
+	}
 	blfs_configure(&a);
 
 	if (fstat(a.fuse_fd, &st) == -1 || !S_ISCHR(st.st_mode))

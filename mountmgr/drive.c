@@ -24,7 +24,12 @@
 
 static const char *drive_keys[] = {
 	"name", "display_name", "labels", "permissions", "access_mode",
-	"capacity_bytes", "created_at",
+	"capacity_bytes", "kind", "size_bytes", "created_at",
+};
+
+static const char *const drive_kind_names[] = {
+	[DRIVE_KIND_DRIVE] = "drive",
+	[DRIVE_KIND_VOLUME] = "volume",
 };
 
 static const char *const drive_access_names[] = {
@@ -354,6 +359,69 @@ drive_access_words(enum drive_access a)
 }
 
 int
+drive_kind_parse(const char *s, enum drive_kind *out, char **cause)
+{
+	for (size_t i = 0; i < nitems(drive_kind_names); i++) {
+		if (strcmp(s, drive_kind_names[i]) == 0) {
+			*out = (enum drive_kind)i;
+			return 0;
+		}
+	}
+	if (cause != NULL) {
+		char *q = drive_quote(s);
+
+		cause_set(cause, "kind \"%s\" is not drive or volume", q);
+		free(q);
+	}
+	return -1;
+}
+
+const char *
+drive_kind_name(enum drive_kind k)
+{
+	if ((size_t)k >= nitems(drive_kind_names))
+		return "unknown";
+	return drive_kind_names[k];
+}
+
+/* The fields a kind needs and the ones it refuses, together. */
+static int
+drive_kind_check(const struct drive *d, char **cause)
+{
+	switch (d->kind) {
+	case DRIVE_KIND_DRIVE:
+		if (d->size != 0) {
+			cause_set(cause, "size_bytes: only a volume has a "
+			    "size (a drive's bound is capacity_bytes)");
+			return -1;
+		}
+		return 0;
+	case DRIVE_KIND_VOLUME:
+		if (d->size < VOLUME_SIZE_MIN || d->size > DRIVE_CAPACITY_MAX) {
+			cause_set(cause, "size_bytes: a volume needs a size "
+			    "from %" PRIu64 " (16 MiB) to %" PRIu64 " bytes%s",
+			    VOLUME_SIZE_MIN, DRIVE_CAPACITY_MAX,
+			    d->size == 0 ? ", and has none" : "");
+			return -1;
+		}
+		if (d->capacity != 0) {
+			cause_set(cause, "capacity_bytes: a volume's size is "
+			    "its capacity; it takes no capacity_bytes");
+			return -1;
+		}
+		if (d->access != DRIVE_ACCESS_RWO) {
+			cause_set(cause, "access_mode: a volume is RWO (one "
+			    "mount at a time), not %s",
+			    drive_access_name(d->access));
+			return -1;
+		}
+		return 0;
+	}
+	cause_set(cause, "kind: not drive or volume");
+	return -1;
+}
+
+int
 drive_access_check(const struct drive *d, int read_only, int held,
     const char *holders, char **cause)
 {
@@ -424,6 +492,8 @@ drive_check(const struct drive *d, char **cause)
 		cause_set(cause, "access_mode: not one of RWX, RWO, ROX");
 		return -1;
 	}
+	if (drive_kind_check(d, cause) != 0)
+		return -1;
 	return drive_created_at_check(d->created_at, cause);
 }
 
@@ -461,7 +531,7 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 			q = drive_quote(key);
 			cause_set(cause, "unknown field \"%s\" (known: name, "
 			    "display_name, labels, permissions, access_mode, "
-			    "capacity_bytes, created_at)", q);
+			    "capacity_bytes, kind, size_bytes, created_at)", q);
 			free(q);
 			return -1;
 		}
@@ -561,6 +631,32 @@ drive_parse_object(json_t *root, struct drive *d, char **cause)
 		d->capacity = (uint64_t)json_integer_value(v);
 	}
 
+	/* Absent: a drive, as every drive was before volumes. */
+	if ((v = json_object_get(root, "kind")) != NULL) {
+		if (drive_json_string(v, "kind", &s, cause) != 0)
+			return -1;
+		if (drive_kind_parse(s, &d->kind, &why) != 0) {
+			cause_set(cause, "field \"kind\": %s", why);
+			free(why);
+			return -1;
+		}
+		/* A volume's mode goes without saying. */
+		if (d->kind == DRIVE_KIND_VOLUME &&
+		    json_object_get(root, "access_mode") == NULL)
+			d->access = DRIVE_ACCESS_RWO;
+	}
+	if ((v = json_object_get(root, "size_bytes")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			cause_set(cause, "field \"size_bytes\": not a whole "
+			    "number of bytes from %" PRIu64 " to %" PRIu64,
+			    VOLUME_SIZE_MIN, DRIVE_CAPACITY_MAX);
+			return -1;
+		}
+		d->size = (uint64_t)json_integer_value(v);
+	}
+	if (drive_kind_check(d, cause) != 0)
+		return -1;
+
 	if ((v = json_object_get(root, "created_at")) == NULL) {
 		cause_set(cause, "field \"created_at\": missing");
 		return -1;
@@ -651,6 +747,12 @@ drive_to_json(const struct drive *d)
 	if (d->capacity != 0 && json_object_set_new(o, "capacity_bytes",
 	    json_integer((json_int_t)d->capacity)) != 0)
 		goto fail;
+	if (json_object_set_new(o, "kind",
+	    json_string(drive_kind_name(d->kind))) != 0)
+		goto fail;
+	if (d->size != 0 && json_object_set_new(o, "size_bytes",
+	    json_integer((json_int_t)d->size)) != 0)
+		goto fail;
 	if (json_object_set_new(o, "created_at",
 	    json_string(d->created_at)) != 0)
 		goto fail;
@@ -672,6 +774,8 @@ drive_to_text(const struct drive *d)
 		return NULL;
 	if (d->access == DRIVE_ACCESS_RWX)
 		(void)json_object_del(o, "access_mode");
+	if (d->kind == DRIVE_KIND_DRIVE)
+		(void)json_object_del(o, "kind");
 	s = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(o);
 	if (s == NULL)

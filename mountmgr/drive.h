@@ -37,7 +37,23 @@
  * labels and permissions to none, access_mode to "RWX", capacity_bytes
  * (an integer, 1 to DRIVE_CAPACITY_MAX) to none: unlimited. Any other
  * key is refused.
+ *
+ * A volume (drive_kind) adds "kind": "volume" and "size_bytes": its
+ * image's size, from VOLUME_SIZE_MIN to DRIVE_CAPACITY_MAX. A volume is
+ * RWO by nature: access_mode, when given, must say so, and it has no
+ * capacity_bytes (its size is its capacity). A drive has no size_bytes.
+ * "kind" is left out for a plain drive, so an older agent reads such a
+ * drive as before and refuses a volume (an unknown field).
  */
+
+/* What a drive is: files served by blfs, or an ext4 image on a loop. */
+enum drive_kind {
+	DRIVE_KIND_DRIVE = 0,	/* shared, served by blfs */
+	DRIVE_KIND_VOLUME,	/* one fixed-size ext4 image, one mount */
+};
+
+/* The smallest volume: room for ext4's journal and a few files. */
+#define VOLUME_SIZE_MIN		((uint64_t)16 << 20)
 
 /*
  * Who may mount a drive at once, across every agent sharing the store.
@@ -57,6 +73,8 @@ struct drive {
 	struct perm_rules	 perms;
 	enum drive_access	 access;
 	uint64_t		 capacity;	/* bytes; 0: unlimited */
+	enum drive_kind		 kind;
+	uint64_t		 size;		/* a volume's bytes; else 0 */
 	char			*created_at;
 };
 
@@ -79,6 +97,10 @@ int		 drive_created_at_check(const char *s, char **cause);
 int		 drive_access_parse(const char *s, int nocase,
 		     enum drive_access *out, char **cause);
 const char	*drive_access_name(enum drive_access);
+/* "drive" or "volume"; -1 with *cause naming both. */
+int		 drive_kind_parse(const char *s, enum drive_kind *out,
+		     char **cause);
+const char	*drive_kind_name(enum drive_kind);
 /* What the mode means, in a few words for people. */
 const char	*drive_access_words(enum drive_access);
 /*

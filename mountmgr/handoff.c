@@ -153,8 +153,12 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 	size_t n = 0;
 
 	v[n++] = xstrdup(a->blfs_path);
-	v[n++] = handoff_opt_num("--fuse-fd", (uint64_t)a->fuse_fd);
-	v[n++] = handoff_opt_num("--root-fd", (uint64_t)a->root_fd);
+	if (a->volume_fd > 0)
+		v[n++] = handoff_opt_num("--volume-fd", (uint64_t)a->volume_fd);
+	else {
+		v[n++] = handoff_opt_num("--fuse-fd", (uint64_t)a->fuse_fd);
+		v[n++] = handoff_opt_num("--root-fd", (uint64_t)a->root_fd);
+	}
 	if (a->status_fd >= 0)
 		v[n++] = handoff_opt_num("--status-fd", (uint64_t)a->status_fd);
 	if (a->lock_fd >= 0)
@@ -295,7 +299,7 @@ handoff_tok_uint(const struct handoff_tok *t, unsigned *out)
  */
 static int
 handoff_mountinfo_line(const char *line, size_t len, const char *path,
-    struct handoff_mountinfo *mi)
+    const char *fstype, struct handoff_mountinfo *mi)
 {
 	struct handoff_tok tok[64];
 	const char *p = line, *end = line + len, *sp, *colon;
@@ -323,7 +327,7 @@ handoff_mountinfo_line(const char *line, size_t len, const char *path,
 		return 0;
 
 	memset(mi, 0, sizeof(*mi));
-	if (!handoff_tok_is(&tok[dash + 1], HANDOFF_FSTYPE))
+	if (!handoff_tok_is(&tok[dash + 1], fstype))
 		return 2;
 	if ((colon = memchr(tok[2].p, ':', tok[2].len)) == NULL)
 		return -1;
@@ -349,6 +353,13 @@ int
 handoff_mountinfo_parse(const char *text, const char *path,
     struct handoff_mountinfo *mi)
 {
+	return handoff_mountinfo_parse_fs(text, path, HANDOFF_FSTYPE, mi);
+}
+
+int
+handoff_mountinfo_parse_fs(const char *text, const char *path,
+    const char *fstype, struct handoff_mountinfo *mi)
+{
 	struct handoff_mountinfo cur;
 	const char *line = text, *eol;
 	size_t len;
@@ -359,7 +370,7 @@ handoff_mountinfo_parse(const char *text, const char *path,
 		eol = strchr(line, '\n');
 		len = eol != NULL ? (size_t)(eol - line) : strlen(line);
 		/* Mounts are listed in order: a later one at path is on top. */
-		r = handoff_mountinfo_line(line, len, path, &cur);
+		r = handoff_mountinfo_line(line, len, path, fstype, &cur);
 		if (r == 1)
 			*mi = cur;
 		if (r == 1 || r == 2)
@@ -375,6 +386,13 @@ handoff_mountinfo_parse(const char *text, const char *path,
 
 int
 handoff_mountinfo_find(const char *path, struct handoff_mountinfo *mi)
+{
+	return handoff_mountinfo_find_fs(path, HANDOFF_FSTYPE, mi);
+}
+
+int
+handoff_mountinfo_find_fs(const char *path, const char *fstype,
+    struct handoff_mountinfo *mi)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -408,7 +426,7 @@ handoff_mountinfo_find(const char *path, struct handoff_mountinfo *mi)
 	}
 	close(fd);
 	buf[len] = '\0';
-	r = handoff_mountinfo_parse(buf, path, mi);
+	r = handoff_mountinfo_parse_fs(buf, path, fstype, mi);
 	free(buf);
 	return r;
 }

@@ -66,6 +66,9 @@ unsigned handoff_request_size(uint64_t buffer_size);
 
 struct handoff_blfs_args {
 	const char	*blfs_path;	/* argv[0] */
+	int		 volume_fd;	/* > 0: hold this volume's loop device
+					 * (no FUSE, fuse_fd and root_fd
+					 * unused) */
 	int		 fuse_fd;
 	int		 root_fd;
 	int		 status_fd;	/* -1: none */
@@ -116,6 +119,14 @@ int	handoff_mountinfo_parse(const char *text, const char *path,
 	    struct handoff_mountinfo *mi);
 /* The same on /proc/self/mountinfo; -1 when it cannot be read. */
 int	handoff_mountinfo_find(const char *path, struct handoff_mountinfo *mi);
+/*
+ * Both for another fstype (a volume's "ext4"): 1 is then a mount of that
+ * type, its source the device ("/dev/loop3").
+ */
+int	handoff_mountinfo_parse_fs(const char *text, const char *path,
+	    const char *fstype, struct handoff_mountinfo *mi);
+int	handoff_mountinfo_find_fs(const char *path, const char *fstype,
+	    struct handoff_mountinfo *mi);
 
 /*
  * umount2(path, MNT_DETACH|UMOUNT_NOFOLLOW): the mount point is free at

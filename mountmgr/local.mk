@@ -11,3 +11,4 @@ mountmgr_libmountmgr_a_SOURCES += mountmgr/handoff.c mountmgr/handoff.h mountmgr
 mountmgr_libmountmgr_a_SOURCES += mountmgr/owners.c mountmgr/owners.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/stats.c mountmgr/stats.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/usage.c mountmgr/usage.h
+mountmgr_libmountmgr_a_SOURCES += mountmgr/volume.c mountmgr/volume-mount.c mountmgr/volume.h

@@ -15,6 +15,16 @@
  *     "mounted".
  * blfs stays a direct child of the agent, watched by pidfd: if it dies
  * the mount fails at once and its mount point is detached.
+ *
+ * A volume (mountmgr/volume.h) takes the same road with other steps: the
+ * child attaches the image to a loop device and makes a detached mount
+ * of it, and sends "volume N" with that mount's fd; the agent attaches it
+ * at the mount path itself (move_mount); the child execs blfs
+ * --volume-fd, which holds the mount lock and the loop device and says
+ * "ready"; the probe and mountinfo (ext4, not fuse.blfs) verify it. Told
+ * to stop with SIGTERM (never SIGKILL while the volume may be mounted),
+ * the holder lets the lock go only once the file system has let go of
+ * the device.
  */
 #include "config.h"
 
@@ -47,6 +57,7 @@
 #include "mountmgr/paths.h"
 #include "mountmgr/resolve.h"
 #include "mountmgr/stats.h"
+#include "mountmgr/volume.h"
 
 #define MOUNT_DEFAULT_TIMEOUT_MS	30000
 #define MOUNT_STOP_GRACE_MS		5000	/* blfs to exit after umount */
@@ -96,6 +107,9 @@ struct mount {
 	struct mm_child		 blfs;
 	struct mm_child		 probe;
 	int			 adopted;	/* from a previous agent */
+	int			 volume;	/* blfs is a volume's holder */
+	int			 loop;		/* the volume's /dev/loopN */
+	int			 passed_fd;	/* came with a line, or -1 */
 	const struct stats_file	*stats;		/* blfs's metrics, or NULL */
 	int			 stats_fd;	/* for the child, then -1 */
 };
@@ -204,10 +218,27 @@ mm_child_orphan(struct mountmgr *mm, struct mm_child *c)
 }
 
 static void
-mm_child_kill(struct mm_child *c)
+mm_child_signal(struct mm_child *c, int sig)
 {
 	if (c->pidfd != -1)
-		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
+}
+
+static void
+mm_child_kill(struct mm_child *c)
+{
+	mm_child_signal(c, SIGKILL);
+}
+
+/*
+ * Stops the mount's server: blfs is killed; a volume's holder is asked
+ * to go, and goes once the volume's file system has let go of the loop
+ * device, so its lock never ends before the file system does.
+ */
+static void
+mount_stop_server(struct mount *m)
+{
+	mm_child_signal(&m->blfs, m->volume ? SIGTERM : SIGKILL);
 }
 
 /* Exit status in words: "exited with status 1", "killed by SIGSYS ...". */
@@ -267,6 +298,8 @@ mount_unref(struct mount *m)
 		event_free(m->sock_ev);
 	if (m->sock != -1)
 		close(m->sock);
+	if (m->passed_fd != -1)
+		close(m->passed_fd);
 	mm_child_orphan(m->mm, &m->blfs);
 	mm_child_orphan(m->mm, &m->probe);
 	paths_mount_target_clear(&m->target);
@@ -506,6 +539,10 @@ mount_stop_io(struct mount *m)
 	}
 	if (m->timer != NULL)
 		evtimer_del(m->timer);
+	if (m->passed_fd != -1) {
+		close(m->passed_fd);
+		m->passed_fd = -1;
+	}
 }
 
 static void
@@ -524,7 +561,7 @@ mount_fail(struct mount *m, const char *code, const char *fmt, ...)
 	mount_stop_io(m);
 	/* Nothing may be left behind reporting "Transport endpoint is not
 	 * connected": blfs goes, the mount point is detached. */
-	mm_child_kill(&m->blfs);
+	mount_stop_server(m);
 	mm_child_kill(&m->probe);
 	mount_cleanup_kernel(m);
 	mount_set_state(m, MOUNT_FAILED);
@@ -606,9 +643,10 @@ mm_mountinfo_ok(struct mount *m, char **cause)
 {
 	struct handoff_mountinfo mi;
 
-	if (handoff_mountinfo_find(m->mount_path, &mi) != 1) {
-		xasprintf(cause, "the kernel does not list a blfs mount at %s",
-		    m->mount_path);
+	if (handoff_mountinfo_find_fs(m->mount_path, m->volume ? "ext4" :
+	    HANDOFF_FSTYPE, &mi) != 1) {
+		xasprintf(cause, "the kernel does not list %s mount at %s",
+		    m->volume ? "the volume's ext4" : "a blfs", m->mount_path);
 		return -1;
 	}
 	if (mi.read_only != m->read_only) {
@@ -739,13 +777,52 @@ mount_handoff(struct mount *m)
 	close(fusefd);
 }
 
-/* One line from the child or blfs: "ok", "ready", "error CODE text". */
+/*
+ * The child made a volume's mount, detached, and sent its fd: attach it
+ * at the mount path, on the directory we checked.
+ */
+static void
+mount_attach_volume(struct mount *m, const char *loop)
+{
+	uint64_t n;
+	int r;
+
+	if (parse_u64(loop, INT32_MAX, &n) == -1 || m->passed_fd == -1) {
+		mount_fail(m, "EIO", "the mount child sent no volume");
+		return;
+	}
+	m->volume = 1;
+	m->loop = (int)n;
+	mount_stats_remove(m);	/* the kernel serves it: no requests */
+	if (m->target.fd >= 0)
+		r = move_mount(m->passed_fd, "", m->target.fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	else
+		r = move_mount(m->passed_fd, "", AT_FDCWD, m->mount_path,
+		    MOVE_MOUNT_F_EMPTY_PATH);
+	close(m->passed_fd);
+	m->passed_fd = -1;
+	if (r == -1) {
+		mount_fail(m, "EIO", "attaching the volume at %s: %s",
+		    m->mount_path, strerror(errno));
+		return;
+	}
+	m->kmounted = 1;
+}
+
+/*
+ * One line from the child or blfs: "ok", "volume N" (with a mount's fd),
+ * "ready", "error CODE text".
+ */
 static void
 mount_line(struct mount *m, const char *line)
 {
 	if (strcmp(line, "ok") == 0 && !m->child_ok) {
 		m->child_ok = 1;
 		mount_handoff(m);
+	} else if (strncmp(line, "volume ", 7) == 0 && !m->child_ok) {
+		m->child_ok = 1;
+		mount_attach_volume(m, line + 7);
 	} else if (strcmp(line, "ready") == 0 && m->child_ok && !m->ready) {
 		m->ready = 1;
 		mount_probe(m);
@@ -774,10 +851,30 @@ on_mount_sock(evutil_socket_t fd, short what, void *arg)
 {
 	struct mount *m = arg;
 	char buf[512];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c;
 	ssize_t n;
+	int got;
 
 	mount_ref(m);
-	n = read(fd, buf, sizeof(buf));
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	/* An fd comes with a line (a volume's mount): kept for it. */
+	for (c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c != NULL;
+	    c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len != CMSG_LEN(sizeof(int)))
+			continue;
+		memcpy(&got, CMSG_DATA(c), sizeof(int));
+		if (m->passed_fd != -1)
+			close(m->passed_fd);
+		m->passed_fd = got;
+	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		goto out;
 	if (n <= 0) {
@@ -791,10 +888,10 @@ on_mount_sock(evutil_socket_t fd, short what, void *arg)
 			mount_line(m, m->line);
 			m->linelen = 0;
 		} else if (m->linelen < sizeof(m->line) - 1) {
-			unsigned char c = (unsigned char)buf[i];
+			unsigned char ch = (unsigned char)buf[i];
 
-			m->line[m->linelen++] = (c < 0x20 || c == 0x7f) ? '?' :
-			    (char)c;
+			m->line[m->linelen++] = (ch < 0x20 || ch == 0x7f) ?
+			    '?' : (char)ch;
 		}
 	}
 out:
@@ -813,6 +910,18 @@ on_mount_timer(evutil_socket_t fd, short what, void *arg)
 		    (unsigned long long)m->req.timeout_ms);
 		break;
 	case MOUNT_UNMOUNTING:
+		if (m->volume) {
+			/*
+			 * Detached with files still open in it: the mount
+			 * is gone for this sandbox, and the holder keeps
+			 * the volume locked until the files close.
+			 */
+			log_info("mount %s: the volume is detached; files "
+			    "still open in it keep it locked", m->id);
+			mm_child_orphan(m->mm, &m->blfs);
+			mount_set_state(m, MOUNT_GONE);
+			break;
+		}
 		log_warnx("mount %s: blfs did not exit after unmount; killing "
 		    "it", m->id);
 		mm_child_kill(&m->blfs);
@@ -864,6 +973,50 @@ child_recv_fd(int sock)
 }
 
 /*
+ * A volume, in the child: attach and mount it (detached), send the mount
+ * to the agent with "volume N", and set ba up for the holder.
+ */
+static void
+child_volume(struct mount *m, int sock, struct resolve_out *out,
+    struct handoff_blfs_args *ba)
+{
+	struct volume_attach_out va;
+	const char *code = "EIO";
+	char *cause = NULL, line[32];
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr *c;
+	int n;
+
+	if (volume_attach(out->dirfd, m->read_only, m->drive,
+	    out->served_path, &va, &code, &cause) != 0)
+		child_fail(sock, code, cause);
+	close(out->dirfd);	/* the loop device has the image now */
+	out->dirfd = -1;
+	n = snprintf(line, sizeof(line), "volume %d\n", va.loop);
+	iov.iov_base = line;
+	iov.iov_len = (size_t)n;
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &va.treefd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) == -1)
+		_exit(1);
+	close(va.treefd);	/* the agent's now, or nobody's */
+	ba->volume_fd = va.loopfd;
+}
+
+/*
  * blfs's environment: nothing of the agent's (which an init may have
  * filled with anything, secrets included) except the sanitizers' knobs.
  */
@@ -895,7 +1048,8 @@ mount_child(struct mount *m, int sock)
 {
 	struct mountmgr *mm = m->mm;
 	const struct labels *labels = NULL;
-	struct resolve_out out = { -1, -1, -1, -1, 0, NULL };
+	struct resolve_out out = { .dirfd = -1, .lockfd = -1, .mountsfd = -1,
+	    .usagefd = -1 };
 	struct handoff_blfs_args ba;
 	char **argv;
 	const char *code;
@@ -913,19 +1067,24 @@ mount_child(struct mount *m, int sock)
 	if (resolve_drive(mm->cfg.store, m->drive, m->drive_path, m->read_only,
 	    labels, m->id, &out, &code, &cause) == -1)
 		child_fail(sock, code, cause);
-	if (write_full(sock, "ok\n", 3) == -1)
-		_exit(1);
-	if ((fusefd = child_recv_fd(sock)) == -1)
-		_exit(1);
-
 	memset(&ba, 0, sizeof(ba));
+	if (out.volume) {
+		child_volume(m, sock, &out, &ba);
+		fusefd = -1;
+	} else {
+		if (write_full(sock, "ok\n", 3) == -1)
+			_exit(1);
+		if ((fusefd = child_recv_fd(sock)) == -1)
+			_exit(1);
+	}
+
 	ba.blfs_path = mm->cfg.blfs;
 	ba.fuse_fd = fusefd;
 	ba.root_fd = out.dirfd;
 	ba.status_fd = sock;
 	ba.lock_fd = out.lockfd;
 	ba.mounts_fd = out.mountsfd;
-	ba.stats_fd = m->stats_fd;
+	ba.stats_fd = out.volume ? -1 : m->stats_fd;	/* no requests */
 	ba.usage_fd = out.usagefd;
 	ba.capacity = out.capacity;
 	ba.drive = m->drive;
@@ -938,15 +1097,19 @@ mount_child(struct mount *m, int sock)
 	ba.writeback = m->req.writeback;
 	ba.log_level = log_level_name(log_get_level());
 	argv = handoff_blfs_argv(&ba);
-	fd_set_cloexec(fusefd, 0);
-	fd_set_cloexec(out.dirfd, 0);
+	if (ba.volume_fd > 0)
+		fd_set_cloexec(ba.volume_fd, 0);
+	else {
+		fd_set_cloexec(fusefd, 0);
+		fd_set_cloexec(out.dirfd, 0);
+	}
 	fd_set_cloexec(sock, 0);
 	if (out.lockfd != -1)
 		fd_set_cloexec(out.lockfd, 0);
 	if (out.mountsfd != -1)
 		fd_set_cloexec(out.mountsfd, 0);
-	if (m->stats_fd != -1)
-		fd_set_cloexec(m->stats_fd, 0);
+	if (ba.stats_fd != -1)
+		fd_set_cloexec(ba.stats_fd, 0);
 	if (out.usagefd != -1)
 		fd_set_cloexec(out.usagefd, 0);
 	if (mm->cfg.confine_child != NULL)
@@ -1089,6 +1252,8 @@ mount_alloc(struct mountmgr *mm)
 	m->blfs.pid = m->probe.pid = -1;
 	m->target.fd = -1;
 	m->stats_fd = -1;
+	m->passed_fd = -1;
+	m->loop = -1;
 	m->timer = evtimer_new(mm->base, on_mount_timer, m);
 	return m;
 }
@@ -1219,7 +1384,7 @@ mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
 	case MOUNT_MOUNTING:
 		log_info("mount %s: cancelled", m->id);
 		mount_stop_io(m);
-		mm_child_kill(&m->blfs);
+		mount_stop_server(m);
 		mm_child_kill(&m->probe);
 		mount_cleanup_kernel(m);
 		mount_set_state(m, MOUNT_GONE);
@@ -1248,6 +1413,9 @@ mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
 		}
 		m->kmounted = 0;
 		mount_set_state(m, MOUNT_UNMOUNTING);
+		/* No FUSE session ends for a volume: its holder is told. */
+		if (m->volume)
+			mount_stop_server(m);
 		if (m->blfs.pidfd == -1) {
 			mount_cleanup_kernel(m);
 			mount_set_state(m, MOUNT_GONE);
@@ -1255,7 +1423,7 @@ mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
 			evtimer_add(m->timer, &tv);
 		break;
 	case MOUNT_UNMOUNTING:
-		if (force)
+		if (force && !m->volume)
 			mm_child_kill(&m->blfs);
 		break;
 	case MOUNT_GONE:
@@ -1349,12 +1517,12 @@ mm_save_state(struct mountmgr *mm)
 		if (m->state != MOUNT_MOUNTED || m->blfs.pid <= 0)
 			continue;
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:b, s:I, s:I, s:I}", "id", m->id, "drive", m->drive,
+		    "s:b, s:I, s:I, s:I, s:b}", "id", m->id, "drive", m->drive,
 		    "mount_path", m->mount_path, "drive_path", m->drive_path,
 		    "read_only", m->read_only, "created_at_ms",
 		    (json_int_t)m->created_at_ms, "updated_at_ms",
 		    (json_int_t)m->updated_at_ms, "pid",
-		    (json_int_t)m->blfs.pid));
+		    (json_int_t)m->blfs.pid, "volume", m->volume));
 	}
 	text = json_dumps(arr, JSON_INDENT(1));
 	json_decref(arr);
@@ -1402,6 +1570,32 @@ mm_pid_serves(pid_t pid, const char *id)
 	return strstr(buf, id) != NULL;
 }
 
+/*
+ * The loop device under a volume's mount (mountinfo's source), when its
+ * backing file is the drive's image; -1 otherwise.
+ */
+static int
+mm_volume_loop(const struct handoff_mountinfo *mi, const char *drive)
+{
+	char *backing, *want;
+	uint64_t n;
+	size_t bl, wl;
+	int ok;
+
+	if (strncmp(mi->source, "/dev/loop", 9) != 0 ||
+	    parse_u64(mi->source + 9, INT32_MAX, &n) == -1)
+		return -1;
+	if ((backing = volume_loop_backing((unsigned)n)) == NULL)
+		return -1;
+	xasprintf(&want, "/drives/%s/%s", drive, VOLUME_IMAGE);
+	bl = strlen(backing);
+	wl = strlen(want);
+	ok = bl > wl && strcmp(backing + bl - wl, want) == 0;
+	free(backing);
+	free(want);
+	return ok ? (int)n : -1;
+}
+
 void
 mountmgr_restore(struct mountmgr *mm)
 {
@@ -1421,22 +1615,32 @@ mountmgr_restore(struct mountmgr *mm)
 	}
 	json_array_foreach(arr, i, e) {
 		const char *id = NULL, *drive = NULL, *mp = NULL, *dp = NULL;
-		int ro = 0;
+		int ro = 0, vol = 0, loop = -1;
 		json_int_t created = 0, updated = 0, pid = 0;
 		struct handoff_mountinfo mi;
 		struct mount *m;
 
-		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I}",
-		    "id", &id, "drive", &drive, "mount_path", &mp,
+		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, "
+		    "s?b}", "id", &id, "drive", &drive, "mount_path", &mp,
 		    "drive_path", &dp, "read_only", &ro, "created_at_ms",
-		    &created, "updated_at_ms", &updated, "pid", &pid) == -1 ||
+		    &created, "updated_at_ms", &updated, "pid", &pid,
+		    "volume", &vol) == -1 ||
 		    strlen(id) >= sizeof(m->id) || pid <= 1) {
 			log_warnx("%s: entry %zu is malformed; skipped", path, i);
 			continue;
 		}
-		if (handoff_mountinfo_find(mp, &mi) != 1) {
+		if (handoff_mountinfo_find_fs(mp, vol ? "ext4" : HANDOFF_FSTYPE,
+		    &mi) != 1) {
 			log_info("mount %s at %s is gone since the last run",
 			    id, mp);
+			/* Its holder waits for word to let the lock go. */
+			if (vol && mm_pid_serves((pid_t)pid, id))
+				(void)kill((pid_t)pid, SIGTERM);
+			continue;
+		}
+		if (vol && (loop = mm_volume_loop(&mi, drive)) == -1) {
+			log_warnx("mount %s at %s: the ext4 there is not volume "
+			    "%s's image; not adopted", id, mp, drive);
 			continue;
 		}
 		if (!mm_pid_serves((pid_t)pid, id)) {
@@ -1456,13 +1660,16 @@ mountmgr_restore(struct mountmgr *mm)
 		m->state = MOUNT_MOUNTED;
 		m->kmounted = 1;
 		m->adopted = 1;
+		m->volume = vol;
+		m->loop = loop;
 		if (mm_child_watch(m, &m->blfs, (pid_t)pid, 0,
 		    on_blfs_exit) == -1) {
 			log_warn("watching blfs %d of mount %s", (int)pid, id);
 			mount_unref(m);
 			continue;
 		}
-		mount_stats_reopen(m);
+		if (!vol)
+			mount_stats_reopen(m);
 		mount_list_add(mm, m);
 		mount_unref(m);
 		log_info("mount %s: re-adopted %s at %s (blfs pid %d)", id,

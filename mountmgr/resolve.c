@@ -76,6 +76,7 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 
 	out->dirfd = out->lockfd = out->mountsfd = out->usagefd = -1;
 	out->capacity = 0;
+	out->volume = 0;
 	out->served_path = NULL;
 	if (labels == NULL)
 		labels = &none;
@@ -99,6 +100,18 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 		*code = resolve_code(-r);
 		xasprintf(cause, "drive %s: %s", drive, why);
 		goto fail;
+	}
+	if (d->kind == DRIVE_KIND_VOLUME) {
+		/* The path is opened in the volume once it is mounted. */
+		out->volume = 1;
+		if ((r = store_open_volume(st, drive, read_only, &out->dirfd,
+		    &why)) != 0 || (r = store_mount_lock(st, drive,
+		    session_id, read_only, &out->lockfd, &why)) != 0) {
+			*code = resolve_code(-r);
+			xasprintf(cause, "%s", why);
+			goto fail;
+		}
+		goto done;
 	}
 	if ((r = store_open_drive_data(st, drive, &datafd, &why)) != 0) {
 		*code = resolve_code(-r);
@@ -133,8 +146,10 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 		    strerror(-r));
 		goto fail;
 	}
+done:
 	out->served_path = xstrdup(dec.path);
-	close(datafd);
+	if (datafd != -1)
+		close(datafd);
 	drive_free(d);
 	store_free(st);
 	return 0;

@@ -12,7 +12,8 @@
 #include "common/labels.h"
 
 struct resolve_out {
-	int	dirfd;		/* O_PATH directory blfs serves */
+	int	volume;		/* a volume: dirfd is its image */
+	int	dirfd;		/* O_PATH directory blfs serves, or the image */
 	int	lockfd;		/* held while the mount is served */
 	int	mountsfd;	/* the drive's mount locks' directory */
 	int	usagefd;	/* the drive's usage file, or -1 */

@@ -1,12 +1,13 @@
 /*
- * Inside the posix store (store.c, mountlock.c): the pieces both use.
- * Nothing outside mountmgr/store*.c and mountlock.c includes this; callers
- * use store.h.
+ * Inside the posix store (store.c, mountlock.c, volume.c): the pieces
+ * they share. Nothing else includes this; callers use store.h.
  */
 #ifndef BL_STORE_POSIX_H
 #define BL_STORE_POSIX_H
 
 #include <sys/types.h>
+
+#include <stdint.h>
 
 #include "mountmgr/drive.h"
 
@@ -38,5 +39,16 @@ int	store_load_at(struct store *, const char *name, int dfd,
  * ones are removed and the holders' sessions added to *busy.
  */
 int	store_scan_mounts(int dfd, int reap, char **busy);
+/*
+ * rm -rf of name in parentfd, never following a symlink nor entering a
+ * mount point; 0 or -errno with *cause.
+ */
+int	store_rmtree(int parentfd, const char *name, char **cause);
+/*
+ * A volume's new size, under the drive's lock (volume.c): grows the
+ * image of the drive at dfd when no mount holds it, then sets d->size.
+ */
+int	store_update_size(const char *name, int dfd, struct drive *d,
+	    uint64_t size, char **cause);
 
 #endif

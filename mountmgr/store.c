@@ -31,6 +31,7 @@
 #include "mountmgr/perm.h"
 #include "mountmgr/store.h"
 #include "mountmgr/store-posix.h"
+#include "mountmgr/volume.h"
 
 /*
  * Every path inside the store is opened this way: a symlink planted in a
@@ -433,7 +434,7 @@ store_is_mount_root(int dirfd, const char *name)
  * than emptied. Holds one fd per level, so depth is bounded by the fd
  * limit. Things already gone (ENOENT) are fine.
  */
-static int
+int
 store_rmtree(int parentfd, const char *name, char **cause)
 {
 	struct stat	  st, pst;
@@ -533,12 +534,23 @@ unlink_file:
 int
 store_drive_create(struct store *s, const struct drive *d, char **cause)
 {
+	return store_drive_create_template(s, d, NULL, cause);
+}
+
+int
+store_drive_create_template(struct store *s, const struct drive *d,
+    const char *template, char **cause)
+{
 	struct stat	 st;
 	char		 tmp[128], sfx[32], *where, *why = NULL;
 	int		 lockfd = -1, drivesfd = -1, tfd = -1, r;
 
 	if (drive_check(d, cause) != 0)
 		return -EINVAL;
+	if (template != NULL && d->kind != DRIVE_KIND_VOLUME)
+		return cause_fail(cause, -EINVAL, "drive \"%s\": a template "
+		    "seeds a volume; this is a %s", d->name,
+		    drive_kind_name(d->kind));
 	if ((r = store_mkdirat(s->fd, "drives")) != 0)
 		return cause_fail(cause, r, "cannot create %s/drives: %s",
 		    s->path, strerror(-r));
@@ -579,12 +591,15 @@ store_drive_create(struct store *s, const struct drive *d, char **cause)
 	free(where);
 	if (r != 0)
 		goto undo;
-	if (mkdirat(tfd, "data", 0755) == -1 ||
+	if ((d->kind == DRIVE_KIND_DRIVE && mkdirat(tfd, "data", 0755) == -1) ||
 	    mkdirat(tfd, "mounts", 0755) == -1) {
 		r = cause_fail(cause, -errno, "cannot create the directories "
 		    "of drive \"%s\": %s", d->name, strerror(errno));
 		goto undo;
 	}
+	if (d->kind == DRIVE_KIND_VOLUME && (r = volume_image_create(tfd,
+	    d->name, d->size, template, cause)) != 0)
+		goto undo;
 	/*
 	 * RENAME_NOREPLACE where the file system has it; where it does not
 	 * (NFS), our lock already keeps other creators out, and rename(2)
@@ -790,6 +805,10 @@ store_drive_update(struct store *s, const char *name,
 		free(why);
 		goto out;
 	}
+	/* Last: the only step that changes more than drive.json. */
+	if (u->size != 0 && (r = store_update_size(name, dfd, d, u->size,
+	    cause)) != 0)
+		goto out;
 	xasprintf(&where, "%s/drives/%s", s->path, name);
 	r = store_write_json(dfd, where, d, cause);
 	free(where);

@@ -53,6 +53,15 @@ const char	*store_path(const struct store *);
 /* d is checked whole (drive_check) before anything is written. */
 int		 store_drive_create(struct store *, const struct drive *d,
 		     char **cause);
+/*
+ * The same, for a volume seeded from template (a directory or a tar
+ * archive; NULL: empty): drives/<name>/volume.img is made and formatted
+ * (mountmgr/volume.h) before the drive appears. A template for a drive
+ * that is not a volume is -EINVAL.
+ */
+int		 store_drive_create_template(struct store *,
+		     const struct drive *d, const char *template,
+		     char **cause);
 int		 store_drive_load(struct store *, const char *name,
 		     struct drive **out, char **cause);
 
@@ -81,7 +90,9 @@ void		 store_list_clear(struct store_list *);
  * it, so two updaters never lose each other's changes. Labels are removed
  * (absent keys are fine), then set; the result is checked whole before it
  * is written. Making a drive RWO is -EBUSY while more than one mount
- * holds it; a new mode, like new rules, applies to later mounts.
+ * holds it; a new mode, like new rules, applies to later mounts. A new
+ * size grows a volume that is not mounted (-EBUSY when it is, -EINVAL
+ * for a smaller size or a drive that is not a volume).
  */
 struct store_update {
 	const char		 *display_name;	/* NULL: unchanged */
@@ -93,6 +104,7 @@ struct store_update {
 	int			  set_access;	 /* access replaces the mode */
 	enum drive_access	  access;
 	uint64_t		  capacity;	 /* 0: unchanged */
+	uint64_t		  size;		 /* a volume's; 0: unchanged */
 };
 int		 store_drive_update(struct store *, const char *name,
 		     const struct store_update *, struct drive **out,
@@ -160,5 +172,12 @@ int		 store_mount_unlock_cleanup(struct store *, const char *name,
  */
 int		 store_open_drive_data(struct store *, const char *name,
 		     int *datafd, char **cause);
+/*
+ * A volume's image (drives/<name>/volume.img), a regular file opened
+ * O_RDONLY or O_RDWR, close-on-exec, never through a symlink. -EIO when
+ * it is missing, a symlink or not a regular file.
+ */
+int		 store_open_volume(struct store *, const char *name,
+		     int read_only, int *imgfd, char **cause);
 
 #endif
