@@ -17,6 +17,7 @@ packages="
 	redis-server redis-tools bindfs fio
 	glusterfs-server glusterfs-client
 	util-linux procps iproute2 jq attr strace
+	e2fsprogs tar gzip zstd xz-utils
 "
 
 if [ "${BLAGENT_DEPS_CEPH:-0}" = 1 ]; then

@@ -1413,9 +1413,16 @@ mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
 		}
 		m->kmounted = 0;
 		mount_set_state(m, MOUNT_UNMOUNTING);
-		/* No FUSE session ends for a volume: its holder is told. */
-		if (m->volume)
+		/*
+		 * No FUSE session ends for a volume: its holder is told.
+		 * Forced, files may stay open in it for long: the mount
+		 * point is free, the holder keeps the lock until they close.
+		 */
+		if (m->volume) {
 			mount_stop_server(m);
+			if (force)
+				mm_child_orphan(m->mm, &m->blfs);
+		}
 		if (m->blfs.pidfd == -1) {
 			mount_cleanup_kernel(m);
 			mount_set_state(m, MOUNT_GONE);

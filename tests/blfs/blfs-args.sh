@@ -68,4 +68,9 @@ check "--opt=value spelling accepted (fails later, on the fd)" 1 \
 	"not the /dev/fuse" --fuse-fd=4 --root-fd=4 --drive=d --session=s \
 	--mount-path=/m --buffer-size=64K --cache-size=1G --prefetch=0 \
 	--log-level=error --writeback --read-only
+check "--volume-fd needs --lock-fd" 2 "needs --lock-fd" --volume-fd 4 $req
+check "--volume-fd serves nothing: no --fuse-fd" 2 "takes no --fuse-fd" \
+	--volume-fd 4 --fuse-fd 4 --lock-fd 4 $req
+check "--volume-fd of a file, not a block device" 1 "not a block device" \
+	--volume-fd 4 --lock-fd 4 $req
 echo "1..$n"

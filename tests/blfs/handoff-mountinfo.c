@@ -52,7 +52,7 @@ main(void)
 	size_t i;
 	int r;
 
-	printf("1..27\n");
+	printf("1..30\n");
 
 	r = handoff_mountinfo_parse(text, "/mnt/ro", &mi);
 	ok(r == 1 && mi.found, "stacked blfs mounts: found, got %d", r);
@@ -96,6 +96,17 @@ main(void)
 	    "70 25 0:60 / /mnt/nul\\000x rw - fuse.blfs d rw\n", "/mnt/nul",
 	    &mi);
 	ok(r == 0, "an escaped NUL never matches a shorter path: got %d", r);
+
+	r = handoff_mountinfo_parse_fs(
+	    "80 25 7:3 / /mnt/vol rw,nosuid,nodev,relatime - ext4 /dev/loop3 rw\n",
+	    "/mnt/vol", "ext4", &mi);
+	ok(r == 1 && strcmp(mi.source, "/dev/loop3") == 0 && mi.nosuid &&
+	    !mi.read_only, "a volume's ext4 is found by its fstype, source "
+	    "the loop device: got %d %s", r, mi.source);
+	r = handoff_mountinfo_parse(
+	    "80 25 7:3 / /mnt/vol rw,nosuid,nodev,relatime - ext4 /dev/loop3 rw\n",
+	    "/mnt/vol", &mi);
+	ok(r == 2, "and is other (2) to the blfs look-up: got %d", r);
 
 	memset(&a, 0, sizeof(a));
 	a.blfs_path = "/usr/libexec/blfs";
@@ -150,6 +161,18 @@ main(void)
 	    "a cache size of 0 means not given: %s", joined);
 	handoff_argv_free(argv);
 	handoff_argv_free(NULL);
+	a.volume_fd = 11;
+	argv = handoff_blfs_argv(&a);
+	joined[0] = '\0';
+	for (i = 0; argv[i] != NULL; i++) {
+		strcat(joined, i ? "|" : "");
+		strcat(joined, argv[i]);
+	}
+	ok(strstr(joined, "--volume-fd=11") != NULL &&
+	    strstr(joined, "--fuse-fd") == NULL &&
+	    strstr(joined, "--root-fd") == NULL,
+	    "a volume's holder gets --volume-fd, no FUSE fds: %s", joined);
+	handoff_argv_free(argv);
 
 	ok(handoff_request_size(1) == 4096, "tiny buffer size rounds up to 4 KiB");
 	ok(handoff_request_size(100000) == 98304,

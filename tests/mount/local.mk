@@ -9,6 +9,7 @@ mount_tests = \
 	tests/mount/stats.py \
 	tests/mount/capacity.py \
 	tests/mount/access-modes.sh \
+	tests/mount/volume.py \
 	tests/mount/contrib-init.sh
 TESTS += $(mount_tests)
 EXTRA_DIST += $(mount_tests) tests/lib.sh tests/mount/mounttest.py
