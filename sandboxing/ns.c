@@ -341,6 +341,11 @@ ns_mask_block_devices(char **cause)
 	if (stat("/dev", &sb) != 0)
 		return 0;
 	ns_find_block_devices("/dev", sb.st_dev, 0, &list, &n);
+	/* What makes and binds loop devices (a volume's lives on one). */
+	if (access("/dev/loop-control", F_OK) == 0) {
+		list = xreallocarray(list, n + 1, sizeof *list);
+		list[n++] = xstrdup("/dev/loop-control");
+	}
 	for (i = 0; i < n; i++) {
 		if (rc == 0 && ns_mask(list[i], cause) == NS_MASK_FAILED)
 			rc = -1;

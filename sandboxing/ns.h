@@ -50,7 +50,9 @@ enum ns_mask_result ns_mask(const char *path, char **cause);
 
 /*
  * Mask every block device node under /dev: opening the disk a store or a
- * drive lives on would bypass every read-only mount. 0 or -1 with cause.
+ * drive lives on would bypass every read-only mount. /dev/loop-control
+ * too: it makes and binds the loop devices volumes are mounted from.
+ * 0 or -1 with cause.
  */
 int	ns_mask_block_devices(char **cause);
 

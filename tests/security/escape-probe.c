@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -410,6 +411,44 @@ a_mount_setattr_rw(char **av)
 	    0 : errno;
 }
 
+/* A read-only block device made writable: BLKROSET 0 on it. */
+static int
+a_blk_set_rw(char **av)
+{
+	int fd, zero = 0, e;
+
+	if ((e = open_or_fail(av[0], O_RDONLY, "open", &fd)) != 0)
+		return e;
+	if (ioctl(fd, BLKROSET, &zero) == -1) {
+		e = fail("BLKROSET");
+		close(fd);
+		return e;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Raw blocks written on a device: a file system's own, under it. */
+static int
+a_blk_write(char **av)
+{
+	char block[4096];
+	int fd, e;
+
+	if ((e = open_or_fail(av[0], O_RDWR, "open", &fd)) != 0)
+		return e;
+	memset(block, 0, sizeof block);
+	if (pread(fd, block, sizeof block, 8192) != (ssize_t)sizeof block ||
+	    pwrite(fd, block, sizeof block, 8192) != (ssize_t)sizeof block ||
+	    fsync(fd) == -1) {
+		e = fail("write");
+		close(fd);
+		return e;
+	}
+	close(fd);
+	return 0;
+}
+
 static int
 a_mount_tmpfs(char **av)
 {
@@ -571,6 +610,8 @@ static const struct {
 	{ "pidfd_open", 1, a_pidfd_open },
 	{ "signal0", 1, a_signal0 },
 	{ "remount-rw", 1, a_remount_rw },
+	{ "blk-set-rw", 1, a_blk_set_rw },
+	{ "blk-write", 1, a_blk_write },
 	{ "mount_setattr-rw", 1, a_mount_setattr_rw },
 	{ "mount-tmpfs", 1, a_mount_tmpfs },
 	{ "bind", 2, a_bind },

@@ -17,3 +17,5 @@ TESTS += tests/security/escape.sh
 EXTRA_DIST += tests/security/escape.sh
 check_PROGRAMS += tests/security/escape-probe
 tests_security_escape_probe_SOURCES = tests/security/escape-probe.c
+TESTS += tests/security/escape-volume.sh
+EXTRA_DIST += tests/security/escape-volume.sh
