@@ -638,7 +638,8 @@ drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
 	struct store_list	 l = { 0, NULL };
 	struct store		*s = NULL;
 	char			*cause = NULL, **labels, mounts[16], rules[16];
-	int			 r, wn = 4, wd = 12, wl = 6, wa = 6, wr = 5;
+	int			 r, wn = 4, wd = 12, wl = 6, wk = 6, wa = 6,
+				 wr = 5;
 
 	if ((r = drive_parse(cli, &drive_cmds[1], OPTS_COMMON, 0, argc, argv,
 	    &o)) >= 0)
@@ -697,6 +698,7 @@ drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
 	drive_cell("NAME", wn, 0);
 	drive_cell("DISPLAY NAME", wd, 0);
 	drive_cell("LABELS", wl, 0);
+	drive_cell("KIND", wk, 0);
 	drive_cell("ACCESS", wa, 0);
 	drive_cell("RULES", wr, 0);
 	drive_cell("MOUNTS", 0, 1);
@@ -718,6 +720,7 @@ drive_cmd_list(struct drive_cli *cli, int argc, char **argv)
 			snprintf(mounts, sizeof mounts, "?");
 		drive_cell(d->display_name, wd, 0);
 		drive_cell(labels[i], wl, 0);
+		drive_cell(drive_kind_name(d->kind), wk, 0);
 		drive_cell(drive_access_name(d->access), wa, 0);
 		drive_cell(rules, wr, 0);
 		drive_cell(mounts, 0, 1);
@@ -844,6 +847,7 @@ drive_cmd_adopt(struct drive_cli *cli, int argc, char **argv)
 	struct drive_opts	 o;
 	struct owners_adopted	 a;
 	struct store		*s = NULL;
+	struct drive		*d = NULL;
 	char			*cause = NULL;
 	int			 r, n, datafd = -1;
 
@@ -852,6 +856,16 @@ drive_cmd_adopt(struct drive_cli *cli, int argc, char **argv)
 		goto out;
 	if ((r = drive_open_store(cli, o.name, 0, &s)) != 0)
 		goto out;
+	if (store_drive_load(s, o.name, &d, &cause) != 0) {
+		r = drive_store_fail(cli, o.name, cause);
+		goto out;
+	}
+	if (d->kind == DRIVE_KIND_VOLUME) {
+		r = drive_store_fail(cli, o.name, "a volume's files live in "
+		    "its ext4 image, with their owners: there is nothing to "
+		    "adopt");
+		goto out;
+	}
 	if ((n = store_drive_mounts(s, o.name)) != 0) {
 		if (n > 0)
 			xasprintf(&cause, "mounted %d time%s: unmount it first",
@@ -884,6 +898,7 @@ out:
 	if (datafd != -1)
 		close(datafd);
 	free(cause);
+	drive_free(d);
 	store_free(s);
 	drive_opts_clear(&o);
 	return r;

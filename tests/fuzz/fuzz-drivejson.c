@@ -201,12 +201,19 @@ fuzz_drive(const uint8_t *data, size_t size)
 	text2 = drive_to_text(d2);
 	if (text2 == NULL || strcmp(text, text2) != 0 ||
 	    d->access != d2->access || d->capacity != d2->capacity ||
-	    d->capacity > DRIVE_CAPACITY_MAX)
+	    d->capacity > DRIVE_CAPACITY_MAX || d->kind != d2->kind ||
+	    d->size != d2->size)
+		abort();
+	/* A volume: sized, RWO, no capacity; a drive: no size. */
+	if (d->kind == DRIVE_KIND_VOLUME ? d->size < VOLUME_SIZE_MIN ||
+	    d->access != DRIVE_ACCESS_RWO || d->capacity != 0 : d->size != 0)
 		abort();
 	/* RWX, the default, is never written: older agents read the file. */
 	written = json_loads(text, 0, NULL);
 	if (written == NULL || (d->access == DRIVE_ACCESS_RWX) !=
-	    (json_object_get(written, "access_mode") == NULL))
+	    (json_object_get(written, "access_mode") == NULL) ||
+	    (d->kind == DRIVE_KIND_DRIVE) !=
+	    (json_object_get(written, "kind") == NULL))
 		abort();
 	json_decref(written);
 	fuzz_access_check(d);

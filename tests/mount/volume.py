@@ -409,6 +409,14 @@ try:
         t.ok(r.returncode == 1 and field in r.stderr,
              "%s in drive.json is refused naming it" % new, r.stderr)
     open(p, "w").write(orig)
+    r = drive("list")
+    t.ok(r.returncode == 0 and "KIND" in r.stdout.splitlines()[0] and
+         any(ln.split()[0] == "fromdir" and "volume" in ln.split()
+             for ln in r.stdout.splitlines()[1:]),
+         "drive list shows the kind", r.stdout)
+    r = drive("adopt", "fromdir")
+    t.ok(r.returncode == 1 and "nothing to adopt" in r.stderr,
+         "adopt refuses a volume, saying why", r.stderr)
     r = drive("delete", "fromdir")
     t.ok(r.returncode == 0 and not os.path.exists(
         os.path.join(store, "drives", "fromdir")),

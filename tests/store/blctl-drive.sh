@@ -91,9 +91,9 @@ is "get_missing_message" "$err" "blctl: drive get nope: no such drive \"nope\" i
 # --- list
 d list
 is "list_exits_0" "$rc" 0
-like "list_has_a_header" "$(printf '%s\n' "$out" | head -1)" "^NAME +DISPLAY NAME +LABELS +ACCESS +RULES +MOUNTS$"
-like "list_shows_alpha" "$out" "alpha +Alpha Drive +env=dev,team=x +RWX +2 +0"
-like "list_shows_beta" "$out" "beta +beta +- +RWX +0 +0"
+like "list_has_a_header" "$(printf '%s\n' "$out" | head -1)" "^NAME +DISPLAY NAME +LABELS +KIND +ACCESS +RULES +MOUNTS$"
+like "list_shows_alpha" "$out" "alpha +Alpha Drive +env=dev,team=x +drive +RWX +2 +0"
+like "list_shows_beta" "$out" "beta +beta +- +drive +RWX +0 +0"
 d --json list
 is "list_json_is_an_array_of_drives" "$(j 'map(.name) | join(",")')" "alpha,beta"
 
@@ -124,8 +124,8 @@ is "create_rwo_is_in_drive_json" "$(jq -r .access_mode "$S/drives/solo/drive.jso
 d create readers --access-mode ROX --json
 is "create_rox_any_case" "$(j .access_mode)" ROX
 d list
-like "list_shows_rwo" "$out" "solo +solo +- +RWO +0 +0"
-like "list_shows_rox" "$out" "readers +readers +- +ROX +0 +0"
+like "list_shows_rwo" "$out" "solo +solo +- +drive +RWO +0 +0"
+like "list_shows_rox" "$out" "readers +readers +- +drive +ROX +0 +0"
 d --json list
 is "list_json_access_modes" "$(j 'map("\(.name)=\(.access_mode)") | join(",")')" "alpha=RWX,beta=RWX,readers=ROX,solo=RWO"
 d update solo --access-mode rox --json
@@ -187,7 +187,7 @@ for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.05; done
 d get beta
 like "get_counts_an_active_mount" "$out" "mounts: +1"
 d list
-like "list_counts_an_active_mount" "$out" "beta +beta +- +RWX +0 +1"
+like "list_counts_an_active_mount" "$out" "beta +beta +- +drive +RWX +0 +1"
 d delete beta
 is "delete_mounted_exits_1" "$rc" 1
 is "delete_mounted_names_the_session" "$err" "blctl: drive delete beta: drive \"beta\" is mounted (session sess-9)"
