@@ -7,7 +7,9 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <linux/fs.h>
 #include <linux/loop.h>
 
 #include <errno.h>
@@ -43,6 +45,44 @@ volume_is_ext4(int imgfd)
 }
 
 /*
+ * The loop device reads ahead as much as the disk under the image does:
+ * its own default (a few hundred KiB) halves a cold sequential read
+ * against the same file read natively from a disk set up to read ahead
+ * megabytes. Best effort: a store on no block device keeps the default.
+ */
+static void
+volume_loop_readahead(int imgfd, int loopfd)
+{
+	/* The disk's queue, or a partition's parent's. */
+	static const char *const where[] = { "", "/.." };
+	struct stat st;
+	char path[96], buf[32];
+	unsigned long kb, cur;
+	ssize_t n;
+	int fd;
+
+	if (fstat(imgfd, &st) == -1 || major(st.st_dev) == 0)
+		return;
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u%s/queue/"
+		    "read_ahead_kb", major(st.st_dev), minor(st.st_dev),
+		    where[i]);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		kb = strtoul(buf, NULL, 10);
+		/* BLKRAGET and BLKRASET count 512-byte sectors. */
+		if (ioctl(loopfd, BLKRAGET, &cur) == 0 && kb * 2 > cur)
+			(void)ioctl(loopfd, BLKRASET, kb * 2);
+		return;
+	}
+}
+
+/*
  * Attaches imgfd to a free loop device; its fd (O_RDONLY or O_RDWR as
  * the mount) and number, or -1 with errno.
  */
@@ -73,6 +113,7 @@ volume_loop_attach(int imgfd, int read_only, int *loop)
 		    (direct ? LO_FLAGS_DIRECT_IO : 0);
 		if (ioctl(fd, LOOP_CONFIGURE, &lc) == 0) {
 			close(ctl);
+			volume_loop_readahead(imgfd, fd);
 			*loop = n;
 			return fd;
 		}

@@ -19,3 +19,7 @@ EXTRA_DIST += $(mount_tests) tests/lib.sh tests/mount/mounttest.py
 bench_list += tests/bench/mount-bench.sh tests/bench/share-bench.sh
 EXTRA_DIST += tests/bench/mount-bench.sh tests/bench/mount-bench.py \
 	tests/bench/share-bench.sh tests/bench/share-bench.py
+
+# make bench: a volume against native ext4 on the same disk and a drive.
+bench_list += tests/bench/volume-bench.sh
+EXTRA_DIST += tests/bench/volume-bench.sh tests/bench/volume-bench.py
