@@ -171,11 +171,11 @@ volume_attach(int imgfd, int read_only, const char *drive, const char *path,
 	if ((loopfd = volume_loop_attach(imgfd, read_only, &out->loop)) ==
 	    -1) {
 		e = errno;
-		*code = e == EBUSY || e == ENOSPC || e == ENODEV ? "EBUSY" :
-		    "EIO";
-		return cause_fail(cause, -e, "volume %s: no loop device could "
-		    "be attached: %s", drive, e == EBUSY || e == ENOSPC ||
-		    e == ENODEV ? "none is free" : strerror(e));
+		/* None to be had here: busy, none left, or no device node. */
+		*code = e == EBUSY || e == ENOSPC || e == ENODEV || e == ENXIO ||
+		    e == ENOENT ? "EBUSY" : "EIO";
+		return cause_fail(cause, -e, "volume %s: no free loop device "
+		    "to attach it to (%s)", drive, strerror(e));
 	}
 	snprintf(dev, sizeof(dev), "/dev/loop%d", out->loop);
 	if ((fsfd = fsopen("ext4", FSOPEN_CLOEXEC)) == -1 ||

@@ -374,6 +374,24 @@ try:
          "a missing image fails the mount, saying so", str(e))
     t.ok(not any(loops_of(n) for n in ("zeroed", "damaged")),
          "no loop device is left by the failures")
+
+    # No loop device to be had: an agent whose /dev holds loop-control
+    # and no loop device node (as in a container without them).
+    c_ = NsAgent("--store", store, "--blfs", blfs,
+                 tmpdir=tempfile.mkdtemp(prefix="c.", dir=top))
+    t.agents.append(c_)
+    subprocess.run(["nsenter", "--target", str(c_.pid), "--mount", "--",
+                    "sh", "-c", "mount -t tmpfs -o mode=0755 nodev /dev && "
+                    "mknod -m 600 /dev/loop-control c 10 237"], check=True)
+    cc = blrpc.Client(c_.control)
+    e, res = mount(cc, "fromdir", os.path.join(top, "mc"))
+    t.ok(e is not None and e.get("code") == "EBUSY" and
+         "no free loop device" in e.get("message", ""),
+         "no loop device to be had: EBUSY, saying so", str(e))
+    e, res = cc.call("Ping", {})
+    t.ok(e is None, "and that agent serves on", str(e))
+    c_.stop()
+    t.agents.remove(c_)
     e, res = mount(ca, "fromdir", ma)
     t.ok(e is None, "the agent serves on after them", str(e))
     unmount(ca, ma)
