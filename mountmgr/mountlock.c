@@ -146,7 +146,7 @@ store_scan_mounts(int dfd, int reap, char **busy)
 }
 
 int
-store_drive_mounts(struct store *s, const char *name)
+posix_drive_mounts(struct store *s, const char *name)
 {
 	int dfd, r;
 
@@ -189,7 +189,7 @@ store_mount_access(struct store *s, const char *name, int dfd,
 }
 
 int
-store_mount_lock(struct store *s, const char *name, const char *session_id,
+posix_mount_lock(struct store *s, const char *name, const char *session_id,
     int read_only, int *lockfd, char **cause)
 {
 	struct flock	 fl;
@@ -277,7 +277,7 @@ out:
 }
 
 int
-store_mount_dir(struct store *s, const char *name, int *fd, char **cause)
+posix_mount_dir(struct store *s, const char *name, int *fd, char **cause)
 {
 	int dfd, r;
 
@@ -295,7 +295,7 @@ store_mount_dir(struct store *s, const char *name, int *fd, char **cause)
 }
 
 int
-store_mount_unlock_cleanup(struct store *s, const char *name,
+posix_mount_unlock_cleanup(struct store *s, const char *name,
     const char *session_id, char **cause)
 {
 	struct flock	 fl;
@@ -411,7 +411,7 @@ store_usage_settle(int dfd, int mfd, int ufd, const char *name,
 }
 
 int
-store_mount_usage(struct store *s, const char *name, int *ufd,
+posix_mount_usage(struct store *s, const char *name, int *ufd,
     uint64_t *capacity, char **cause)
 {
 	struct drive	*d = NULL;
@@ -461,7 +461,7 @@ out:
 }
 
 int
-store_drive_usage(struct store *s, const char *name, uint64_t *used,
+posix_drive_usage(struct store *s, const char *name, uint64_t *used,
     uint64_t *held, char **cause)
 {
 	struct usage	*u;

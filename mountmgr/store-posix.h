@@ -1,6 +1,6 @@
 /*
- * Inside the posix store (store.c, mountlock.c, volume.c): the pieces
- * they share. Nothing else includes this; callers use store.h.
+ * Inside the posix store (store-posix.c, mountlock.c, volume.c): the
+ * pieces they share. Nothing else includes this; callers use store.h.
  */
 #ifndef BL_STORE_POSIX_H
 #define BL_STORE_POSIX_H
@@ -10,13 +10,38 @@
 #include <stdint.h>
 
 #include "mountmgr/drive.h"
+#include "mountmgr/store-kind.h"
 
 #define STORE_SESSION_ID_MAX	128
 
-struct store {
-	char	*path;		/* as given, for messages */
-	int	 fd;		/* O_PATH|O_DIRECTORY of the store */
+/* A posix store: the common part (store-kind.h), then the directory. */
+struct posix_store {
+	struct store	 st;
+	int		 fd;		/* O_PATH|O_DIRECTORY of the store */
 };
+
+static inline int
+posix_fd(const struct store *s)
+{
+	return ((const struct posix_store *)(const void *)s)->fd;
+}
+
+extern const struct store_ops posix_store_ops;
+
+/* The table's entries that live outside store-posix.c. */
+int	posix_drive_mounts(struct store *, const char *name);
+int	posix_mount_lock(struct store *, const char *name,
+	    const char *session_id, int read_only, int *lockfd, char **cause);
+int	posix_mount_dir(struct store *, const char *name, int *fd,
+	    char **cause);
+int	posix_mount_usage(struct store *, const char *name, int *ufd,
+	    uint64_t *capacity, char **cause);
+int	posix_drive_usage(struct store *, const char *name, uint64_t *used,
+	    uint64_t *held, char **cause);
+int	posix_mount_unlock_cleanup(struct store *, const char *name,
+	    const char *session_id, char **cause);
+int	posix_open_volume(struct store *, const char *name, int read_only,
+	    int *imgfd, char **cause);
 
 /* openat2 beneath dirfd, never following a symlink; -1 and errno. */
 int	store_openat(int dirfd, const char *path, int flags, mode_t mode);

@@ -364,7 +364,7 @@ store_update_size(const char *name, int dfd, struct drive *d, uint64_t size,
 }
 
 int
-store_open_volume(struct store *s, const char *name, int read_only,
+posix_open_volume(struct store *s, const char *name, int read_only,
     int *imgfd, char **cause)
 {
 	struct stat st;
@@ -375,7 +375,7 @@ store_open_volume(struct store *s, const char *name, int read_only,
 	if ((r = store_check_name(name, cause)) != 0)
 		return r;
 	xasprintf(&rel, "drives/%s/%s", name, VOLUME_IMAGE);
-	fd = store_openat(s->fd, rel, read_only ? O_RDONLY : O_RDWR, 0);
+	fd = store_openat(posix_fd(s), rel, read_only ? O_RDONLY : O_RDWR, 0);
 	r = -errno;
 	free(rel);
 	if (fd == -1)

@@ -1,0 +1,57 @@
+/*
+ * The seam between store.h, which every caller uses, and the store kinds
+ * that implement it (store-posix.c, mountlock.c and volume.c for the
+ * posix store). store.c parses the --store string once, opens the kind
+ * it names, and hands each call to that kind's table; nothing else asks
+ * which kind a store is. Each entry means what its store.h function says.
+ */
+#ifndef BL_STORE_KIND_H
+#define BL_STORE_KIND_H
+
+#include <stdint.h>
+
+#include "mountmgr/store.h"
+
+struct store_ops {
+	const char	*kind;		/* "posix" */
+	void	(*free)(struct store *);
+	int	(*drive_create)(struct store *, const struct drive *,
+		    const char *template, char **cause);
+	int	(*drive_load)(struct store *, const char *name,
+		    struct drive **, char **cause);
+	int	(*drive_list)(struct store *, struct store_list *,
+		    char **cause);
+	int	(*drive_update)(struct store *, const char *name,
+		    const struct store_update *, struct drive **,
+		    char **cause);
+	int	(*drive_delete)(struct store *, const char *name,
+		    char **cause);
+	int	(*drive_mounts)(struct store *, const char *name);
+	int	(*mount_lock)(struct store *, const char *name,
+		    const char *session_id, int read_only, int *lockfd,
+		    char **cause);
+	int	(*mount_dir)(struct store *, const char *name, int *fd,
+		    char **cause);
+	int	(*mount_usage)(struct store *, const char *name, int *ufd,
+		    uint64_t *capacity, char **cause);
+	int	(*drive_usage)(struct store *, const char *name,
+		    uint64_t *used, uint64_t *held, char **cause);
+	int	(*mount_unlock_cleanup)(struct store *, const char *name,
+		    const char *session_id, char **cause);
+	int	(*open_drive_data)(struct store *, const char *name,
+		    int *datafd, char **cause);
+	int	(*open_volume)(struct store *, const char *name,
+		    int read_only, int *imgfd, char **cause);
+};
+
+/* What every kind's store starts with: a kind's own state follows it. */
+struct store {
+	const struct store_ops	*ops;
+	char			*path;	/* as given, for messages */
+};
+
+/* The posix store: a directory (store-posix.c). */
+int	posix_store_open(const char *path, int flags, struct store **out,
+	    char **cause);
+
+#endif
