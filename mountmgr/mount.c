@@ -54,6 +54,7 @@
 #include "mountmgr/drive.h"
 #include "mountmgr/handoff.h"
 #include "mountmgr/mount.h"
+#include "mountmgr/mount-int.h"
 #include "mountmgr/paths.h"
 #include "mountmgr/resolve.h"
 #include "mountmgr/stats.h"
@@ -62,95 +63,17 @@
 #define MOUNT_DEFAULT_TIMEOUT_MS	30000
 #define MOUNT_STOP_GRACE_MS		5000	/* blfs to exit after umount */
 #define MOUNT_ID_PREFIX			"ms-"
-#define MOUNT_STATE_FILE		"mounts.json"
-#define MOUNT_LINE_MAX			1024
 /* Failed mounts stay listed (with their error) until unmounted; past
  * this many, the oldest are forgotten so failures cannot grow memory. */
 #define MOUNT_FAILED_KEEP		64
 
-/* A process of ours the loop watches through its pidfd. */
-struct mm_child {
-	pid_t		 pid;
-	int		 pidfd;
-	int		 ours;		/* our child: reap it with waitid */
-	struct event	*ev;
-};
-
-struct mount {
-	TAILQ_ENTRY(mount)	 entry;
-	struct mountmgr		*mm;
-	int			 refs;
-	int			 listed;	/* on mm->mounts */
-
-	char			 id[40];
-	char			*drive;
-	char			*mount_path;
-	char			*drive_path;
-	int			 read_only;
-	struct mount_request	 req;		/* options; strings above */
-	enum mount_state	 state;
-	const char		*err_code;
-	char			*err_msg;
-	uint64_t		 created_at_ms;
-	uint64_t		 updated_at_ms;
-
-	struct paths_mount_target target;	/* what we created, to undo */
-	int			 kmounted;	/* the kernel mount exists */
-	struct event		*start_ev;
-	struct event		*timer;		/* deadline, then stop grace */
-	int			 sock;		/* to the child, then blfs */
-	struct event		*sock_ev;
-	char			 line[MOUNT_LINE_MAX];
-	size_t			 linelen;
-	int			 child_ok;	/* store side done */
-	int			 ready;		/* blfs said ready */
-	struct mm_child		 blfs;
-	struct mm_child		 probe;
-	int			 adopted;	/* from a previous agent */
-	int			 volume;	/* blfs is a volume's holder */
-	int			 loop;		/* the volume's /dev/loopN */
-	int			 passed_fd;	/* came with a line, or -1 */
-	const struct stats_file	*stats;		/* blfs's metrics, or NULL */
-	int			 stats_fd;	/* for the child, then -1 */
-};
-
-static void	mount_stats_create(struct mount *);
-static void	mount_stats_reopen(struct mount *);
-static void	mount_stats_remove(struct mount *);
-
-struct mount_waiter {
-	TAILQ_ENTRY(mount_waiter) entry;
-	struct mountmgr		*mm;
-	struct mount		**ms;
-	size_t			 n;
-	unsigned		 mask;
-	struct event		*timer;
-	mount_wait_fn		*fn;
-	void			*arg;
-};
-
-/* A child of ours whose mount is gone, reaped when it exits. */
-struct mm_orphan {
-	TAILQ_ENTRY(mm_orphan)	 entry;
-	struct mountmgr		*mm;
-	int			 pidfd;
-	struct event		*ev;
-};
-
-struct mountmgr {
-	struct event_base		*base;
-	TAILQ_HEAD(, mm_orphan)		 orphans;
-	struct mountmgr_config		 cfg;
-	TAILQ_HEAD(, mount)		 mounts;
-	TAILQ_HEAD(, mount_waiter)	 waiters;
-	int				 in_notify;
-};
 
 static void	mount_fail(struct mount *, const char *code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	mount_set_state(struct mount *, enum mount_state);
 static void	mount_cleanup_kernel(struct mount *);
-static void	mm_save_state(struct mountmgr *);
+static void	mount_stats_create(struct mount *);
+static void	mount_stats_remove(struct mount *);
 static void	mm_forget_failed(struct mountmgr *);
 
 /* ---- small pieces ---------------------------------------------------- */
@@ -569,10 +492,9 @@ mount_fail(struct mount *m, const char *code, const char *fmt, ...)
 
 /* ---- processes ------------------------------------------------------- */
 
-static void on_blfs_exit(evutil_socket_t, short, void *);
 static void on_probe_exit(evutil_socket_t, short, void *);
 
-static int
+int
 mm_child_watch(struct mount *m, struct mm_child *c, pid_t pid, int ours,
     event_callback_fn cb)
 {
@@ -599,7 +521,7 @@ mm_child_reap(struct mm_child *c, siginfo_t *si)
 	return 0;
 }
 
-static void
+void
 on_blfs_exit(evutil_socket_t fd, short what, void *arg)
 {
 	struct mount *m = arg;
@@ -736,13 +658,6 @@ mount_handoff(struct mount *m)
 {
 	char *cause = NULL;
 	int fusefd;
-	struct msghdr msg = { 0 };
-	struct iovec iov = { .iov_base = "go", .iov_len = 2 };
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct cmsghdr *c;
 	struct proc_fd_path target;
 
 	/* Mount on the directory we checked, not on whatever the path
@@ -756,17 +671,7 @@ mount_handoff(struct mount *m)
 		return;
 	}
 	m->kmounted = 1;
-	memset(&cm, 0, sizeof(cm));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fusefd, sizeof(int));
-	if (sendmsg(m->sock, &msg, MSG_NOSIGNAL) == -1) {
+	if (mm_send_fd(m->sock, "go", 2, fusefd) == -1) {
 		close(fusefd);
 		mount_fail(m, "EIO", "handing the /dev/fuse fd to blfs: %s",
 		    strerror(errno));
@@ -935,189 +840,6 @@ on_mount_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Writes a line to the agent and exits: the child's only way to fail. */
-static void __attribute__((noreturn))
-child_fail(int sock, const char *code, const char *msg)
-{
-	char buf[MOUNT_LINE_MAX];
-	int n = snprintf(buf, sizeof(buf), "error %s %s\n", code, msg);
-
-	(void)write_full(sock, buf, n > 0 && (size_t)n < sizeof(buf) ?
-	    (size_t)n : sizeof(buf) - 1);
-	_exit(1);
-}
-
-/* Receives the /dev/fuse fd from the agent; -1 when it closed instead. */
-static int
-child_recv_fd(int sock)
-{
-	char data[4];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (c == NULL || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
-/*
- * A volume, in the child: attach and mount it (detached), send the mount
- * to the agent with "volume N", and set ba up for the holder.
- */
-static void
-child_volume(struct mount *m, int sock, struct resolve_out *out,
-    struct handoff_blfs_args *ba)
-{
-	struct volume_attach_out va;
-	const char *code = "EIO";
-	char *cause = NULL, line[32];
-	struct iovec iov;
-	struct msghdr msg = { 0 };
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct cmsghdr *c;
-	int n;
-
-	if (volume_attach(out->dirfd, m->read_only, m->drive,
-	    out->served_path, &va, &code, &cause) != 0)
-		child_fail(sock, code, cause);
-	close(out->dirfd);	/* the loop device has the image now */
-	out->dirfd = -1;
-	n = snprintf(line, sizeof(line), "volume %d\n", va.loop);
-	iov.iov_base = line;
-	iov.iov_len = (size_t)n;
-	memset(&cm, 0, sizeof(cm));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &va.treefd, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) == -1)
-		_exit(1);
-	close(va.treefd);	/* the agent's now, or nobody's */
-	ba->volume_fd = va.loopfd;
-}
-
-/*
- * blfs's environment: nothing of the agent's (which an init may have
- * filled with anything, secrets included) except the sanitizers' knobs.
- */
-static char **
-mount_child_env(void)
-{
-	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	    "LSAN_OPTIONS" };
-	static char *env[nitems(keep) + 2];
-	size_t n = 0;
-
-	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	for (size_t i = 0; i < nitems(keep); i++) {
-		const char *v = getenv(keep[i]);
-
-		if (v != NULL)
-			xasprintf(&env[n++], "%s=%s", keep[i], v);
-	}
-	env[n] = NULL;
-	return env;
-}
-
-/*
- * The forked child: the store's I/O, then (once the agent has mounted)
- * confinement and exec of blfs. Never returns.
- */
-static void __attribute__((noreturn))
-mount_child(struct mount *m, int sock)
-{
-	struct mountmgr *mm = m->mm;
-	const struct labels *labels = NULL;
-	struct resolve_out out = { .dirfd = -1, .lockfd = -1, .mountsfd = -1,
-	    .usagefd = -1 };
-	struct handoff_blfs_args ba;
-	char **argv;
-	const char *code;
-	char *cause = NULL;
-	int fusefd;
-
-	/* Nothing of the agent (client sockets, listeners, the loop) may
-	 * reach blfs: everything not passed on closes at exec. */
-	syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-	signal(SIGPIPE, SIG_DFL);
-	if (access(mm->cfg.blfs, X_OK) == -1)
-		child_fail(sock, "EIO", "the blfs binary cannot be run");
-	if (mm->cfg.labels != NULL)
-		labels = mm->cfg.labels(mm->cfg.labels_arg);
-	if (resolve_drive(mm->cfg.store, m->drive, m->drive_path, m->read_only,
-	    labels, m->id, &out, &code, &cause) == -1)
-		child_fail(sock, code, cause);
-	memset(&ba, 0, sizeof(ba));
-	if (out.volume) {
-		child_volume(m, sock, &out, &ba);
-		fusefd = -1;
-	} else {
-		if (write_full(sock, "ok\n", 3) == -1)
-			_exit(1);
-		if ((fusefd = child_recv_fd(sock)) == -1)
-			_exit(1);
-	}
-
-	ba.blfs_path = mm->cfg.blfs;
-	ba.fuse_fd = fusefd;
-	ba.root_fd = out.dirfd;
-	ba.status_fd = sock;
-	ba.lock_fd = out.lockfd;
-	ba.mounts_fd = out.mountsfd;
-	ba.stats_fd = out.volume ? -1 : m->stats_fd;	/* no requests */
-	ba.usage_fd = out.usagefd;
-	ba.capacity = out.capacity;
-	ba.drive = m->drive;
-	ba.session_id = m->id;
-	ba.mount_path = m->mount_path;
-	ba.read_only = m->read_only;
-	ba.cache_size = m->req.cache_size;
-	ba.buffer_size = m->req.buffer_size;
-	ba.prefetch = m->req.prefetch;
-	ba.writeback = m->req.writeback;
-	ba.log_level = log_level_name(log_get_level());
-	argv = handoff_blfs_argv(&ba);
-	if (ba.volume_fd > 0)
-		fd_set_cloexec(ba.volume_fd, 0);
-	else {
-		fd_set_cloexec(fusefd, 0);
-		fd_set_cloexec(out.dirfd, 0);
-	}
-	fd_set_cloexec(sock, 0);
-	if (out.lockfd != -1)
-		fd_set_cloexec(out.lockfd, 0);
-	if (out.mountsfd != -1)
-		fd_set_cloexec(out.mountsfd, 0);
-	if (ba.stats_fd != -1)
-		fd_set_cloexec(ba.stats_fd, 0);
-	if (out.usagefd != -1)
-		fd_set_cloexec(out.usagefd, 0);
-	if (mm->cfg.confine_child != NULL)
-		mm->cfg.confine_child();
-	execve(mm->cfg.blfs, argv, mount_child_env());
-	child_fail(sock, "EIO", "exec of blfs failed");
-}
-
 static void
 on_mount_start(evutil_socket_t fd, short what, void *arg)
 {
@@ -1189,7 +911,7 @@ mount_stats_create(struct mount *m)
 	free(path);
 }
 
-static void
+void
 mount_stats_reopen(struct mount *m)
 {
 	char *path = mount_stats_path(m);
@@ -1240,7 +962,7 @@ mount_new_id(char *buf, size_t len)
 	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 }
 
-static struct mount *
+struct mount *
 mount_alloc(struct mountmgr *mm)
 {
 	struct mount *m = xcalloc(1, sizeof(*m));
@@ -1258,7 +980,7 @@ mount_alloc(struct mountmgr *mm)
 	return m;
 }
 
-static void
+void
 mount_list_add(struct mountmgr *mm, struct mount *m)
 {
 	TAILQ_INSERT_TAIL(&mm->mounts, m, entry);
@@ -1508,181 +1230,4 @@ mountmgr_all_settled(struct mountmgr *mm)
 		if (!(MOUNT_SETTLED & (1u << m->state)))
 			return 0;
 	return 1;
-}
-
-/* ---- the state file: what a restarted agent re-adopts ----------------- */
-
-static void
-mm_save_state(struct mountmgr *mm)
-{
-	json_t *arr = json_array();
-	struct mount *m;
-	char *path, *tmp, *text;
-	int fd;
-
-	TAILQ_FOREACH(m, &mm->mounts, entry) {
-		if (m->state != MOUNT_MOUNTED || m->blfs.pid <= 0)
-			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:b, s:I, s:I, s:I, s:b}", "id", m->id, "drive", m->drive,
-		    "mount_path", m->mount_path, "drive_path", m->drive_path,
-		    "read_only", m->read_only, "created_at_ms",
-		    (json_int_t)m->created_at_ms, "updated_at_ms",
-		    (json_int_t)m->updated_at_ms, "pid",
-		    (json_int_t)m->blfs.pid, "volume", m->volume));
-	}
-	text = json_dumps(arr, JSON_INDENT(1));
-	json_decref(arr);
-	if (text == NULL)
-		return;
-	xasprintf(&path, "%s/%s", mm->cfg.state_dir, MOUNT_STATE_FILE);
-	xasprintf(&tmp, "%s/.%s.tmp", mm->cfg.state_dir, MOUNT_STATE_FILE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	/*
-	 * Written then renamed, so an agent dying mid-write leaves the old
-	 * file whole. No fsync: the file only matters while the kernel
-	 * keeps running (a crash of the machine takes every mount with it),
-	 * and it lives on /run, a tmpfs, anyway.
-	 */
-	if (fd == -1 || write_full(fd, text, strlen(text)) == -1 ||
-	    rename(tmp, path) == -1)
-		log_warn("saving %s", path);
-	if (fd != -1)
-		close(fd);
-	free(text);
-	free(tmp);
-	free(path);
-}
-
-/* Does pid still run the blfs of this session? */
-static int
-mm_pid_serves(pid_t pid, const char *id)
-{
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strstr(buf, id) != NULL;
-}
-
-/*
- * The loop device under a volume's mount (mountinfo's source), when its
- * backing file is the drive's image; -1 otherwise.
- */
-static int
-mm_volume_loop(const struct handoff_mountinfo *mi, const char *drive)
-{
-	char *backing, *want;
-	uint64_t n;
-	size_t bl, wl;
-	int ok;
-
-	if (strncmp(mi->source, "/dev/loop", 9) != 0 ||
-	    parse_u64(mi->source + 9, INT32_MAX, &n) == -1)
-		return -1;
-	if ((backing = volume_loop_backing((unsigned)n)) == NULL)
-		return -1;
-	xasprintf(&want, "/drives/%s/%s", drive, VOLUME_IMAGE);
-	bl = strlen(backing);
-	wl = strlen(want);
-	ok = bl > wl && strcmp(backing + bl - wl, want) == 0;
-	free(backing);
-	free(want);
-	return ok ? (int)n : -1;
-}
-
-void
-mountmgr_restore(struct mountmgr *mm)
-{
-	char *path;
-	json_t *arr, *e;
-	json_error_t jerr;
-	size_t i;
-
-	xasprintf(&path, "%s/%s", mm->cfg.state_dir, MOUNT_STATE_FILE);
-	arr = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (arr == NULL) {
-		if (access(path, F_OK) == 0)
-			log_warnx("%s: %s (line %d); adopting nothing", path,
-			    jerr.text, jerr.line);
-		free(path);
-		return;
-	}
-	json_array_foreach(arr, i, e) {
-		const char *id = NULL, *drive = NULL, *mp = NULL, *dp = NULL;
-		int ro = 0, vol = 0, loop = -1;
-		json_int_t created = 0, updated = 0, pid = 0;
-		struct handoff_mountinfo mi;
-		struct mount *m;
-
-		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, "
-		    "s?b}", "id", &id, "drive", &drive, "mount_path", &mp,
-		    "drive_path", &dp, "read_only", &ro, "created_at_ms",
-		    &created, "updated_at_ms", &updated, "pid", &pid,
-		    "volume", &vol) == -1 ||
-		    strlen(id) >= sizeof(m->id) || pid <= 1) {
-			log_warnx("%s: entry %zu is malformed; skipped", path, i);
-			continue;
-		}
-		if (handoff_mountinfo_find_fs(mp, vol ? "ext4" : HANDOFF_FSTYPE,
-		    &mi) != 1) {
-			log_info("mount %s at %s is gone since the last run",
-			    id, mp);
-			/* Its holder waits for word to let the lock go. */
-			if (vol && mm_pid_serves((pid_t)pid, id))
-				(void)kill((pid_t)pid, SIGTERM);
-			continue;
-		}
-		if (vol && (loop = mm_volume_loop(&mi, drive)) == -1) {
-			log_warnx("mount %s at %s: the ext4 there is not volume "
-			    "%s's image; not adopted", id, mp, drive);
-			continue;
-		}
-		if (!mm_pid_serves((pid_t)pid, id)) {
-			log_warnx("mount %s at %s lost its blfs; detaching", id,
-			    mp);
-			handoff_detach(mp);
-			continue;
-		}
-		m = mount_alloc(mm);
-		snprintf(m->id, sizeof(m->id), "%s", id);
-		m->drive = xstrdup(drive);
-		m->mount_path = xstrdup(mp);
-		m->drive_path = xstrdup(dp);
-		m->read_only = ro;
-		m->created_at_ms = (uint64_t)created;
-		m->updated_at_ms = (uint64_t)updated;
-		m->state = MOUNT_MOUNTED;
-		m->kmounted = 1;
-		m->adopted = 1;
-		m->volume = vol;
-		m->loop = loop;
-		if (mm_child_watch(m, &m->blfs, (pid_t)pid, 0,
-		    on_blfs_exit) == -1) {
-			log_warn("watching blfs %d of mount %s", (int)pid, id);
-			mount_unref(m);
-			continue;
-		}
-		if (!vol)
-			mount_stats_reopen(m);
-		mount_list_add(mm, m);
-		mount_unref(m);
-		log_info("mount %s: re-adopted %s at %s (blfs pid %d)", id,
-		    drive, mp, (int)pid);
-	}
-	json_decref(arr);
-	free(path);
-	mm_save_state(mm);
 }

@@ -19,19 +19,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mounttest import blrpc, NsAgent, blctl, need_root, \
+from mounttest import blrpc, NsAgent, blctl, err, need_root, \
     unmount_all_under  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * 1024
-
-
-def err(fn, *a):
-    try:
-        fn(*a)
-        return "OK"
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
 
 
 def write(path, n, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC):

@@ -1,6 +1,7 @@
 """Helpers of the Python mount tests: real agents (in a mount namespace
 of their own for another sandbox), blctl, and waiting for a condition."""
 
+import errno
 import os
 import subprocess
 import sys
@@ -42,6 +43,15 @@ def until(fn, limit, step=0.0005):
         if time.monotonic() - start > limit:
             return None
         time.sleep(step)
+
+
+def err(fn, *a):
+    """Run fn; "OK" or the errno name it raised."""
+    try:
+        fn(*a)
+        return "OK"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
 
 
 def need_root():

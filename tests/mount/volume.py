@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mounttest import blrpc, NsAgent, blctl, need_root, until, \
+from mounttest import blrpc, NsAgent, blctl, err, need_root, until, \
     unmount_all_under  # noqa: E402
 
 MIB = 1024 * 1024
@@ -72,14 +72,6 @@ def mount(c, name, path, **kw):
 def unmount(c, path, force=False):
     return c.call("Unmount", {"mount_path": path, "force": force},
                   timeout=15)
-
-
-def err(fn, *a):
-    try:
-        fn(*a)
-        return "OK"
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
 
 
 def write(path, data=b"x"):

@@ -9,6 +9,7 @@
 # read-only to a workload without CAP_SYS_ADMIN: tests/mount/volume.py
 # shows even full root cannot write one.)
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/security/attempts.sh"
 need_root
 
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
@@ -91,27 +92,7 @@ run_inside() {
 	shift
 	jail "$@" -- sh "$T/bin/inside.sh" > "$T/out-$u" 2>"$T/err-$u"
 	is "uid${u}_jail_ran_every_attempt" "$?" 0
-	tab=$(printf '\t')
-	while IFS=$tab read -r tag name expect got; do
-		[ "$tag" = R ] || continue
-		case $expect in
-		fail)	case $got in
-			ok|ok\ *) not_ok "uid$u: $name: SUCCEEDED ($got)" ;;
-			"")	not_ok "uid$u: $name: no answer" ;;
-			*)	ok "uid$u: $name: $got" ;;
-			esac ;;
-		EROFS)	case $got in
-			*EROFS*) ok "uid$u: $name: $got" ;;
-			*)	not_ok "uid$u: $name: expected EROFS, got '$got'" ;;
-			esac ;;
-		ok)	case $got in
-			ok|ok\ *) ok "uid$u: $name: ok (control)" ;;
-			*)	not_ok "uid$u: $name: control failed: '$got'" ;;
-			esac ;;
-		*)	is "uid$u: $name: $got" "$got" "$expect" ;;
-		esac
-	done < "$T/out-$u"
-	is "uid${u}_reached_the_last_attempt" "$(tail -1 "$T/out-$u")" END
+	attempt_results "$u" "$T/out-$u"
 }
 
 # Controls outside the jail: the device and the image can be reached.

@@ -10,6 +10,7 @@
 # only inside bljail. Attempts on the machine's own /usr and /etc only
 # ask (access W_OK) or create and at once remove a new file of their own.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/security/attempts.sh"
 need_root
 
 # The probes' leak check at exit needs ptrace, which the jail denies.
@@ -294,28 +295,7 @@ run_inside() {
 	wait $jpid
 	rc=$?
 	is "uid${u}_jail_ran_every_attempt" "$rc" 0
-	tab=$(printf '\t')
-	while IFS=$tab read -r tag name expect got; do
-		[ "$tag" = R ] || continue
-		case $expect in
-		fail)	case $got in
-			ok|ok\ *) not_ok "uid$u: $name: SUCCEEDED ($got)" ;;
-			"")	not_ok "uid$u: $name: no answer" ;;
-			*)	ok "uid$u: $name: $got" ;;
-			esac ;;
-		EROFS)	case $got in
-			*EROFS*) ok "uid$u: $name: $got" ;;
-			*)	not_ok "uid$u: $name: expected EROFS, got '$got'" ;;
-			esac ;;
-		ok)	case $got in
-			ok|ok\ *) ok "uid$u: $name: ok (control)" ;;
-			*)	not_ok "uid$u: $name: control failed: '$got'" ;;
-			esac ;;
-		*)	is "uid$u: $name: $got" "$got" "$expect" ;;
-		esac
-	done < "$T/out-$u"
-	is "uid${u}_reached_the_last_attempt" "$(tail -1 "$T/out-$u")" END
-	diag "uid$u: $(grep -c "^R$tab" "$T/out-$u") attempts and controls inside"
+	attempt_results "$u" "$T/out-$u"
 }
 
 # --- controls outside the jail: the attempts can succeed ---------------------

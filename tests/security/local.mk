@@ -4,7 +4,7 @@ security_tests = \
 	tests/security/blfs-confine.sh \
 	tests/security/jail.sh
 TESTS += $(security_tests)
-EXTRA_DIST += $(security_tests) tests/security/lib.sh
+EXTRA_DIST += $(security_tests) tests/security/lib.sh tests/security/attempts.sh
 check_PROGRAMS += tests/security/probe tests/security/blfs-child
 tests_security_probe_SOURCES = tests/security/probe.c \
 	tests/security/probe-calls.c tests/security/probe-calls.h
