@@ -23,3 +23,9 @@ EXTRA_DIST += tests/bench/mount-bench.sh tests/bench/mount-bench.py \
 # make bench: a volume against native ext4 on the same disk and a drive.
 bench_list += tests/bench/volume-bench.sh
 EXTRA_DIST += tests/bench/volume-bench.sh tests/bench/volume-bench.py
+
+# make bench: the floor of a FUSE mount on this machine, beside Mount.
+check_PROGRAMS += tests/bench/mount-floor
+tests_bench_mount_floor_SOURCES = tests/bench/mount-floor.c
+tests_bench_mount_floor_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS)
+tests_bench_mount_floor_LDADD = $(FUSE3_LIBS)
