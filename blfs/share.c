@@ -94,12 +94,13 @@ share_active(void)
 }
 
 /*
- * Other mounts of the drive right now: lock files in mounts/ that are not
- * ours and that someone holds. A file we cannot open or test counts as a
+ * Whether the drive has other mounts right now (0, or more when it has:
+ * the count stops at the first): lock files in mounts/ that are not ours
+ * and that someone holds. A file we cannot open or test counts as a
  * mount: coherence costs a little speed, its absence costs correctness.
  */
 static int
-share_count_others(void)
+share_others(void)
 {
 	char buf[4096];
 	struct dirent *de;
@@ -142,6 +143,13 @@ share_count_others(void)
 			    fl.l_type != F_UNLCK)
 				others++;
 			close(fd);
+			/*
+			 * One is enough to know: with n mounts of a drive,
+			 * each new one wakes every other, and counting all
+			 * would cost n opens in each of them.
+			 */
+			if (others > 0)
+				return others;
 		}
 	}
 	return others;
@@ -446,9 +454,10 @@ share_main(void *arg)
 		}
 		share_flush();
 		if (recount && sh.mounts_fd != -1) {
-			others = share_count_others();
-			if (others != sh.others)
-				log_debug("%d other mount(s)", others);
+			others = share_others();
+			if ((others > 0) != (sh.others > 0))
+				log_debug("%s", others > 0 ? "other mounts: "
+				    "coherent mode" : "no other mount");
 			sh.others = others;
 			share_set(others > 0);
 		}
@@ -493,7 +502,7 @@ share_init(int mounts_fd, int lock_fd, char **cause)
 	if (sh.mounts_wd == -1)
 		return cause_fail(cause, -errno, "inotify on the drive's "
 		    "mounts directory: %s", strerror(errno));
-	sh.others = share_count_others();
+	sh.others = share_others();
 	share_set(sh.others > 0);
 	return 0;
 }

@@ -53,7 +53,8 @@ struct mount {
 	int			 child_ok;	/* store side done */
 	int			 ready;		/* blfs said ready */
 	struct mm_child		 blfs;
-	struct mm_child		 probe;
+	int			 probe_fd;	/* the probe thread's answer */
+	struct event		*probe_ev;
 	int			 adopted;	/* from a previous agent */
 	int			 volume;	/* blfs is a volume's holder */
 	int			 loop;		/* the volume's /dev/loopN */

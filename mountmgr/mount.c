@@ -9,7 +9,7 @@
  *     socketpair;
  *  2. the agent then opens /dev/fuse and mounts it itself, and passes the
  *     fd to the child, which confines itself and execs blfs;
- *  3. blfs says "ready" after FUSE INIT, and a short-lived probe child
+ *  3. blfs says "ready" after FUSE INIT, and a short-lived probe thread
  *     makes a first request on the root (statvfs); only when that answers
  *     and mountinfo shows the mount with the flags asked for is the mount
  *     "mounted".
@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -66,6 +67,8 @@
 /* Failed mounts stay listed (with their error) until unmounted; past
  * this many, the oldest are forgotten so failures cannot grow memory. */
 #define MOUNT_FAILED_KEEP		64
+/* The probe thread's stack: a statvfs and a stat need little. */
+#define MOUNT_PROBE_STACK		(64 * 1024)
 
 
 static void	mount_fail(struct mount *, const char *code, const char *fmt, ...)
@@ -73,6 +76,7 @@ static void	mount_fail(struct mount *, const char *code, const char *fmt, ...)
 static void	mount_set_state(struct mount *, enum mount_state);
 static void	mount_cleanup_kernel(struct mount *);
 static void	mount_stats_create(struct mount *);
+static void	mount_probe_stop(struct mount *);
 static void	mount_stats_remove(struct mount *);
 static void	mm_forget_failed(struct mountmgr *);
 
@@ -224,7 +228,7 @@ mount_unref(struct mount *m)
 	if (m->passed_fd != -1)
 		close(m->passed_fd);
 	mm_child_orphan(m->mm, &m->blfs);
-	mm_child_orphan(m->mm, &m->probe);
+	mount_probe_stop(m);
 	paths_mount_target_clear(&m->target);
 	if (m->stats_fd != -1)
 		close(m->stats_fd);
@@ -252,7 +256,7 @@ mountmgr_free(struct mountmgr *mm)
 	while ((m = TAILQ_FIRST(&mm->mounts)) != NULL) {
 		if (m->state == MOUNT_PENDING || m->state == MOUNT_MOUNTING) {
 			mm_child_kill(&m->blfs);
-			mm_child_kill(&m->probe);
+			mount_probe_stop(m);
 			mount_cleanup_kernel(m);
 		}
 		TAILQ_REMOVE(&mm->mounts, m, entry);
@@ -485,14 +489,13 @@ mount_fail(struct mount *m, const char *code, const char *fmt, ...)
 	/* Nothing may be left behind reporting "Transport endpoint is not
 	 * connected": blfs goes, the mount point is detached. */
 	mount_stop_server(m);
-	mm_child_kill(&m->probe);
+	mount_probe_stop(m);
 	mount_cleanup_kernel(m);
 	mount_set_state(m, MOUNT_FAILED);
 }
 
 /* ---- processes ------------------------------------------------------- */
 
-static void on_probe_exit(evutil_socket_t, short, void *);
 
 int
 mm_child_watch(struct mount *m, struct mm_child *c, pid_t pid, int ours,
@@ -590,27 +593,71 @@ mm_mountinfo_ok(struct mount *m, char **cause)
 #define PROBE_RO	10
 #define PROBE_FAILED	11
 
+/* What the probe thread takes: the path, and its end of the socket. */
+struct mm_probe_job {
+	int	fd;
+	char	path[];
+};
+
+/*
+ * The probe thread: one request on the new mount's root, the answer
+ * sent as one byte. It touches nothing of the agent's: a blfs that never
+ * answers leaves it blocked until the mount fails and blfs is killed,
+ * which fails the request; by then nobody reads the socket, and the
+ * send fails quietly.
+ */
+static void *
+mm_probe_main(void *arg)
+{
+	struct mm_probe_job *j = arg;
+	struct statvfs sv;
+	struct stat st;
+	unsigned char r;
+
+	if (statvfs(j->path, &sv) == -1 || stat(j->path, &st) == -1 ||
+	    !S_ISDIR(st.st_mode))
+		r = PROBE_FAILED;
+	else
+		r = (sv.f_flag & ST_RDONLY) ? PROBE_RO : PROBE_RW;
+	(void)send(j->fd, &r, 1, MSG_NOSIGNAL);
+	close(j->fd);
+	free(j);
+	return NULL;
+}
+
 static void
-on_probe_exit(evutil_socket_t fd, short what, void *arg)
+mount_probe_stop(struct mount *m)
+{
+	if (m->probe_ev != NULL) {
+		event_free(m->probe_ev);
+		m->probe_ev = NULL;
+	}
+	if (m->probe_fd != -1) {
+		close(m->probe_fd);
+		m->probe_fd = -1;
+	}
+}
+
+static void
+on_probe_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct mount *m = arg;
 	char *cause = NULL;
-	siginfo_t si;
-	int got;
+	unsigned char r = PROBE_FAILED;
 
-	got = mm_child_reap(&m->probe, &si) == 0;
-	mm_child_clear(&m->probe);
+	if (read(fd, &r, 1) != 1)
+		r = PROBE_FAILED;
+	mount_probe_stop(m);
 	if (m->state != MOUNT_MOUNTING)
 		return;
-	if (!got || si.si_code != CLD_EXITED ||
-	    (si.si_status != PROBE_RW && si.si_status != PROBE_RO)) {
+	if (r != PROBE_RW && r != PROBE_RO) {
 		mount_fail(m, "EIO", "the first request on %s's root got no "
 		    "answer from blfs", m->mount_path);
 		return;
 	}
-	if ((si.si_status == PROBE_RO) != m->read_only) {
+	if ((r == PROBE_RO) != m->read_only) {
 		mount_fail(m, "EIO", "statvfs says %s is %s, not %s as asked",
-		    m->mount_path, si.si_status == PROBE_RO ? "read-only" :
+		    m->mount_path, r == PROBE_RO ? "read-only" :
 		    "read-write", m->read_only ? "read-only" : "read-write");
 		return;
 	}
@@ -624,32 +671,45 @@ on_probe_exit(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * blfs has answered INIT; make a first request on the root from a child,
- * so a blfs that never answers cannot block the loop.
+ * blfs has answered INIT; make a first request on the root from a
+ * thread, so a blfs that never answers cannot block the loop. A thread,
+ * not a child: a fork makes every page of the agent copy-on-write, which
+ * the agent then pays for page by page, on every mount.
  */
 static void
 mount_probe(struct mount *m)
 {
-	pid_t pid = fork();
+	struct mm_probe_job *j;
+	pthread_attr_t attr;
+	pthread_t tid;
+	size_t len = strlen(m->mount_path) + 1;
+	int sv[2], r;
 
-	if (pid == -1) {
-		mount_fail(m, "EIO", "fork for the probe: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		mount_fail(m, "EIO", "socketpair for the probe: %s",
+		    strerror(errno));
 		return;
 	}
-	if (pid == 0) {
-		struct statvfs sv;
-		struct stat st;
-
-		if (statvfs(m->mount_path, &sv) == -1 ||
-		    stat(m->mount_path, &st) == -1 || !S_ISDIR(st.st_mode))
-			_exit(PROBE_FAILED);
-		_exit((sv.f_flag & ST_RDONLY) ? PROBE_RO : PROBE_RW);
+	j = xmalloc(sizeof(*j) + len);
+	j->fd = sv[1];
+	memcpy(j->path, m->mount_path, len);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, MOUNT_PROBE_STACK);
+	r = pthread_create(&tid, &attr, mm_probe_main, j);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(j);
+		mount_fail(m, "EIO", "a thread for the probe: %s",
+		    strerror(r));
+		return;
 	}
-	if (mm_child_watch(m, &m->probe, pid, 1, on_probe_exit) == -1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		mount_fail(m, "EIO", "pidfd_open: %s", strerror(errno));
-	}
+	m->probe_fd = sv[0];
+	m->probe_ev = event_new(m->mm->base, m->probe_fd, EV_READ,
+	    on_probe_done, m);
+	event_add(m->probe_ev, NULL);
 }
 
 /* The store side is done: mount the kernel side and hand over the fd. */
@@ -970,8 +1030,9 @@ mount_alloc(struct mountmgr *mm)
 	m->mm = mm;
 	m->refs = 1;
 	m->sock = -1;
-	m->blfs.pidfd = m->probe.pidfd = -1;
-	m->blfs.pid = m->probe.pid = -1;
+	m->blfs.pidfd = -1;
+	m->blfs.pid = -1;
+	m->probe_fd = -1;
 	m->target.fd = -1;
 	m->stats_fd = -1;
 	m->passed_fd = -1;
@@ -1107,7 +1168,7 @@ mountmgr_unmount(struct mountmgr *mm, struct mount *m, int force,
 		log_info("mount %s: cancelled", m->id);
 		mount_stop_io(m);
 		mount_stop_server(m);
-		mm_child_kill(&m->probe);
+		mount_probe_stop(m);
 		mount_cleanup_kernel(m);
 		mount_set_state(m, MOUNT_GONE);
 		break;

@@ -161,8 +161,10 @@ posix_drive_mounts(struct store *s, const char *name)
 
 /*
  * The drive's access mode, read under its lock with the mount locks held
- * now, like delete counts them (stale ones go): what the mode allows
- * cannot change before our own lock is taken.
+ * now, like delete counts them: what the mode allows cannot change before
+ * our own lock is taken. Stale lock files (of mounts gone) go here, for
+ * every mode: each blfs of the drive reads the directory at every mount
+ * that comes or goes, and would read them all, forever.
  */
 static int
 store_mount_access(struct store *s, const char *name, int dfd,
@@ -174,8 +176,7 @@ store_mount_access(struct store *s, const char *name, int dfd,
 
 	if ((r = store_load_at(s, name, dfd, &d, cause)) != 0)
 		return r;
-	if (d->access == DRIVE_ACCESS_RWO &&
-	    (held = store_scan_mounts(dfd, 1, &busy)) < 0)
+	if ((held = store_scan_mounts(dfd, 1, &busy)) < 0)
 		r = cause_fail(cause, held, "cannot check the mounts of drive "
 		    "\"%s\": %s", name, strerror(-held));
 	else if ((r = drive_access_check(d, read_only, held, busy,
