@@ -40,6 +40,7 @@
 #include "common/xmalloc.h"
 #include "sandboxing/sandbox.h"
 #include "blfs/blfs.h"
+#include "blfs/ceph.h"
 
 #define BLFS_EXIT_USAGE 2
 
@@ -97,6 +98,7 @@ struct blfs_args {
 	uint64_t	 buffer_size;
 	uint64_t	 prefetch;
 	enum log_level	 level;
+	struct blfs_ceph_args ceph;	/* ceph.fs set: serve from CephFS */
 };
 
 static const char usage_text[] =
@@ -108,6 +110,11 @@ static const char usage_text[] =
     " [--prefetch BYTES]\n"
     "            [--writeback] [--log-level error|warn|info|debug]"
     " [--debug]\n"
+    "       blfs --ceph-fs NAME --ceph-root PATH --ceph-id NAME\n"
+    "            --ceph-conf-fd N --ceph-keyring-fd N [--status-fd N]"
+    " [--lock-fd N]\n"
+    "            --drive NAME --session ID --mount-path PATH [--read-only]"
+    " ...\n"
     "       blfs --volume-fd N --lock-fd N [--status-fd N]\n"
     "            --drive NAME --session ID --mount-path PATH [--read-only]\n";
 
@@ -232,9 +239,12 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	    "--status-fd", "--lock-fd", "--mounts-fd", "--stats-fd",
 	    "--usage-fd", "--capacity", "--drive", "--session", "--mount-path",
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
-	    "--read-only", "--writeback", "--debug" };
+	    "--read-only", "--writeback", "--debug", "--ceph-fs",
+	    "--ceph-root", "--ceph-id", "--ceph-conf-fd", "--ceph-keyring-fd" };
 
 	memset(a, 0, sizeof(*a));
+	a->ceph.conf_fd = a->ceph.keyring_fd = -1;
+	a->ceph.mount_timeout = "10";
 	a->volume_fd = a->fuse_fd = a->root_fd = a->status_fd = -1;
 	a->lock_fd = -1;
 	a->mounts_fd = a->stats_fd = a->usage_fd = -1;
@@ -340,8 +350,36 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			a->writeback = 1;
 		else if (strcmp(name, "--debug") == 0)
 			a->debug = 1;
+		else if (strcmp(name, "--ceph-fs") == 0)
+			a->ceph.fs = blfs_parse_word(name, val);
+		else if (strcmp(name, "--ceph-root") == 0) {
+			a->ceph.root = blfs_parse_word(name, val);
+			if (*val != '/')
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--ceph-root: not absolute: %s", val);
+		} else if (strcmp(name, "--ceph-id") == 0)
+			a->ceph.id = blfs_parse_word(name, val);
+		else if (strcmp(name, "--ceph-conf-fd") == 0)
+			a->ceph.conf_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--ceph-keyring-fd") == 0)
+			a->ceph.keyring_fd = blfs_parse_fd(name, val);
 	}
-	if (a->volume_fd != -1) {
+	if (a->ceph.fs != NULL || a->ceph.root != NULL || a->ceph.id != NULL ||
+	    a->ceph.conf_fd != -1 || a->ceph.keyring_fd != -1) {
+		if (a->ceph.fs == NULL || a->ceph.root == NULL ||
+		    a->ceph.id == NULL || a->ceph.conf_fd == -1 ||
+		    a->ceph.keyring_fd == -1)
+			blfs_fail(BLFS_EXIT_USAGE, "serving from Ceph needs "
+			    "--ceph-fs, --ceph-root, --ceph-id, --ceph-conf-fd "
+			    "and --ceph-keyring-fd together");
+		if (a->root_fd != -1 || a->volume_fd != -1 ||
+		    a->mounts_fd != -1 || a->usage_fd != -1)
+			blfs_fail(BLFS_EXIT_USAGE, "serving from Ceph takes no "
+			    "--root-fd, --volume-fd, --mounts-fd or "
+			    "--usage-fd");
+		if (a->fuse_fd == -1)
+			blfs_fail(BLFS_EXIT_USAGE, "--fuse-fd is required");
+	} else if (a->volume_fd != -1) {
 		if (a->fuse_fd != -1 || a->root_fd != -1 ||
 		    a->mounts_fd != -1 || a->usage_fd != -1)
 			blfs_fail(BLFS_EXIT_USAGE, "--volume-fd takes no "
@@ -498,15 +536,88 @@ blfs_fd_budget(void)
 	return spare < BLFS_FD_CACHE_DEFAULT ? spare : BLFS_FD_CACHE_DEFAULT;
 }
 
+/*
+ * A posix store: the drive's directory, its owners in attributes, the
+ * inode table of O_PATH fds, coherence between mounts on this machine,
+ * the capacity.
+ */
+static void
+blfs_prepare_posix(const struct blfs_args *a)
+{
+	struct stat st, mst;
+	char *cause = NULL;
+
+	if (fstat(a->root_fd, &st) == -1 || !S_ISDIR(st.st_mode))
+		blfs_fail(1, "--root-fd %d: not a directory", a->root_fd);
+	fd_set_cloexec(a->root_fd, 1);
+	if (a->mounts_fd != -1) {
+		if (fstat(a->mounts_fd, &mst) == -1 || !S_ISDIR(mst.st_mode))
+			blfs_fail(1, "--mounts-fd %d: not a directory",
+			    a->mounts_fd);
+		fd_set_cloexec(a->mounts_fd, 1);
+	}
+	if (meta_check_store(a->root_fd, &cause) != 0)
+		blfs_fail(1, "%s", cause);
+	inode_table_init(a->root_fd, &st, blfs_fd_budget());
+	blfs_cfg.local_store = blfs_local_fs(a->root_fd);
+	if (!blfs_cfg.local_store) {
+		log_info("the store is not local: names and attributes are "
+		    "trusted 1 s at most, files are revalidated at open");
+		if (blfs_cfg.attr_timeout > BLFS_REMOTE_TIMEOUT)
+			blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
+			    BLFS_REMOTE_TIMEOUT;
+		if (blfs_cfg.negative_timeout > BLFS_REMOTE_TIMEOUT)
+			blfs_cfg.negative_timeout = BLFS_REMOTE_TIMEOUT;
+	}
+	if (share_init(a->mounts_fd, a->lock_fd, &cause) != 0)
+		blfs_fail(1, "%s", cause);
+	if (quota_init(a->usage_fd, a->capacity, a->session, &cause) != 0)
+		blfs_fail(1, "%s", cause);
+}
+
+/*
+ * A ceph store: connected to the cluster as the sandbox's identity,
+ * before any confinement (the configuration and keyring are read now,
+ * through the fds the agent passed, and closed).
+ */
+static void
+blfs_prepare_ceph(const struct blfs_args *a)
+{
+#ifdef HAVE_LIBCEPHFS
+	char *cause = NULL;
+
+	fd_set_cloexec(a->ceph.conf_fd, 1);
+	fd_set_cloexec(a->ceph.keyring_fd, 1);
+	/*
+	 * The kernel trusts nothing: every name and attribute is asked of
+	 * libcephfs, whose cache Ceph's capabilities keep coherent with
+	 * every other client, and which answers from memory while they are
+	 * held. Kernel timeouts would let a stale name or size outlive the
+	 * capability that vouched for it.
+	 */
+	blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
+	    blfs_cfg.negative_timeout = 0.0;
+	if (ceph_attach(&a->ceph, &cause) != 0)
+		blfs_fail(1, "%s", cause);
+	close(a->ceph.conf_fd);
+	close(a->ceph.keyring_fd);
+#else
+	(void)a;
+	blfs_fail(1, "this blfs was built without libcephfs: it cannot serve "
+	    "a ceph store");
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
 	struct fuse_args fargs = FUSE_ARGS_INIT(0, NULL);
+	const struct fuse_lowlevel_ops *ops = &blfs_ops;
 	struct fuse_session *se;
 	struct blfs_args a;
-	struct stat st, mst;
+	struct stat st;
 	char *maxread, *cause = NULL;
-	int r;
+	int r, ceph;
 
 	/*
 	 * First of all: not dumpable, so no process of the workload (even
@@ -531,41 +642,22 @@ main(int argc, char **argv)
 		    a.session, a.mount_path);
 	}
 	blfs_configure(&a);
+	ceph = a.ceph.fs != NULL;
 
 	if (fstat(a.fuse_fd, &st) == -1 || !S_ISCHR(st.st_mode))
 		blfs_fail(1, "--fuse-fd %d: not the /dev/fuse device", a.fuse_fd);
-	if (fstat(a.root_fd, &st) == -1 || !S_ISDIR(st.st_mode))
-		blfs_fail(1, "--root-fd %d: not a directory", a.root_fd);
-	fd_set_cloexec(a.root_fd, 1);
 	if (a.status_fd != -1)
 		fd_set_cloexec(a.status_fd, 1);
 	if (a.lock_fd != -1)
 		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
-	if (a.mounts_fd != -1) {
-		if (fstat(a.mounts_fd, &mst) == -1 || !S_ISDIR(mst.st_mode))
-			blfs_fail(1, "--mounts-fd %d: not a directory",
-			    a.mounts_fd);
-		fd_set_cloexec(a.mounts_fd, 1);
-	}
-
-	if (meta_check_store(a.root_fd, &cause) != 0)
-		blfs_fail(1, "%s", cause);
-	inode_table_init(a.root_fd, &st, blfs_fd_budget());
-	blfs_cfg.local_store = blfs_local_fs(a.root_fd);
-	if (!blfs_cfg.local_store) {
-		log_info("the store is not local: names and attributes are "
-		    "trusted 1 s at most, files are revalidated at open");
-		if (blfs_cfg.attr_timeout > BLFS_REMOTE_TIMEOUT)
-			blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
-			    BLFS_REMOTE_TIMEOUT;
-		if (blfs_cfg.negative_timeout > BLFS_REMOTE_TIMEOUT)
-			blfs_cfg.negative_timeout = BLFS_REMOTE_TIMEOUT;
-	}
-	if (share_init(a.mounts_fd, a.lock_fd, &cause) != 0)
-		blfs_fail(1, "%s", cause);
+	if (ceph) {
+#ifdef HAVE_LIBCEPHFS
+		ops = &blfs_ceph_ops;
+#endif
+		blfs_prepare_ceph(&a);
+	} else
+		blfs_prepare_posix(&a);
 	if (stats_init(a.stats_fd, &cause) != 0)
-		blfs_fail(1, "%s", cause);
-	if (quota_init(a.usage_fd, a.capacity, a.session, &cause) != 0)
 		blfs_fail(1, "%s", cause);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
@@ -579,16 +671,21 @@ main(int argc, char **argv)
 			blfs_fail(1, "out of memory");
 		free(maxread);
 	}
-	se = fuse_session_new(&fargs, &blfs_ops, sizeof(blfs_ops), NULL);
+	se = fuse_session_new(&fargs, ops, sizeof(*ops), NULL);
 	if (se == NULL)
 		blfs_fail(1, "cannot start a FUSE session");
 	/* Serve fd N as it is: libfuse mounts nothing, unmounts nothing. */
 	if (devio_attach(se, a.fuse_fd) != 0)
 		blfs_fail(1, "cannot serve fuse fd %d", a.fuse_fd);
 
-	log_info("drive %s session %s at %s%s: fd cache %zu", a.drive,
-	    a.session, a.mount_path, a.read_only ? " (read-only)" : "",
-	    inode_fd_cache_max());
+	if (ceph)
+		log_info("drive %s session %s at %s%s: CephFS %s:%s as %s",
+		    a.drive, a.session, a.mount_path, a.read_only ?
+		    " (read-only)" : "", a.ceph.fs, a.ceph.root, a.ceph.id);
+	else
+		log_info("drive %s session %s at %s%s: fd cache %zu", a.drive,
+		    a.session, a.mount_path, a.read_only ? " (read-only)" : "",
+		    inode_fd_cache_max());
 
 	/*
 	 * Stopping the worker threads (loop.c) cancels one, and glibc loads
@@ -600,9 +697,20 @@ main(int argc, char **argv)
 	/*
 	 * Nothing of the filesystem but the drive from here on: uid 0 could
 	 * still open whatever uid 0 owns (the token, say) by its mode bits.
+	 * From Ceph, nothing of the filesystem at all: the drive is reached
+	 * over the network.
 	 */
-	r = sandbox_blfs_landlock(a.root_fd, a.mounts_fd, blfs_cfg.read_only,
-	    &cause);
+	if (ceph) {
+		unsigned ports[16];
+		int n = 0;
+
+#ifdef HAVE_LIBCEPHFS
+		n = ceph_mon_ports(ports, (int)nitems(ports));
+#endif
+		r = sandbox_blfs_landlock_net(ports, n, &cause);
+	} else
+		r = sandbox_blfs_landlock(a.root_fd, a.mounts_fd,
+		    blfs_cfg.read_only, &cause);
 	if (r == -1)
 		blfs_fail(1, "landlock: %s", cause);
 	if (r == 1) {
@@ -613,20 +721,33 @@ main(int argc, char **argv)
 
 	/*
 	 * Last: every fd is open and every setting made. From here on no
-	 * exec, no mount, no new sockets; anything off the list kills us
-	 * (the agent then fails the mount and detaches it).
+	 * exec, no mount, no new sockets (but a ceph store's, to its
+	 * cluster); anything off the list kills us (the agent then fails the
+	 * mount and detaches it).
 	 */
-	if (sandbox_blfs_seccomp(blfs_cfg.read_only, &cause) == -1)
+	if ((ceph ? sandbox_blfs_seccomp_net(blfs_cfg.read_only, &cause) :
+	    sandbox_blfs_seccomp(blfs_cfg.read_only, &cause)) == -1)
 		blfs_fail(1, "seccomp: %s", cause);
 
 	blfs_cfg.se = se;
-	if ((r = share_start(se)) != 0)
+#ifdef HAVE_LIBCEPHFS
+	if (ceph && (r = ceph_start()) != 0)
+		blfs_fail(1, "cannot start the thread that passes the "
+		    "cluster's changes on: %s", strerror(-r));
+#endif
+	if (!ceph && (r = share_start(se)) != 0)
 		blfs_fail(1, "cannot start the thread that keeps mounts "
 		    "coherent: %s", strerror(-r));
 	/* One fd for every worker: no clone_fd, blfs opens no device. */
 	r = loop_run(se, BLFS_MAX_THREADS);
-	share_stop();
-	quota_exit();
+	if (ceph) {
+#ifdef HAVE_LIBCEPHFS
+		ceph_detach();
+#endif
+	} else {
+		share_stop();
+		quota_exit();
+	}
 	fuse_session_unmount(se);
 	fuse_session_destroy(se);
 	fuse_opt_free_args(&fargs);

@@ -155,7 +155,16 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 	v[n++] = xstrdup(a->blfs_path);
 	if (a->volume_fd > 0)
 		v[n++] = handoff_opt_num("--volume-fd", (uint64_t)a->volume_fd);
-	else {
+	else if (a->ceph_fs != NULL) {
+		v[n++] = handoff_opt_num("--fuse-fd", (uint64_t)a->fuse_fd);
+		v[n++] = handoff_opt_str("--ceph-fs", a->ceph_fs);
+		v[n++] = handoff_opt_str("--ceph-root", a->ceph_root);
+		v[n++] = handoff_opt_str("--ceph-id", a->ceph_id);
+		v[n++] = handoff_opt_num("--ceph-conf-fd",
+		    (uint64_t)a->ceph_conf_fd);
+		v[n++] = handoff_opt_num("--ceph-keyring-fd",
+		    (uint64_t)a->ceph_keyring_fd);
+	} else {
 		v[n++] = handoff_opt_num("--fuse-fd", (uint64_t)a->fuse_fd);
 		v[n++] = handoff_opt_num("--root-fd", (uint64_t)a->root_fd);
 	}

@@ -87,6 +87,12 @@ struct handoff_blfs_args {
 	int		 writeback;
 	const char	*log_level;	/* NULL: blfs's default (info) */
 	int		 debug;
+	/* A ceph store (ceph_fs set): these in place of root_fd. */
+	const char	*ceph_fs;
+	const char	*ceph_root;
+	const char	*ceph_id;
+	int		 ceph_conf_fd;
+	int		 ceph_keyring_fd;
 };
 
 /*

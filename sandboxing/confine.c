@@ -206,7 +206,17 @@ sandbox_blfs_seccomp(int read_only, char **cause)
 		xasprintf(cause, "PR_SET_DUMPABLE: %s", strerror(errno));
 		return -1;
 	}
-	return seccomp_blfs_install(read_only, cause);
+	return seccomp_blfs_install(read_only, 0, cause);
+}
+
+int
+sandbox_blfs_seccomp_net(int read_only, char **cause)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		xasprintf(cause, "PR_SET_DUMPABLE: %s", strerror(errno));
+		return -1;
+	}
+	return seccomp_blfs_install(read_only, 1, cause);
 }
 
 uint64_t

@@ -100,6 +100,20 @@ struct ll_path_beneath_attr {
 	int32_t		parent_fd;
 } __attribute__((packed));
 
+#define LL_RULE_NET_PORT		2
+
+struct ll_net_port_attr {
+	uint64_t	allowed_access;
+	uint64_t	port;
+};
+
+/*
+ * The ports a Ceph client talks to besides the monitors' (given): the
+ * range OSDs and MDSs bind in by default (ms_bind_port_min and _max).
+ */
+#define LL_CEPH_PORT_MIN	6800
+#define LL_CEPH_PORT_MAX	7300
+
 int
 sandbox_landlock_abi(void)
 {
@@ -213,4 +227,77 @@ sandbox_blfs_landlock(int root_fd, int mounts_fd, int read_only,
 	}
 	close(rfd);
 	return 0;
+}
+
+/* One TCP port blfs may connect to; 0, or -1 with cause. */
+static int
+ll_allow_port(int rfd, uint64_t port, char **cause)
+{
+	struct ll_net_port_attr np;
+
+	memset(&np, 0, sizeof(np));
+	np.allowed_access = LL_NET_CONNECT_TCP;
+	np.port = port;
+	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_NET_PORT, &np,
+	    0) == -1) {
+		xasprintf(cause, "landlock_add_rule for port %llu: %s",
+		    (unsigned long long)port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+sandbox_blfs_landlock_net(const unsigned *ports, int nports, char **cause)
+{
+	struct ll_ruleset_attr ra;
+	int abi, rfd, e, i;
+	uint64_t port;
+
+	abi = sandbox_landlock_abi();
+	if (abi < 0) {
+		xasprintf(cause, "Landlock is not available (%s)",
+		    strerror(-abi));
+		return 1;
+	}
+	/* Every file access handled, none allowed: nothing on this disk. */
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_fs = LL_FS_ABI1;
+	if (abi >= 2)
+		ra.handled_access_fs |= LL_FS_REFER;
+	if (abi >= 3)
+		ra.handled_access_fs |= LL_FS_TRUNCATE;
+	if (abi >= 4)
+		ra.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &ra, abi >= 4 ?
+	    sizeof(ra) : sizeof(ra.handled_access_fs), 0);
+	if (rfd == -1) {
+		xasprintf(cause, "landlock_create_ruleset: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Connections to the cluster's ports only, and no listening. */
+	for (i = 0; abi >= 4 && i < nports; i++) {
+		if (ll_allow_port(rfd, ports[i], cause) == -1) {
+			close(rfd);
+			return -1;
+		}
+	}
+	for (port = LL_CEPH_PORT_MIN; abi >= 4 && port <= LL_CEPH_PORT_MAX;
+	    port++) {
+		if (ll_allow_port(rfd, port, cause) == -1) {
+			close(rfd);
+			return -1;
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_landlock_restrict_self, rfd, 0) == -1) {
+		e = errno;
+		close(rfd);
+		xasprintf(cause, "landlock_restrict_self: %s", strerror(e));
+		return -1;
+	}
+	close(rfd);
+	return abi >= 4 ? 0 : (xasprintf(cause, "Landlock ABI %d has no "
+	    "network rules: files are closed, connections are not", abi), 1);
 }

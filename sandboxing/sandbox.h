@@ -59,4 +59,16 @@ int	sandbox_blfs_landlock(int root_fd, int mounts_fd, int read_only,
  */
 int	sandbox_blfs_seccomp(int read_only, char **cause);
 
+/*
+ * The same for a blfs serving a ceph store (blfs/ceph.c), once it is
+ * connected to the cluster: Landlock allows no file access at all and TCP
+ * connections to the monitors' ports (given) and the range OSDs and MDSs
+ * bind in only (where the kernel has network rules:
+ * else 1 with cause, files still closed); seccomp adds what libcephfs
+ * needs (IPv4 and IPv6 stream sockets, connect, socket options, timers).
+ */
+int	sandbox_blfs_landlock_net(const unsigned *ports, int nports,
+	    char **cause);
+int	sandbox_blfs_seccomp_net(int read_only, char **cause);
+
 #endif

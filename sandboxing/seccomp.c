@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <linux/fuse.h>
 #include <sched.h>
@@ -107,6 +109,17 @@ static const char *const seccomp_blfs_allow[] = {
 };
 
 /*
+ * A blfs serving a ceph store talks to the cluster: libcephfs's messenger
+ * connects sockets of its own (socket(2) itself is allowed for AF_INET
+ * and AF_INET6 only), and its threads keep timers.
+ */
+static const char *const seccomp_blfs_allow_net[] = {
+	"connect", "getsockopt", "setsockopt", "getsockname", "getpeername",
+	"timerfd_create", "timerfd_settime", "timerfd_gettime", "pipe",
+	"membarrier", "sched_setaffinity",
+};
+
+/*
  * What changes the store: a blfs serving a read-only mount never makes
  * these calls (it answers EROFS first), so its filter leaves them out and
  * a compromised one dies trying. Landlock (landlock.c) refuses it every
@@ -202,7 +215,7 @@ seccomp_finish(scmp_filter_ctx ctx, const char *what, char **cause)
 }
 
 int
-seccomp_blfs_install(int read_only, char **cause)
+seccomp_blfs_install(int read_only, int net, char **cause)
 {
 	scmp_filter_ctx ctx;
 	struct scmp_arg_cmp arg[1];
@@ -243,6 +256,22 @@ seccomp_blfs_install(int read_only, char **cause)
 	for (i = 0; !read_only && i < nitems(seccomp_blfs_allow_rw); i++) {
 		if (seccomp_add(ctx, SCMP_ACT_ALLOW, seccomp_blfs_allow_rw[i],
 		    0, NULL, cause) != 0)
+			goto fail;
+	}
+	for (i = 0; net && i < nitems(seccomp_blfs_allow_net); i++) {
+		if (seccomp_add(ctx, SCMP_ACT_ALLOW, seccomp_blfs_allow_net[i],
+		    0, NULL, cause) != 0)
+			goto fail;
+	}
+	/* New sockets: TCP over IPv4 or IPv6 only, to reach the cluster. */
+	if (net) {
+		arg[0] = SCMP_A0(SCMP_CMP_EQ, AF_INET);
+		if (seccomp_add(ctx, SCMP_ACT_ALLOW, "socket", 1, arg,
+		    cause) != 0)
+			goto fail;
+		arg[0] = SCMP_A0(SCMP_CMP_EQ, AF_INET6);
+		if (seccomp_add(ctx, SCMP_ACT_ALLOW, "socket", 1, arg,
+		    cause) != 0)
 			goto fail;
 	}
 

@@ -12,7 +12,7 @@
  * extended attributes, names, sizes). Applied to every thread (TSYNC).
  * 0 or -1 with cause.
  */
-int	seccomp_blfs_install(int read_only, char **cause);
+int	seccomp_blfs_install(int read_only, int net, char **cause);
 
 /*
  * The workload: allow everything except the mount family, namespace

@@ -6,8 +6,11 @@
  *
  *   blfs-mount mount [--blfs PATH] [--ro] [--blfs-ro] [--pidfile F]
  *       [--log F] [--nofile N] [--buffer-size N] [--stats F]
+ *       [--ceph CONF KEYRING ID]
  *       STORE SUBDIR MOUNTPOINT
  *       [-- BLFS-ARGS...]
+ *   With --ceph, STORE is the CephFS name and SUBDIR the directory served
+ *   in it; CONF and KEYRING are passed to blfs as fds, as the agent does.
  *   blfs-mount umount MOUNTPOINT
  *   blfs-mount check MOUNTPOINT      prints "ro|rw nosuid nodev SOURCE"
  */
@@ -82,7 +85,8 @@ cmd_mount(int argc, char **argv)
 	const char *statsfile = NULL;
 	const struct stats_file *smap;
 	int statsfd = -1;
-	const char *store, *sub, *mnt;
+	const char *store, *sub, *mnt, *ceph_conf = NULL, *ceph_keyring = NULL;
+	const char *ceph_id = NULL;
 	struct handoff_blfs_args ba;
 	struct handoff_mount hm;
 	struct open_how how;
@@ -115,6 +119,11 @@ cmd_mount(int argc, char **argv)
 			statsfile = argv[++i];
 		else if (strcmp(argv[i], "--buffer-size") == 0 && i + 1 < argc)
 			snprintf(bufsz, sizeof(bufsz), "%s", argv[++i]);
+		else if (strcmp(argv[i], "--ceph") == 0 && i + 3 < argc) {
+			ceph_conf = argv[++i];
+			ceph_keyring = argv[++i];
+			ceph_id = argv[++i];
+		}
 		else
 			die("unknown option %s", argv[i]);
 	}
@@ -154,6 +163,19 @@ cmd_mount(int argc, char **argv)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(st[0]);
+		memset(&ba, 0, sizeof(ba));
+		rootfd = -1;
+		if (ceph_conf != NULL) {
+			ba.ceph_fs = store;
+			ba.ceph_root = sub;
+			ba.ceph_id = ceph_id;
+			if ((ba.ceph_conf_fd = open(ceph_conf, O_RDONLY)) ==
+			    -1 || (ba.ceph_keyring_fd = open(ceph_keyring,
+			    O_RDONLY)) == -1)
+				die("%s, %s: %s", ceph_conf, ceph_keyring,
+				    strerror(errno));
+			goto opened;
+		}
 		if ((sfd = open(store, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 			die("%s: %s", store, strerror(errno));
 		memset(&how, 0, sizeof(how));
@@ -163,6 +185,7 @@ cmd_mount(int argc, char **argv)
 		rootfd = (int)syscall(SYS_openat2, sfd, sub, &how, sizeof(how));
 		if (rootfd == -1)
 			die("%s beneath %s: %s", sub, store, strerror(errno));
+opened:
 		if (logfile != NULL) {
 			int lfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND,
 			    0644);
@@ -175,7 +198,6 @@ cmd_mount(int argc, char **argv)
 			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 				die("RLIMIT_NOFILE: %s", strerror(errno));
 		}
-		memset(&ba, 0, sizeof(ba));
 		ba.blfs_path = blfs;
 		ba.fuse_fd = fusefd;
 		ba.root_fd = rootfd;
@@ -202,7 +224,8 @@ cmd_mount(int argc, char **argv)
 		memcpy(full, bargv, (size_t)n * sizeof(*full));
 		memcpy(full + n, argv + i, (size_t)nx * sizeof(*full));
 		fd_set_cloexec(fusefd, 0);
-		fd_set_cloexec(rootfd, 0);
+		if (rootfd != -1)
+			fd_set_cloexec(rootfd, 0);
 		fd_set_cloexec(st[1], 0);
 		drop_caps();
 		execv(blfs, full);
