@@ -2,10 +2,11 @@
 # Installs everything blagent needs to build, test, fuzz and benchmark on
 # Debian 12, as root. Safe to run again.
 #
-# BLAGENT_DEPS_CEPH=1 adds Ceph 16.2 (mon, mgr, osd, mds, the ceph command,
-# ceph-fuse, libcephfs and librados with their headers and python
-# bindings): what contrib/ceph-cluster.sh and tests/ceph/ need. Off by
-# default: nothing in `make check` uses Ceph yet, and it is a big download.
+# Ceph 16.2 comes too (mon, mgr, osd, mds, the ceph command, ceph-fuse,
+# libcephfs and librados with their headers and python bindings): the
+# ceph store, contrib/ceph-cluster.sh and tests/ceph/ need them. It is a
+# big download; BLAGENT_DEPS_CEPH=0 leaves it out (the ceph tests then
+# skip, and blfs is built without the ceph store).
 set -eu
 
 packages="
@@ -20,7 +21,7 @@ packages="
 	e2fsprogs tar gzip zstd xz-utils
 "
 
-if [ "${BLAGENT_DEPS_CEPH:-0}" = 1 ]; then
+if [ "${BLAGENT_DEPS_CEPH:-1}" = 1 ]; then
 	packages="$packages
 	ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common ceph-fuse
 	libcephfs-dev librados-dev python3-cephfs python3-rados
