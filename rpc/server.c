@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -87,6 +88,7 @@ struct rpc_conn {
 	int			 paused;
 	int			 busy;		/* inside rpc_conn_process */
 	size_t			 pending;
+	uint64_t		 active_ms;	/* last message or write */
 	uid_t			 uid;
 	pid_t			 pid;
 	struct evbuffer		*in;
@@ -217,13 +219,40 @@ rpc_conn_unref(struct rpc_conn *c)
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, on_conn_free, c, NULL);
 }
 
+/*
+ * Monotonic milliseconds at the clock's tick (a few ms): it stamps each
+ * connection's activity, and a vDSO read costs far less than moving a
+ * timer in libevent's heap on every request.
+ */
+static uint64_t
+rpc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Arms the idle timer to fire idle_ms after the last activity. */
+static void
+rpc_conn_arm_idle(struct rpc_conn *c, uint64_t now)
+{
+	uint64_t idle = c->srv->lim.idle_ms, quiet = now - c->active_ms;
+	struct timeval tv = ms_tv(quiet < idle ? idle - quiet : 0);
+
+	if (idle > 0)
+		evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Activity only stamps the time: the idle timer stays where it is, and
+ * when it fires for a connection that has been busy since, it is moved
+ * to idle_ms after that (on_conn_timer).
+ */
 static void
 rpc_conn_touch(struct rpc_conn *c)
 {
-	struct timeval tv = ms_tv(c->srv->lim.idle_ms);
-
-	if (c->srv->lim.idle_ms > 0)
-		evtimer_add(c->timer, &tv);
+	c->active_ms = rpc_now_ms();
 }
 
 static void
@@ -591,15 +620,23 @@ static void
 on_conn_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct rpc_conn *c = arg;
+	uint64_t now = rpc_now_ms();
 
+	/* Active since the timer was set: quiet for less than idle_ms. */
+	if (now - c->active_ms < c->srv->lim.idle_ms) {
+		rpc_conn_arm_idle(c, now);
+		return;
+	}
 	if (evbuffer_get_length(c->out) > 0) {
 		log_warnx("dropping a client (uid %d pid %d) that stopped "
 		    "reading", (int)c->uid, (int)c->pid);
 		rpc_conn_close(c, "not reading");
 	} else if (c->pending == 0 && !c->subscribed)
 		rpc_conn_close(c, "idle");
-	else
+	else {
 		rpc_conn_touch(c);
+		rpc_conn_arm_idle(c, c->active_ms);
+	}
 }
 
 static void
@@ -646,6 +683,7 @@ rpc_conn_new(struct rpc_listener *l, int fd)
 	srv->nkind[RPC_KIND(c->flags)]++;
 	event_add(c->rev, NULL);
 	rpc_conn_touch(c);
+	rpc_conn_arm_idle(c, c->active_ms);
 	log_debug("connection fd %d from uid %d pid %d on %s", fd,
 	    (int)c->uid, (int)c->pid, l->path);
 }
