@@ -504,39 +504,37 @@ rpc_conn_abort(struct rpc_conn *c, const char *why)
 }
 
 /*
- * Handles every whole message buffered. Answers given meanwhile are only
- * queued (c->busy): they leave together in one write at the end, not one
- * write per answer, which is what makes pipelining pay.
+ * Handles the whole messages at buf (len bytes, from the start of one)
+ * and returns how many bytes they took. Stops at an incomplete message,
+ * when the connection must pause (output backed up, too many calls
+ * unanswered) and when it closes. The caller holds c->busy: answers are
+ * only queued meanwhile and leave together in one write at the end, not
+ * one write per answer, which is what makes pipelining pay.
  */
-static void
-rpc_conn_process(struct rpc_conn *c)
+static size_t
+rpc_conn_consume(struct rpc_conn *c, const unsigned char *buf, size_t len)
 {
 	const struct rpc_limits *lim = &c->srv->lim;
+	size_t used = 0, msglen;
+	const char *why;
+	uint32_t msgid;
 
-	c->busy++;
-	while (!c->dead && !c->closing) {
-		size_t len = evbuffer_get_length(c->in), msglen;
-		const unsigned char *buf;
-		const char *why;
-		uint32_t msgid;
-
-		if (len == 0)
-			break;
+	while (used < len && !c->dead && !c->closing) {
 		if (evbuffer_get_length(c->out) > lim->pause_out ||
 		    c->pending >= lim->max_pending) {
 			c->paused = 1;
 			event_del(c->rev);
 			break;
 		}
-		buf = evbuffer_pullup(c->in, -1);
-		switch (wire_scan(&c->scan, &lim->wire, buf, len, &msglen,
-		    &why)) {
+		switch (wire_scan(&c->scan, &lim->wire, buf + used, len - used,
+		    &msglen, &why)) {
 		case WIRE_INCOMPLETE:
-			goto out;
+			return used;
 		case WIRE_BAD:
 			/* The stream cannot be resynchronised: answer if a
 			 * msgid is readable, then close. */
-			if (wire_peek_request_msgid(buf, len, &msgid) == 0) {
+			if (wire_peek_request_msgid(buf + used, len - used,
+			    &msgid) == 0) {
 				char *msg;
 
 				/* Name the bounds, so the sender can act. */
@@ -548,17 +546,31 @@ rpc_conn_process(struct rpc_conn *c)
 				free(msg);
 			}
 			rpc_conn_abort(c, why);
-			goto out;
+			return used;
 		case WIRE_COMPLETE:
 			rpc_conn_touch(c);
-			rpc_conn_message(c, buf, msglen);
-			if (c->dead || c->closing)
-				goto out;
-			evbuffer_drain(c->in, msglen);
+			rpc_conn_message(c, buf + used, msglen);
+			used += msglen;
 			break;
 		}
 	}
-out:
+	return used;
+}
+
+/* Handles every whole message kept in c->in, then flushes the answers. */
+static void
+rpc_conn_process(struct rpc_conn *c)
+{
+	size_t len, used;
+
+	if (c->dead)
+		return;
+	c->busy++;
+	if ((len = evbuffer_get_length(c->in)) > 0) {
+		used = rpc_conn_consume(c, evbuffer_pullup(c->in, -1), len);
+		if (!c->dead)
+			evbuffer_drain(c->in, used);
+	}
 	c->busy--;
 	if (!c->dead)
 		rpc_conn_flush(c);
@@ -569,13 +581,13 @@ on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
 	/*
 	 * read(2) into one buffer shared by every connection (the loop is
-	 * single-threaded), then append what came: evbuffer_read would ask
-	 * FIONREAD first (an ioctl per read, a quarter of the syscalls of a
-	 * Ping) and caps each read at 4 KiB anyway.
+	 * single-threaded): evbuffer_read would ask FIONREAD first (an ioctl
+	 * per read, a quarter of the syscalls of a Ping) and caps each read
+	 * at 4 KiB anyway.
 	 */
 	static unsigned char rbuf[RPC_READ_CHUNK];
 	struct rpc_conn *c = arg;
-	size_t have = evbuffer_get_length(c->in);
+	size_t have = evbuffer_get_length(c->in), used;
 	size_t room = c->srv->lim.wire.max_msg + 1 - (have <
 	    c->srv->lim.wire.max_msg ? have : c->srv->lim.wire.max_msg);
 	ssize_t n;
@@ -589,15 +601,32 @@ on_conn_read(evutil_socket_t fd, short what, void *arg)
 		rpc_conn_close(c, "read failed");
 		return;
 	}
-	if (n > 0 && evbuffer_add(c->in, rbuf, (size_t)n) == -1)
-		fatalx("evbuffer_add");
 	rpc_conn_ref(c);
 	if (n == 0) {
 		/* Half-close: answer what was asked, then close. */
 		c->eof = 1;
 		event_del(c->rev);
 	}
-	rpc_conn_process(c);
+	if (n > 0 && have == 0) {
+		/*
+		 * Nothing kept from before, the usual case: the messages are
+		 * handled straight from rbuf, and only what is left (part of
+		 * a message, or what a pause held back) is kept in c->in.
+		 * Nothing reads into rbuf meanwhile: only this callback does.
+		 */
+		c->busy++;
+		used = rpc_conn_consume(c, rbuf, (size_t)n);
+		c->busy--;
+		if (!c->dead && !c->closing && used < (size_t)n &&
+		    evbuffer_add(c->in, rbuf + used, (size_t)n - used) == -1)
+			fatalx("evbuffer_add");
+		if (!c->dead)
+			rpc_conn_flush(c);
+	} else {
+		if (n > 0 && evbuffer_add(c->in, rbuf, (size_t)n) == -1)
+			fatalx("evbuffer_add");
+		rpc_conn_process(c);
+	}
 	if (!c->dead && c->eof && evbuffer_get_length(c->in) > 0 &&
 	    !c->paused)
 		c->closing = 1;	/* a partial message will never complete */
