@@ -86,6 +86,7 @@ struct rpc_conn {
 	int			 denied;	/* failed the peer check */
 	int			 subscribed;
 	int			 paused;
+	int			 writing;	/* wev is added */
 	int			 busy;		/* inside rpc_conn_process */
 	size_t			 pending;
 	uint64_t		 active_ms;	/* last message or write */
@@ -314,10 +315,14 @@ rpc_conn_flush(struct rpc_conn *c)
 		rpc_conn_close(c, "output over the limit");
 		return;
 	}
-	if (left > 0)
-		event_add(c->wev, NULL);
-	else
-		event_del(c->wev);
+	/* Only on a change: most answers leave at once, and wev stays off. */
+	if ((left > 0) != c->writing) {
+		c->writing = left > 0;
+		if (c->writing)
+			event_add(c->wev, NULL);
+		else
+			event_del(c->wev);
+	}
 	/* Output drained below the mark: take requests again. */
 	if (c->paused && left <= c->srv->lim.pause_out &&
 	    c->pending < c->srv->lim.max_pending) {
