@@ -130,21 +130,58 @@ struct rpc_server {
 	 */
 	msgpack_zone			*zone;
 	int				 zone_busy;
-	/* Answers are packed here, then added to a connection at once. */
+	/*
+	 * The answers to one read's worth of requests from one connection
+	 * (batch) are packed straight into sb and leave in one send(2)
+	 * once its messages are handled: no copy into an evbuffer, unless
+	 * the socket takes only part. What goes to any other connection
+	 * meanwhile is packed in scratch and queued on its evbuffer.
+	 */
+	struct rpc_conn			*batch;
 	msgpack_sbuffer			 sb;
+	msgpack_sbuffer			 scratch;
 };
 
-/* Queues one packed message on a connection's output. */
+/* Keep no large buffer around after a large answer. */
 static void
-rpc_conn_add(struct rpc_conn *c, msgpack_sbuffer *sb)
+rpc_sbuffer_shrink(msgpack_sbuffer *sb)
 {
-	if (evbuffer_add(c->out, sb->data, sb->size) == -1)
-		fatalx("evbuffer_add");
-	/* Keep no large buffer around after a large answer. */
 	if (sb->alloc > RPC_READ_CHUNK) {
 		msgpack_sbuffer_destroy(sb);
 		msgpack_sbuffer_init(sb);
 	}
+}
+
+/*
+ * Queues bytes on a connection's output: after its batch's answers when
+ * it has one open (so nothing overtakes an answer), else on c->out.
+ */
+static void
+rpc_conn_queue(struct rpc_conn *c, const void *data, size_t len)
+{
+	if (c->srv->batch == c) {
+		if (msgpack_sbuffer_write(&c->srv->sb, data, len) != 0)
+			fatalx("msgpack_sbuffer_write");
+	} else if (evbuffer_add(c->out, data, len) == -1)
+		fatalx("evbuffer_add");
+}
+
+/* What a connection has to send: c->out, and its open batch. */
+static size_t
+rpc_conn_outlen(const struct rpc_conn *c)
+{
+	return evbuffer_get_length(c->out) +
+	    (c->srv->batch == c ? c->srv->sb.size : 0);
+}
+
+/* A packed message is on its way: in place in the batch, or queued. */
+static void
+rpc_conn_add(struct rpc_conn *c, msgpack_sbuffer *sb)
+{
+	if (sb == &c->srv->sb)
+		return;
+	rpc_conn_queue(c, sb->data, sb->size);
+	rpc_sbuffer_shrink(sb);
 }
 
 static void	rpc_conn_close(struct rpc_conn *, const char *why);
@@ -178,6 +215,7 @@ rpc_server_new(struct event_base *base, const struct rpc_method *const *methods,
 	if ((srv->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE)) == NULL)
 		fatalx("msgpack_zone_new");
 	msgpack_sbuffer_init(&srv->sb);
+	msgpack_sbuffer_init(&srv->scratch);
 	return srv;
 }
 
@@ -264,6 +302,10 @@ rpc_conn_close(struct rpc_conn *c, const char *why)
 	c->dead = 1;
 	log_debug("connection fd %d (uid %d pid %d) closed: %s", c->fd,
 	    (int)c->uid, (int)c->pid, why);
+	if (c->srv->batch == c) {
+		c->srv->batch = NULL;
+		msgpack_sbuffer_clear(&c->srv->sb);
+	}
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->nconns--;
 	c->srv->nkind[RPC_KIND(c->flags)]--;
@@ -347,15 +389,18 @@ rpc_pack_str(msgpack_packer *pk, const char *s)
 
 /*
  * A response's framing, [1, msgid, error, result], up to the error, in
- * the server's shared buffer (returned): the caller packs the rest and
- * hands the buffer to rpc_conn_add.
+ * the buffer returned (the connection's batch, or scratch): the caller
+ * packs the rest and hands the buffer to rpc_conn_add.
  */
 static msgpack_sbuffer *
 rpc_response_begin(struct rpc_conn *c, uint32_t msgid, msgpack_packer *pk)
 {
 	msgpack_sbuffer *sb = &c->srv->sb;
 
-	msgpack_sbuffer_clear(sb);
+	if (c->srv->batch != c) {
+		sb = &c->srv->scratch;
+		msgpack_sbuffer_clear(sb);
+	}
 	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(pk, 4);
 	msgpack_pack_uint32(pk, 1);
@@ -508,13 +553,55 @@ rpc_conn_abort(struct rpc_conn *c, const char *why)
 	event_del(c->rev);
 }
 
+/* Opens c's batch, unless another's is open (then c->out takes all). */
+static void
+rpc_batch_begin(struct rpc_conn *c)
+{
+	if (c->srv->batch == NULL) {
+		c->srv->batch = c;
+		msgpack_sbuffer_clear(&c->srv->sb);
+	}
+}
+
+/*
+ * Closes c's batch: its answers leave in one send(2) when nothing is
+ * queued ahead of them, and what the socket does not take is queued.
+ */
+static void
+rpc_batch_end(struct rpc_conn *c)
+{
+	struct rpc_server *srv = c->srv;
+	msgpack_sbuffer *sb = &srv->sb;
+	ssize_t n = 0;
+
+	if (srv->batch != c)
+		return;
+	srv->batch = NULL;
+	if (sb->size > 0 && evbuffer_get_length(c->out) == 0) {
+		n = send(c->fd, sb->data, sb->size, MSG_NOSIGNAL);
+		if (n > 0)
+			rpc_conn_touch(c);
+		else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			rpc_conn_close(c, "write failed");
+			goto out;
+		} else
+			n = 0;
+	}
+	if ((size_t)n < sb->size && evbuffer_add(c->out, sb->data + n,
+	    sb->size - (size_t)n) == -1)
+		fatalx("evbuffer_add");
+out:
+	msgpack_sbuffer_clear(sb);
+	rpc_sbuffer_shrink(sb);
+}
+
 /*
  * Handles the whole messages at buf (len bytes, from the start of one)
  * and returns how many bytes they took. Stops at an incomplete message,
  * when the connection must pause (output backed up, too many calls
- * unanswered) and when it closes. The caller holds c->busy: answers are
- * only queued meanwhile and leave together in one write at the end, not
- * one write per answer, which is what makes pipelining pay.
+ * unanswered) and when it closes. The caller holds c->busy and a batch:
+ * answers are only gathered meanwhile and leave together in one write at
+ * the end, not one write per answer, which is what makes pipelining pay.
  */
 static size_t
 rpc_conn_consume(struct rpc_conn *c, const unsigned char *buf, size_t len)
@@ -525,7 +612,7 @@ rpc_conn_consume(struct rpc_conn *c, const unsigned char *buf, size_t len)
 	uint32_t msgid;
 
 	while (used < len && !c->dead && !c->closing) {
-		if (evbuffer_get_length(c->out) > lim->pause_out ||
+		if (rpc_conn_outlen(c) > lim->pause_out ||
 		    c->pending >= lim->max_pending) {
 			c->paused = 1;
 			event_del(c->rev);
@@ -571,12 +658,14 @@ rpc_conn_process(struct rpc_conn *c)
 	if (c->dead)
 		return;
 	c->busy++;
+	rpc_batch_begin(c);
 	if ((len = evbuffer_get_length(c->in)) > 0) {
 		used = rpc_conn_consume(c, evbuffer_pullup(c->in, -1), len);
 		if (!c->dead)
 			evbuffer_drain(c->in, used);
 	}
 	c->busy--;
+	rpc_batch_end(c);
 	if (!c->dead)
 		rpc_conn_flush(c);
 }
@@ -620,11 +709,13 @@ on_conn_read(evutil_socket_t fd, short what, void *arg)
 		 * Nothing reads into rbuf meanwhile: only this callback does.
 		 */
 		c->busy++;
+		rpc_batch_begin(c);
 		used = rpc_conn_consume(c, rbuf, (size_t)n);
 		c->busy--;
 		if (!c->dead && !c->closing && used < (size_t)n &&
 		    evbuffer_add(c->in, rbuf + used, (size_t)n - used) == -1)
 			fatalx("evbuffer_add");
+		rpc_batch_end(c);
 		if (!c->dead)
 			rpc_conn_flush(c);
 	} else {
@@ -970,6 +1061,7 @@ rpc_server_free(struct rpc_server *srv)
 		rpc_conn_close(c, "server stopping");
 	msgpack_zone_free(srv->zone);
 	msgpack_sbuffer_destroy(&srv->sb);
+	msgpack_sbuffer_destroy(&srv->scratch);
 	free(srv->served);
 	free(srv);
 }
@@ -994,8 +1086,10 @@ rpc_server_broadcast(struct rpc_server *srv, const char *method,
 		next = TAILQ_NEXT(c, entry);
 		if (!c->subscribed || c->dead)
 			continue;
-		evbuffer_add(c->out, sb.data, sb.size);
-		rpc_conn_flush(c);
+		rpc_conn_queue(c, sb.data, sb.size);
+		/* An open batch sends it after the answers before it. */
+		if (srv->batch != c)
+			rpc_conn_flush(c);
 	}
 	msgpack_sbuffer_destroy(&sb);
 }
