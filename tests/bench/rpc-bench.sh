@@ -6,7 +6,10 @@
 # idle, after that load and with 1000 connections open. Every figure is
 # printed beside redis's and as a ratio to it.
 # Goals: >= 1.0x redis's requests/s at 50 clients; an idle agent's
-# RssAnon <= 1 MiB and Pss <= 2 MiB.
+# RssAnon <= 1 MiB and Pss <= 2 MiB. With valgrind installed, last, the
+# instructions each server executes per request, counted by callgrind:
+# the one figure that other work on the machine leaves unchanged
+# (RPC_BENCH_CALLGRIND=0 skips it).
 #
 # The machine may be busy: each row alternates agent and redis runs for
 # RPC_BENCH_ROUNDS rounds (default 5) and shows each server's best round,
@@ -246,3 +249,62 @@ r_per=$(( ($(echo "$redis_conn" | cut -d' ' -f1) - \
 echo "VmRSS per connection: agent $a_per bytes, redis $r_per bytes" \
     "($(ratio "$a_per" "$r_per")x)"
 echo "shared libraries in the agent's idle RSS: ${idle_libs%, }"
+
+# Instructions per request under callgrind, both servers in their own
+# valgrind, counted only while the load runs (-i on/off, one dump each).
+if [ "${RPC_BENCH_CALLGRIND:-1}" = 0 ] ||
+    ! command -v callgrind_control >/dev/null 2>&1; then
+	exit 0
+fi
+kill "$agent_pid" "$redis_pid"
+wait "$agent_pid" "$redis_pid" 2>/dev/null || true
+agent_pid= redis_pid=
+valgrind -q --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$tmp/cg.agent" "$agent" --foreground \
+    --control-socket "$tmp/cg-control.sock" \
+    --status-socket "$tmp/cg-status.sock" --state-dir "$tmp/cg-state" \
+    --store "$tmp/store" --log-level warn 2>>"$tmp/agent.log" &
+agent_pid=$!
+valgrind -q --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$tmp/cg.redis" redis-server --port 0 \
+    --unixsocket "$tmp/cg-redis.sock" --save "" --appendonly no \
+    --daemonize no --logfile "$tmp/redis.log" 2>>"$tmp/valgrind.log" &
+redis_pid=$!
+wait_sock "$tmp/cg-status.sock"
+wait_sock "$tmp/cg-redis.sock"
+"$load" --socket "$tmp/cg-status.sock" --clients 50 --requests 500 >/dev/null
+"$load" --resp --socket "$tmp/cg-redis.sock" --clients 50 --requests 500 \
+    >/dev/null
+
+# counted PID ARGS...: rpc-load ARGS with PID's counting on, then a dump:
+# the Nth lands in cg.SERVER.N (callgrind numbers its dumps from 1).
+counted() {
+	pid=$1
+	shift
+	callgrind_control -i on "$pid" >/dev/null 2>&1
+	"$load" "$@" >/dev/null
+	callgrind_control -d "$pid" >/dev/null 2>&1
+	callgrind_control -i off "$pid" >/dev/null 2>&1
+}
+totals() {
+	awk '/^totals:/ { print $2 }' "$1"
+}
+echo
+echo "instructions per request (callgrind; repeatable whatever else runs)"
+printf '%-22s %8s %8s %7s\n' "" agent redis ratio
+n_dump=0
+for spec in "1 1 5000" "50 1 20000" "1 16 50000"; do
+	set -- $spec
+	c=$1 p=$2 n=$3
+	n_dump=$((n_dump + 1))
+	counted "$agent_pid" --socket "$tmp/cg-status.sock" --clients "$c" \
+	    --depth "$p" --requests "$n"
+	counted "$redis_pid" --resp --socket "$tmp/cg-redis.sock" \
+	    --clients "$c" --depth "$p" --requests "$n"
+	a_ir=$(( $(totals "$tmp/cg.agent.$n_dump") / n ))
+	r_ir=$(( $(totals "$tmp/cg.redis.$n_dump") / n ))
+	printf '%-22s %8s %8s %6sx\n' "$c client(s), depth $p" "$a_ir" \
+	    "$r_ir" "$(ratio "$a_ir" "$r_ir")"
+done
+echo "ratio = agent / redis (lower is better): user-space instructions" \
+    "of the server process; the kernel's share of a request is not counted."
