@@ -9,6 +9,6 @@ agent_blagent_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(JANSSON_CFLAGS)
 agent_blagent_LDADD = rpc/librpc.a mountmgr/libmountmgr.a \
 	sandboxing/libsandbox.a common/libcommon.a \
-	$(LIBEVENT_LIBS) $(MSGPACK_LIBS) $(JANSSON_LIBS) $(LIBCRYPTO_LIBS) \
+	$(LIBEVENT_LIBS) $(MSGPACK_LIBS) $(JANSSON_LIBS) $(DL_LIBS) \
 	$(LIBCAP_LIBS) $(LIBSECCOMP_LIBS)
 dist_man_MANS += agent/blagent.8

@@ -68,6 +68,18 @@ schema_count(const struct rpc_param *decl)
 	return n;
 }
 
+static struct rpc_args *
+schema_args_new(const struct rpc_param *decl)
+{
+	size_t n = schema_count(decl);
+	struct rpc_args *a;
+
+	a = xcalloc(1, sizeof(*a) + n * sizeof(a->v[0]));
+	a->decl = decl;
+	a->n = n;
+	return a;
+}
+
 /* A string argument: bounded, and free of NUL bytes that would cut it short. */
 static int
 schema_str(const msgpack_object *o, size_t max, char **out)
@@ -98,17 +110,11 @@ schema_defaults(struct rpc_args *a)
 		case RPC_P_BOOL:
 			v->b = p->def_bool;
 			break;
-		case RPC_P_MAP: {
+		case RPC_P_MAP:
 			/* An absent map still yields its members' defaults. */
-			struct rpc_args *m = xcalloc(1, sizeof(*m));
-
-			m->decl = p->sub;
-			m->n = schema_count(p->sub);
-			m->v = xcalloc(m->n ? m->n : 1, sizeof(*m->v));
-			schema_defaults(m);
-			v->map = m;
+			v->map = schema_args_new(p->sub);
+			schema_defaults(v->map);
 			break;
-		}
 		case RPC_P_STR_ARRAY:
 			break;
 		}
@@ -197,11 +203,8 @@ static int
 schema_map(const struct rpc_param *decl, const msgpack_object *map,
     const char *prefix, struct rpc_args **out, char **cause)
 {
-	struct rpc_args *a = xcalloc(1, sizeof(*a));
+	struct rpc_args *a = schema_args_new(decl);
 
-	a->decl = decl;
-	a->n = schema_count(decl);
-	a->v = xcalloc(a->n ? a->n : 1, sizeof(*a->v));
 	for (uint32_t i = 0; i < map->via.map.size; i++) {
 		const msgpack_object_kv *kv = &map->via.map.ptr[i];
 		const msgpack_object *k = &kv->key;
@@ -296,7 +299,6 @@ rpc_args_free(struct rpc_args *a)
 		free(v->strs);
 		rpc_args_free(v->map);
 	}
-	free(a->v);
 	free(a);
 }
 

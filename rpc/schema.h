@@ -44,10 +44,11 @@ struct rpc_value {
 	struct rpc_args	*map;
 };
 
+/* One allocation with its values: a request costs one malloc, not two. */
 struct rpc_args {
 	const struct rpc_param	*decl;
 	size_t			 n;
-	struct rpc_value	*v;
+	struct rpc_value	 v[];
 };
 
 /*

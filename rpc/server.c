@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -85,8 +86,10 @@ struct rpc_conn {
 	int			 denied;	/* failed the peer check */
 	int			 subscribed;
 	int			 paused;
+	int			 writing;	/* wev is added */
 	int			 busy;		/* inside rpc_conn_process */
 	size_t			 pending;
+	uint64_t		 active_ms;	/* last message or write */
 	uid_t			 uid;
 	pid_t			 pid;
 	struct evbuffer		*in;
@@ -127,21 +130,58 @@ struct rpc_server {
 	 */
 	msgpack_zone			*zone;
 	int				 zone_busy;
-	/* Answers are packed here, then added to a connection at once. */
+	/*
+	 * The answers to one read's worth of requests from one connection
+	 * (batch) are packed straight into sb and leave in one send(2)
+	 * once its messages are handled: no copy into an evbuffer, unless
+	 * the socket takes only part. What goes to any other connection
+	 * meanwhile is packed in scratch and queued on its evbuffer.
+	 */
+	struct rpc_conn			*batch;
 	msgpack_sbuffer			 sb;
+	msgpack_sbuffer			 scratch;
 };
 
-/* Queues one packed message on a connection's output. */
+/* Keep no large buffer around after a large answer. */
 static void
-rpc_conn_add(struct rpc_conn *c, msgpack_sbuffer *sb)
+rpc_sbuffer_shrink(msgpack_sbuffer *sb)
 {
-	if (evbuffer_add(c->out, sb->data, sb->size) == -1)
-		fatalx("evbuffer_add");
-	/* Keep no large buffer around after a large answer. */
 	if (sb->alloc > RPC_READ_CHUNK) {
 		msgpack_sbuffer_destroy(sb);
 		msgpack_sbuffer_init(sb);
 	}
+}
+
+/*
+ * Queues bytes on a connection's output: after its batch's answers when
+ * it has one open (so nothing overtakes an answer), else on c->out.
+ */
+static void
+rpc_conn_queue(struct rpc_conn *c, const void *data, size_t len)
+{
+	if (c->srv->batch == c) {
+		if (msgpack_sbuffer_write(&c->srv->sb, data, len) != 0)
+			fatalx("msgpack_sbuffer_write");
+	} else if (evbuffer_add(c->out, data, len) == -1)
+		fatalx("evbuffer_add");
+}
+
+/* What a connection has to send: c->out, and its open batch. */
+static size_t
+rpc_conn_outlen(const struct rpc_conn *c)
+{
+	return evbuffer_get_length(c->out) +
+	    (c->srv->batch == c ? c->srv->sb.size : 0);
+}
+
+/* A packed message is on its way: in place in the batch, or queued. */
+static void
+rpc_conn_add(struct rpc_conn *c, msgpack_sbuffer *sb)
+{
+	if (sb == &c->srv->sb)
+		return;
+	rpc_conn_queue(c, sb->data, sb->size);
+	rpc_sbuffer_shrink(sb);
 }
 
 static void	rpc_conn_close(struct rpc_conn *, const char *why);
@@ -175,6 +215,7 @@ rpc_server_new(struct event_base *base, const struct rpc_method *const *methods,
 	if ((srv->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE)) == NULL)
 		fatalx("msgpack_zone_new");
 	msgpack_sbuffer_init(&srv->sb);
+	msgpack_sbuffer_init(&srv->scratch);
 	return srv;
 }
 
@@ -217,13 +258,40 @@ rpc_conn_unref(struct rpc_conn *c)
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, on_conn_free, c, NULL);
 }
 
+/*
+ * Monotonic milliseconds at the clock's tick (a few ms): it stamps each
+ * connection's activity, and a vDSO read costs far less than moving a
+ * timer in libevent's heap on every request.
+ */
+static uint64_t
+rpc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Arms the idle timer to fire idle_ms after the last activity. */
+static void
+rpc_conn_arm_idle(struct rpc_conn *c, uint64_t now)
+{
+	uint64_t idle = c->srv->lim.idle_ms, quiet = now - c->active_ms;
+	struct timeval tv = ms_tv(quiet < idle ? idle - quiet : 0);
+
+	if (idle > 0)
+		evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Activity only stamps the time: the idle timer stays where it is, and
+ * when it fires for a connection that has been busy since, it is moved
+ * to idle_ms after that (on_conn_timer).
+ */
 static void
 rpc_conn_touch(struct rpc_conn *c)
 {
-	struct timeval tv = ms_tv(c->srv->lim.idle_ms);
-
-	if (c->srv->lim.idle_ms > 0)
-		evtimer_add(c->timer, &tv);
+	c->active_ms = rpc_now_ms();
 }
 
 static void
@@ -234,6 +302,10 @@ rpc_conn_close(struct rpc_conn *c, const char *why)
 	c->dead = 1;
 	log_debug("connection fd %d (uid %d pid %d) closed: %s", c->fd,
 	    (int)c->uid, (int)c->pid, why);
+	if (c->srv->batch == c) {
+		c->srv->batch = NULL;
+		msgpack_sbuffer_clear(&c->srv->sb);
+	}
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->nconns--;
 	c->srv->nkind[RPC_KIND(c->flags)]--;
@@ -285,10 +357,14 @@ rpc_conn_flush(struct rpc_conn *c)
 		rpc_conn_close(c, "output over the limit");
 		return;
 	}
-	if (left > 0)
-		event_add(c->wev, NULL);
-	else
-		event_del(c->wev);
+	/* Only on a change: most answers leave at once, and wev stays off. */
+	if ((left > 0) != c->writing) {
+		c->writing = left > 0;
+		if (c->writing)
+			event_add(c->wev, NULL);
+		else
+			event_del(c->wev);
+	}
 	/* Output drained below the mark: take requests again. */
 	if (c->paused && left <= c->srv->lim.pause_out &&
 	    c->pending < c->srv->lim.max_pending) {
@@ -313,15 +389,18 @@ rpc_pack_str(msgpack_packer *pk, const char *s)
 
 /*
  * A response's framing, [1, msgid, error, result], up to the error, in
- * the server's shared buffer (returned): the caller packs the rest and
- * hands the buffer to rpc_conn_add.
+ * the buffer returned (the connection's batch, or scratch): the caller
+ * packs the rest and hands the buffer to rpc_conn_add.
  */
 static msgpack_sbuffer *
 rpc_response_begin(struct rpc_conn *c, uint32_t msgid, msgpack_packer *pk)
 {
 	msgpack_sbuffer *sb = &c->srv->sb;
 
-	msgpack_sbuffer_clear(sb);
+	if (c->srv->batch != c) {
+		sb = &c->srv->scratch;
+		msgpack_sbuffer_clear(sb);
+	}
 	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(pk, 4);
 	msgpack_pack_uint32(pk, 1);
@@ -474,40 +553,80 @@ rpc_conn_abort(struct rpc_conn *c, const char *why)
 	event_del(c->rev);
 }
 
+/* Opens c's batch, unless another's is open (then c->out takes all). */
+static void
+rpc_batch_begin(struct rpc_conn *c)
+{
+	if (c->srv->batch == NULL) {
+		c->srv->batch = c;
+		msgpack_sbuffer_clear(&c->srv->sb);
+	}
+}
+
 /*
- * Handles every whole message buffered. Answers given meanwhile are only
- * queued (c->busy): they leave together in one write at the end, not one
- * write per answer, which is what makes pipelining pay.
+ * Closes c's batch: its answers leave in one send(2) when nothing is
+ * queued ahead of them, and what the socket does not take is queued.
  */
 static void
-rpc_conn_process(struct rpc_conn *c)
+rpc_batch_end(struct rpc_conn *c)
+{
+	struct rpc_server *srv = c->srv;
+	msgpack_sbuffer *sb = &srv->sb;
+	ssize_t n = 0;
+
+	if (srv->batch != c)
+		return;
+	srv->batch = NULL;
+	if (sb->size > 0 && evbuffer_get_length(c->out) == 0) {
+		n = send(c->fd, sb->data, sb->size, MSG_NOSIGNAL);
+		if (n > 0)
+			rpc_conn_touch(c);
+		else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			rpc_conn_close(c, "write failed");
+			goto out;
+		} else
+			n = 0;
+	}
+	if ((size_t)n < sb->size && evbuffer_add(c->out, sb->data + n,
+	    sb->size - (size_t)n) == -1)
+		fatalx("evbuffer_add");
+out:
+	msgpack_sbuffer_clear(sb);
+	rpc_sbuffer_shrink(sb);
+}
+
+/*
+ * Handles the whole messages at buf (len bytes, from the start of one)
+ * and returns how many bytes they took. Stops at an incomplete message,
+ * when the connection must pause (output backed up, too many calls
+ * unanswered) and when it closes. The caller holds c->busy and a batch:
+ * answers are only gathered meanwhile and leave together in one write at
+ * the end, not one write per answer, which is what makes pipelining pay.
+ */
+static size_t
+rpc_conn_consume(struct rpc_conn *c, const unsigned char *buf, size_t len)
 {
 	const struct rpc_limits *lim = &c->srv->lim;
+	size_t used = 0, msglen;
+	const char *why;
+	uint32_t msgid;
 
-	c->busy++;
-	while (!c->dead && !c->closing) {
-		size_t len = evbuffer_get_length(c->in), msglen;
-		const unsigned char *buf;
-		const char *why;
-		uint32_t msgid;
-
-		if (len == 0)
-			break;
-		if (evbuffer_get_length(c->out) > lim->pause_out ||
+	while (used < len && !c->dead && !c->closing) {
+		if (rpc_conn_outlen(c) > lim->pause_out ||
 		    c->pending >= lim->max_pending) {
 			c->paused = 1;
 			event_del(c->rev);
 			break;
 		}
-		buf = evbuffer_pullup(c->in, -1);
-		switch (wire_scan(&c->scan, &lim->wire, buf, len, &msglen,
-		    &why)) {
+		switch (wire_scan(&c->scan, &lim->wire, buf + used, len - used,
+		    &msglen, &why)) {
 		case WIRE_INCOMPLETE:
-			goto out;
+			return used;
 		case WIRE_BAD:
 			/* The stream cannot be resynchronised: answer if a
 			 * msgid is readable, then close. */
-			if (wire_peek_request_msgid(buf, len, &msgid) == 0) {
+			if (wire_peek_request_msgid(buf + used, len - used,
+			    &msgid) == 0) {
 				char *msg;
 
 				/* Name the bounds, so the sender can act. */
@@ -519,18 +638,34 @@ rpc_conn_process(struct rpc_conn *c)
 				free(msg);
 			}
 			rpc_conn_abort(c, why);
-			goto out;
+			return used;
 		case WIRE_COMPLETE:
 			rpc_conn_touch(c);
-			rpc_conn_message(c, buf, msglen);
-			if (c->dead || c->closing)
-				goto out;
-			evbuffer_drain(c->in, msglen);
+			rpc_conn_message(c, buf + used, msglen);
+			used += msglen;
 			break;
 		}
 	}
-out:
+	return used;
+}
+
+/* Handles every whole message kept in c->in, then flushes the answers. */
+static void
+rpc_conn_process(struct rpc_conn *c)
+{
+	size_t len, used;
+
+	if (c->dead)
+		return;
+	c->busy++;
+	rpc_batch_begin(c);
+	if ((len = evbuffer_get_length(c->in)) > 0) {
+		used = rpc_conn_consume(c, evbuffer_pullup(c->in, -1), len);
+		if (!c->dead)
+			evbuffer_drain(c->in, used);
+	}
 	c->busy--;
+	rpc_batch_end(c);
 	if (!c->dead)
 		rpc_conn_flush(c);
 }
@@ -540,13 +675,13 @@ on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
 	/*
 	 * read(2) into one buffer shared by every connection (the loop is
-	 * single-threaded), then append what came: evbuffer_read would ask
-	 * FIONREAD first (an ioctl per read, a quarter of the syscalls of a
-	 * Ping) and caps each read at 4 KiB anyway.
+	 * single-threaded): evbuffer_read would ask FIONREAD first (an ioctl
+	 * per read, a quarter of the syscalls of a Ping) and caps each read
+	 * at 4 KiB anyway.
 	 */
 	static unsigned char rbuf[RPC_READ_CHUNK];
 	struct rpc_conn *c = arg;
-	size_t have = evbuffer_get_length(c->in);
+	size_t have = evbuffer_get_length(c->in), used;
 	size_t room = c->srv->lim.wire.max_msg + 1 - (have <
 	    c->srv->lim.wire.max_msg ? have : c->srv->lim.wire.max_msg);
 	ssize_t n;
@@ -560,15 +695,34 @@ on_conn_read(evutil_socket_t fd, short what, void *arg)
 		rpc_conn_close(c, "read failed");
 		return;
 	}
-	if (n > 0 && evbuffer_add(c->in, rbuf, (size_t)n) == -1)
-		fatalx("evbuffer_add");
 	rpc_conn_ref(c);
 	if (n == 0) {
 		/* Half-close: answer what was asked, then close. */
 		c->eof = 1;
 		event_del(c->rev);
 	}
-	rpc_conn_process(c);
+	if (n > 0 && have == 0) {
+		/*
+		 * Nothing kept from before, the usual case: the messages are
+		 * handled straight from rbuf, and only what is left (part of
+		 * a message, or what a pause held back) is kept in c->in.
+		 * Nothing reads into rbuf meanwhile: only this callback does.
+		 */
+		c->busy++;
+		rpc_batch_begin(c);
+		used = rpc_conn_consume(c, rbuf, (size_t)n);
+		c->busy--;
+		if (!c->dead && !c->closing && used < (size_t)n &&
+		    evbuffer_add(c->in, rbuf + used, (size_t)n - used) == -1)
+			fatalx("evbuffer_add");
+		rpc_batch_end(c);
+		if (!c->dead)
+			rpc_conn_flush(c);
+	} else {
+		if (n > 0 && evbuffer_add(c->in, rbuf, (size_t)n) == -1)
+			fatalx("evbuffer_add");
+		rpc_conn_process(c);
+	}
 	if (!c->dead && c->eof && evbuffer_get_length(c->in) > 0 &&
 	    !c->paused)
 		c->closing = 1;	/* a partial message will never complete */
@@ -591,15 +745,23 @@ static void
 on_conn_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct rpc_conn *c = arg;
+	uint64_t now = rpc_now_ms();
 
+	/* Active since the timer was set: quiet for less than idle_ms. */
+	if (now - c->active_ms < c->srv->lim.idle_ms) {
+		rpc_conn_arm_idle(c, now);
+		return;
+	}
 	if (evbuffer_get_length(c->out) > 0) {
 		log_warnx("dropping a client (uid %d pid %d) that stopped "
 		    "reading", (int)c->uid, (int)c->pid);
 		rpc_conn_close(c, "not reading");
 	} else if (c->pending == 0 && !c->subscribed)
 		rpc_conn_close(c, "idle");
-	else
+	else {
 		rpc_conn_touch(c);
+		rpc_conn_arm_idle(c, c->active_ms);
+	}
 }
 
 static void
@@ -646,6 +808,7 @@ rpc_conn_new(struct rpc_listener *l, int fd)
 	srv->nkind[RPC_KIND(c->flags)]++;
 	event_add(c->rev, NULL);
 	rpc_conn_touch(c);
+	rpc_conn_arm_idle(c, c->active_ms);
 	log_debug("connection fd %d from uid %d pid %d on %s", fd,
 	    (int)c->uid, (int)c->pid, l->path);
 }
@@ -898,6 +1061,7 @@ rpc_server_free(struct rpc_server *srv)
 		rpc_conn_close(c, "server stopping");
 	msgpack_zone_free(srv->zone);
 	msgpack_sbuffer_destroy(&srv->sb);
+	msgpack_sbuffer_destroy(&srv->scratch);
 	free(srv->served);
 	free(srv);
 }
@@ -922,8 +1086,10 @@ rpc_server_broadcast(struct rpc_server *srv, const char *method,
 		next = TAILQ_NEXT(c, entry);
 		if (!c->subscribed || c->dead)
 			continue;
-		evbuffer_add(c->out, sb.data, sb.size);
-		rpc_conn_flush(c);
+		rpc_conn_queue(c, sb.data, sb.size);
+		/* An open batch sends it after the answers before it. */
+		if (srv->batch != c)
+			rpc_conn_flush(c);
 	}
 	msgpack_sbuffer_destroy(&sb);
 }

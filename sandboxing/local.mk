@@ -4,7 +4,8 @@ noinst_LIBRARIES += sandboxing/libsandbox.a
 sandboxing_libsandbox_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCRYPTO_CFLAGS) \
 	$(LIBCAP_CFLAGS) $(LIBSECCOMP_CFLAGS)
 sandboxing_libsandbox_a_SOURCES = sandboxing/sandbox.h
-sandboxing_libsandbox_a_SOURCES += sandboxing/token.c sandboxing/token.h
+sandboxing_libsandbox_a_SOURCES += sandboxing/token.c sandboxing/token.h \
+	sandboxing/libcrypto.c sandboxing/libcrypto.h
 sandboxing_libsandbox_a_SOURCES += sandboxing/caps.c sandboxing/caps.h \
 	sandboxing/seccomp.c sandboxing/seccomp.h sandboxing/ns.c sandboxing/ns.h \
 	sandboxing/confine.c sandboxing/confine.h

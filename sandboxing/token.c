@@ -1,6 +1,7 @@
 /*
  * The workload identity token: JWT decoding under hard bounds, signature
- * verification with libcrypto, and the rotating token file.
+ * verification with libcrypto (loaded only once a key needs it), and the
+ * rotating token file.
  *
  * Custody: the token is a credential. Nothing here logs it, copies it
  * into a cause, or keeps it after parsing; the read buffer is wiped.
@@ -21,19 +22,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/crypto.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/obj_mac.h>
-#include <openssl/pem.h>
 
 #include "common/labels.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "sandboxing/libcrypto.h"
 #include "sandboxing/token.h"
 
 /* RSA signatures are the modulus size; 8192 bits is as large as we take. */
@@ -59,6 +52,18 @@ struct token_state {
 };
 
 static const struct labels token_no_labels = { 0, NULL };
+
+/* Set by the first key that needs libcrypto; NULL in an agent without. */
+static const struct libcrypto *lc;
+
+/* Maps libcrypto on the first call. 0, or -1 with *cause. */
+static int
+token_crypto(char **cause)
+{
+	if (lc == NULL && (lc = libcrypto_load(cause)) == NULL)
+		return -1;
+	return 0;
+}
 
 static const char *const token_alg_names[] = {
 	[TOKEN_ALG_HS256] = "HS256",
@@ -148,7 +153,8 @@ token_key_free(struct token_key *key)
 	if (key == NULL)
 		return;
 	token_wipe_free(key->secret, key->secret_len);
-	EVP_PKEY_free(key->pkey);
+	if (key->pkey != NULL)	/* then lc was loaded to make it */
+		lc->EVP_PKEY_free(key->pkey);
 	free(key);
 }
 
@@ -179,14 +185,14 @@ token_key_from_pem(const unsigned char *buf, size_t len,
 	EVP_PKEY *pkey;
 	char group[64];
 
-	bio = BIO_new_mem_buf(buf, (int)len);
+	bio = lc->BIO_new_mem_buf(buf, (int)len);
 	if (bio == NULL) {
 		xasprintf(cause, "out of memory reading the key");
 		return -1;
 	}
-	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	ERR_clear_error();
+	pkey = lc->PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	lc->BIO_free(bio);
+	lc->ERR_clear_error();
 	if (pkey == NULL) {
 		if (memmem(buf, len, "PRIVATE KEY", 11) != NULL)
 			xasprintf(cause, "holds a private key; give the public "
@@ -197,11 +203,11 @@ token_key_from_pem(const unsigned char *buf, size_t len,
 		return -1;
 	}
 
-	switch (EVP_PKEY_get_base_id(pkey)) {
+	switch (lc->EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
-		if (EVP_PKEY_get_bits(pkey) < TOKEN_RSA_MIN_BITS) {
+		if (lc->EVP_PKEY_get_bits(pkey) < TOKEN_RSA_MIN_BITS) {
 			xasprintf(cause, "RSA key of %d bits; at least %d "
-			    "needed", EVP_PKEY_get_bits(pkey),
+			    "needed", lc->EVP_PKEY_get_bits(pkey),
 			    TOKEN_RSA_MIN_BITS);
 			break;
 		}
@@ -209,10 +215,10 @@ token_key_from_pem(const unsigned char *buf, size_t len,
 		key->pkey = pkey;
 		return 0;
 	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_group_name(pkey, group, sizeof(group),
+		if (lc->EVP_PKEY_get_group_name(pkey, group, sizeof(group),
 		    NULL) != 1 || (strcmp(group, "prime256v1") != 0 &&
 		    strcmp(group, "P-256") != 0)) {
-			ERR_clear_error();
+			lc->ERR_clear_error();
 			xasprintf(cause, "EC key not on curve P-256 (ES256)");
 			break;
 		}
@@ -223,7 +229,7 @@ token_key_from_pem(const unsigned char *buf, size_t len,
 		xasprintf(cause, "public key is neither RSA nor EC P-256");
 		break;
 	}
-	EVP_PKEY_free(pkey);
+	lc->EVP_PKEY_free(pkey);
 	return -1;
 }
 
@@ -238,6 +244,9 @@ token_key_parse(const void *data, size_t len, struct token_key **keyp,
 		xasprintf(cause, "larger than %d bytes", TOKEN_KEY_FILE_MAX);
 		return -1;
 	}
+	/* Every key verifies through libcrypto: fail now, not per token. */
+	if (token_crypto(cause) == -1)
+		return -1;
 	key = xcalloc(1, sizeof(*key));
 	/*
 	 * Anything that looks like PEM is a public key or an error, never
@@ -432,19 +441,19 @@ token_es256_der(const unsigned char *sig, unsigned char **der, int *derlen)
 	ECDSA_SIG *es;
 	BIGNUM *r, *s;
 
-	es = ECDSA_SIG_new();
-	r = BN_bin2bn(sig, 32, NULL);
-	s = BN_bin2bn(sig + 32, 32, NULL);
+	es = lc->ECDSA_SIG_new();
+	r = lc->BN_bin2bn(sig, 32, NULL);
+	s = lc->BN_bin2bn(sig + 32, 32, NULL);
 	if (es == NULL || r == NULL || s == NULL ||
-	    ECDSA_SIG_set0(es, r, s) != 1) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(es);
+	    lc->ECDSA_SIG_set0(es, r, s) != 1) {
+		lc->BN_free(r);
+		lc->BN_free(s);
+		lc->ECDSA_SIG_free(es);
 		return -1;
 	}
 	*der = NULL;
-	*derlen = i2d_ECDSA_SIG(es, der);
-	ECDSA_SIG_free(es);
+	*derlen = lc->i2d_ECDSA_SIG(es, der);
+	lc->ECDSA_SIG_free(es);
 	return *derlen > 0 ? 0 : -1;
 }
 
@@ -457,21 +466,25 @@ token_verify_sig(const struct token_key *key, const char *input,
 	EVP_MD_CTX *ctx;
 	int derlen = 0, ok = 0;
 
+	/* A key made by token_key_hmac_new has not loaded it yet. */
+	if (token_crypto(cause) == -1)
+		return -1;
 	switch (key->alg) {
 	case TOKEN_ALG_HS256:
 		if (siglen != 32)
 			break;
-		if (HMAC(EVP_sha256(), key->secret, (int)key->secret_len,
-		    (const unsigned char *)input, inlen, md, &mdlen) == NULL ||
+		if (lc->HMAC(lc->EVP_sha256(), key->secret,
+		    (int)key->secret_len, (const unsigned char *)input, inlen,
+		    md, &mdlen) == NULL ||
 		    mdlen != 32)
 			break;
-		ok = CRYPTO_memcmp(md, sig, 32) == 0;
+		ok = lc->CRYPTO_memcmp(md, sig, 32) == 0;
 		explicit_bzero(md, sizeof(md));
 		break;
 	case TOKEN_ALG_RS256:
 	case TOKEN_ALG_ES256:
 		if (key->alg == TOKEN_ALG_RS256 &&
-		    siglen != (size_t)EVP_PKEY_get_size(key->pkey))
+		    siglen != (size_t)lc->EVP_PKEY_get_size(key->pkey))
 			break;
 		if (key->alg == TOKEN_ALG_ES256) {
 			if (siglen != 64 || token_es256_der(sig, &der,
@@ -480,16 +493,16 @@ token_verify_sig(const struct token_key *key, const char *input,
 			sig = der;
 			siglen = (size_t)derlen;
 		}
-		if ((ctx = EVP_MD_CTX_new()) == NULL)
+		if ((ctx = lc->EVP_MD_CTX_new()) == NULL)
 			break;
-		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-		    key->pkey) == 1 && EVP_DigestVerify(ctx, sig, siglen,
-		    (const unsigned char *)input, inlen) == 1;
-		EVP_MD_CTX_free(ctx);
-		OPENSSL_free(der);
+		ok = lc->EVP_DigestVerifyInit(ctx, NULL, lc->EVP_sha256(),
+		    NULL, key->pkey) == 1 && lc->EVP_DigestVerify(ctx, sig,
+		    siglen, (const unsigned char *)input, inlen) == 1;
+		lc->EVP_MD_CTX_free(ctx);
+		lc->CRYPTO_free(der, OPENSSL_FILE, OPENSSL_LINE);
 		break;
 	}
-	ERR_clear_error();
+	lc->ERR_clear_error();
 	if (!ok) {
 		xasprintf(cause, "token signature does not verify with the "
 		    "%s key", token_alg_name(key->alg));

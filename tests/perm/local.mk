@@ -12,8 +12,12 @@ tests_perm_test_token_SOURCES = tests/perm/test-token.c tests/tap.h
 tests_perm_test_token_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS)
 tests_perm_test_token_LDADD = sandboxing/libsandbox.a common/libcommon.a \
-	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS)
+	$(JANSSON_LIBS) $(LIBCRYPTO_LIBS) $(DL_LIBS)
 
 # Drive permissions end to end: real agents, tokens and mounts (root).
 TESTS += tests/perm/perm-agents.sh
 EXTRA_DIST += tests/perm/perm-agents.sh
+
+# libcrypto only in an agent given --token-key, which still verifies (root).
+TESTS += tests/perm/libcrypto-on-demand.sh
+EXTRA_DIST += tests/perm/libcrypto-on-demand.sh

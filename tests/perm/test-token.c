@@ -25,6 +25,7 @@
 
 #include "common/labels.h"
 #include "common/xmalloc.h"
+#include "sandboxing/libcrypto.h"
 #include "sandboxing/token.h"
 #include "tests/tap.h"
 
@@ -833,6 +834,34 @@ test_rotation(void)
 	free(dir);
 }
 
+/*
+ * libcrypto is dlopened by the first key: a library that is missing, or
+ * lacks a function we call, fails with words naming which.
+ */
+static void
+test_libcrypto_loading(void)
+{
+	char *cause = NULL;
+
+	tap_ok(libcrypto_open("libcrypto.so.0-absent", &cause) == NULL,
+	    "libcrypto_missing_library_fails");
+	tap_has(cause, "libcrypto.so.0-absent could not be loaded",
+	    "libcrypto_missing_library_is_named");
+	free(cause);
+	cause = NULL;
+	tap_ok(libcrypto_open("libc.so.6", &cause) == NULL,
+	    "libcrypto_library_without_the_functions_fails");
+	tap_has(cause, "libc.so.6 has no function BIO_new_mem_buf",
+	    "libcrypto_missing_function_is_named");
+	free(cause);
+	cause = NULL;
+	tap_ok(!libcrypto_loaded(), "libcrypto_failures_leave_nothing_loaded");
+	tap_ok(libcrypto_load(&cause) != NULL && libcrypto_loaded(),
+	    "libcrypto_soname_from_the_headers_loads: %s",
+	    cause != NULL ? cause : LIBCRYPTO_SONAME);
+	free(cause);
+}
+
 static void
 cleanup(void)
 {
@@ -852,6 +881,7 @@ main(void)
 		return 1;
 	}
 	atexit(cleanup);
+	test_libcrypto_loading();
 	test_decoding();
 	test_verification();
 	test_rotation();
