@@ -34,9 +34,12 @@
 /* --- locks --------------------------------------------------------------- */
 
 /*
- * A lock file, open read-write through the low-level API (fcntl locks
- * live on its Fh). The owner of a lock is its Fh's address, so two opens
- * in one session conflict as two OFD locks do, never merge.
+ * A lock file, open through the low-level API (fcntl locks live on its
+ * Fh). The owner of a lock is its Fh's address, so two opens in one
+ * session conflict as two OFD locks do, never merge. Opened read-only:
+ * the MDS keeps fcntl locks apart from file caps, and a writer's caps
+ * held by a client that died would stall every later open for write
+ * until the MDS gives up on that client's session.
  */
 void
 cstore_lockh_close(struct cstore *cs, struct cstore_lockh *l)
@@ -73,14 +76,14 @@ cstore_lockh_open(struct cstore *cs, const char *dir, const char *file,
 		return -ENOTDIR;
 	}
 	if (create)
-		r = ceph_ll_create(cs->cm, din, file, 0644, O_RDWR | O_CREAT |
+		r = ceph_ll_create(cs->cm, din, file, 0644, O_RDONLY | O_CREAT |
 		    O_NOFOLLOW, &l->in, &l->fh, &stx, CEPH_STATX_MODE,
 		    AT_SYMLINK_NOFOLLOW, perms);
 	else {
 		r = ceph_ll_lookup(cs->cm, din, file, &l->in, &stx,
 		    CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW, perms);
 		if (r == 0 && S_ISREG(stx.stx_mode))
-			r = ceph_ll_open(cs->cm, l->in, O_RDWR, &l->fh, perms);
+			r = ceph_ll_open(cs->cm, l->in, O_RDONLY, &l->fh, perms);
 	}
 	ceph_ll_put(cs->cm, din);
 	if (r == 0 && !S_ISREG(stx.stx_mode))
