@@ -2,10 +2,12 @@
 # Installs everything blagent needs to build, test, fuzz and benchmark on
 # Debian 12, as root. Safe to run again.
 #
-# BLAGENT_DEPS_CEPH=1 adds Ceph 16.2 (mon, mgr, osd, mds, the ceph command,
-# ceph-fuse, libcephfs and librados with their headers and python
-# bindings): what contrib/ceph-cluster.sh and tests/ceph/ need. Off by
-# default: nothing in `make check` uses Ceph yet, and it is a big download.
+# Ceph 16.2 (mon, mgr, osd, mds, the ceph command, ceph-fuse, libcephfs
+# and librados with their headers and python bindings) is part of it: the
+# ceph store builds against libcephfs-dev and librados-dev, and
+# tests/ceph/ in `make check` runs a cluster of its own
+# (contrib/ceph-cluster.sh). BLAGENT_DEPS_CEPH=0 leaves it out, for a
+# build without the ceph store (configure --with-ceph=auto finds none).
 set -eu
 
 packages="
@@ -20,7 +22,7 @@ packages="
 	e2fsprogs tar gzip zstd xz-utils
 "
 
-if [ "${BLAGENT_DEPS_CEPH:-0}" = 1 ]; then
+if [ "${BLAGENT_DEPS_CEPH:-1}" = 1 ]; then
 	packages="$packages
 	ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common ceph-fuse
 	libcephfs-dev librados-dev python3-cephfs python3-rados
