@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include "mountmgr/store.h"
 #include "rpc/server.h"
 
 #define AGENT_DEFAULT_RUN_DIR		"/run/blagent"
@@ -26,6 +27,7 @@ struct agent_config {
 	const char	*control_socket;
 	const char	*status_socket;
 	const char	*store;
+	struct store_options store_opts; /* --ceph-conf... (store.h) */
 	const char	*token;
 	const char	*token_key;
 	const char	*state_dir;

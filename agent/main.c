@@ -50,6 +50,7 @@ usage(int status)
 
 	fprintf(f,
 "usage: blagent [--control-socket PATH] [--status-socket PATH] [--store DIR]\n"
+"               [--ceph-conf FILE] [--ceph-id NAME] [--ceph-keyring FILE]\n"
 "               [--token PATH] [--token-key FILE] [--state-dir DIR] [--blfs PATH]\n"
 "               [--mount drive=NAME,path=/mnt/x[,drive-path=/sub][,ro]]...\n"
 "               [--wait-mounts DURATION] [--foreground] [--log-level LEVEL]\n"
@@ -62,7 +63,12 @@ usage(int status)
 "\n"
 "  --control-socket PATH  control socket, mode 0600 [%s]\n"
 "  --status-socket PATH   status socket, mode 0666 [%s]\n"
-"  --store DIR            posix drive store [%s]\n"
+"  --store DIR|ceph:FS[/ROOT]  the drive store: a directory, or ROOT in\n"
+"                         the CephFS named FS [%s]\n"
+"  --ceph-conf FILE       a ceph store's cluster [/etc/ceph/ceph.conf]\n"
+"  --ceph-id NAME         this sandbox's cephx identity [admin]\n"
+"  --ceph-keyring FILE    its keyring [ceph.conf's, else Ceph's default,\n"
+"                         /etc/ceph/ceph.client.NAME.keyring]\n"
 "  --token PATH           identity token (JWT) [%s]\n"
 "  --token-key FILE       verify the token's signature with this key\n"
 "  --state-dir DIR        where mounts are recorded across restarts [%s]\n"
@@ -377,7 +383,7 @@ enum {
 	OPT_CONTROL = 256, OPT_STATUS, OPT_STORE, OPT_TOKEN, OPT_TOKEN_KEY,
 	OPT_STATE_DIR, OPT_BLFS, OPT_MOUNT, OPT_WAIT_MOUNTS, OPT_FOREGROUND,
 	OPT_LOG_LEVEL, OPT_IDLE, OPT_MAX_CONNS, OPT_VSOCK_PORT, OPT_VSOCK_CID,
-	OPT_HELP, OPT_VERSION,
+	OPT_HELP, OPT_VERSION, OPT_CEPH_CONF, OPT_CEPH_ID, OPT_CEPH_KEYRING,
 };
 
 static const struct option agent_options[] = {
@@ -398,6 +404,9 @@ static const struct option agent_options[] = {
 	{ "vsock-allow-cid", required_argument, NULL, OPT_VSOCK_CID },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "ceph-conf", required_argument, NULL, OPT_CEPH_CONF },
+	{ "ceph-id", required_argument, NULL, OPT_CEPH_ID },
+	{ "ceph-keyring", required_argument, NULL, OPT_CEPH_KEYRING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -436,6 +445,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
     enum log_level *level)
 {
 	uint64_t v;
+	char *cause = NULL;
 	int ch;
 
 	cfg->control_socket = AGENT_DEFAULT_CONTROL;
@@ -461,7 +471,22 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 			    optarg);
 			break;
 		case OPT_STORE:
-			cfg->store = arg_abs_path("blagent", "--store", optarg);
+			/* "KIND:..." names a store kind; else a directory. */
+			cfg->store = store_spec_is_dir(optarg) ?
+			    arg_abs_path("blagent", "--store", optarg) : optarg;
+			break;
+		case OPT_CEPH_CONF:
+			(void)store_options_set(&cfg->store_opts, "ceph-conf",
+			    arg_abs_path("blagent", "--ceph-conf", optarg));
+			break;
+		case OPT_CEPH_ID:
+			(void)store_options_set(&cfg->store_opts, "ceph-id",
+			    optarg);
+			break;
+		case OPT_CEPH_KEYRING:
+			(void)store_options_set(&cfg->store_opts,
+			    "ceph-keyring", arg_abs_path("blagent",
+			    "--ceph-keyring", optarg));
 			break;
 		case OPT_TOKEN:
 			cfg->token = arg_abs_path("blagent", "--token", optarg);
@@ -539,6 +564,9 @@ parse_args(int argc, char **argv, struct agent_config *cfg,
 		usage_exit("blagent", "unexpected argument %s", argv[optind]);
 	if (strcmp(cfg->control_socket, cfg->status_socket) == 0)
 		usage_exit("blagent", "the control and status sockets must differ");
+	/* The store is reached at mount time; its spec is checked now. */
+	if (store_spec_check(cfg->store, &cfg->store_opts, &cause) != 0)
+		usage_exit("blagent", "%s", cause);
 	if (cfg->nvsock_cids > 0 && !cfg->vsock)
 		usage_exit("blagent", "--vsock-allow-cid needs --vsock-port");
 	if (cfg->vsock && cfg->nvsock_cids == 0) {
@@ -662,6 +690,7 @@ main(int argc, char **argv)
 
 	memset(&mcfg, 0, sizeof(mcfg));
 	mcfg.store = cfg->store;
+	mcfg.store_opts = &cfg->store_opts;
 	mcfg.state_dir = cfg->state_dir;
 	mcfg.run_dir = agent.run_dir;
 	mcfg.blfs = cfg->blfs;

@@ -1,8 +1,8 @@
 /*
- * blctl drive: create, list, get, update and delete drives in a posix
- * store, and adopt files copied into one from outside. Everything given
- * is checked before the store is touched, so a refused command writes
- * nothing.
+ * blctl drive: create, list, get, update and delete drives in a store
+ * (posix or ceph), and adopt files copied into a posix one from outside.
+ * Everything given is checked before the store is touched, so a refused
+ * command writes nothing. caps and authorize: cmd-drive-caps.c.
  */
 #include "config.h"
 
@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "blctl/blctl.h"
+#include "blctl/cmd-drive.h"
 #include "common/labels.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -25,12 +26,6 @@
 #include "mountmgr/owners.h"
 #include "mountmgr/perm.h"
 #include "mountmgr/store.h"
-
-struct drive_cli {
-	const char	*store;
-	int		 json;
-	const char	*cmd;		/* "create"... for messages */
-};
 
 struct drive_cmd {
 	const char	*name;
@@ -114,6 +109,9 @@ static const struct drive_cmd drive_cmds[] = {
 	  "Files already in that form are left alone, so it may run again.\n"
 	  "Refused while the drive is mounted.\n",
 	  drive_cmd_adopt },
+	{ "caps", DRIVE_CAPS_ARGS, DRIVE_CAPS_HELP, drive_cmd_caps },
+	{ "authorize", DRIVE_AUTHORIZE_ARGS, DRIVE_AUTHORIZE_HELP,
+	  drive_cmd_authorize },
 };
 
 static void
@@ -124,7 +122,13 @@ drive_usage(FILE *f)
 	for (size_t i = 0; i < nitems(drive_cmds); i++)
 		fprintf(f, "  %s %s\n", drive_cmds[i].name, drive_cmds[i].args);
 	fprintf(f, "\n"
-	    "  --store DIR  the drive store [%s]\n"
+	    "  --store DIR|ceph:FS[/ROOT]\n"
+	    "               the drive store: a directory, or ROOT (default /)\n"
+	    "               in the CephFS named FS [%s]\n"
+	    "  --ceph-conf FILE     a ceph store's cluster [" DRIVE_CEPH_CONF "]\n"
+	    "  --ceph-id NAME       its cephx identity [" DRIVE_CEPH_ID "]\n"
+	    "  --ceph-keyring FILE  that identity's keyring [ceph.conf's, else\n"
+	    "                       /etc/ceph/ceph.client.NAME.keyring]\n"
 	    "  --json       print drive.json objects, access_mode always\n"
 	    "               included (list: an array; a broken drive there\n"
 	    "               is {\"name\", \"error\": {code, message}})\n"
@@ -138,12 +142,14 @@ drive_cmd_usage(FILE *f, const struct drive_cmd *c)
 {
 	fprintf(f, "usage: blctl [--json] drive [--store DIR] %s %s\n\n%s"
 	    "  --store DIR        the drive store [%s]\n"
+	    "  --ceph-conf FILE, --ceph-id NAME, --ceph-keyring FILE\n"
+	    "                     a ceph store's cluster and identity\n"
 	    "  --json             print JSON\n",
 	    c->name, c->args, c->help, STORE_DEFAULT_PATH);
 }
 
 /* A usage error: the message, a pointer to --help, exit status 2. */
-static int __attribute__((format(printf, 2, 3)))
+int
 drive_usage_fail(struct drive_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
@@ -161,7 +167,7 @@ drive_usage_fail(struct drive_cli *cli, const char *fmt, ...)
 }
 
 /* A store error: "blctl: drive get foo: no such drive ...", exit 1. */
-static int
+int
 drive_store_fail(struct drive_cli *cli, const char *name, const char *cause)
 {
 	fprintf(stderr, "blctl: drive %s%s%s: %s\n", cli->cmd,
@@ -187,7 +193,7 @@ drive_errno_name(int err)
 	}
 }
 
-static int
+int
 drive_print_json(json_t *j)
 {
 	char *s;
@@ -358,6 +364,7 @@ enum {
 	OPT_STORE = 0x100, OPT_JSON, OPT_HELP, OPT_DISPLAY_NAME, OPT_LABEL,
 	OPT_REMOVE_LABEL, OPT_PERMISSION, OPT_CLEAR_PERMISSIONS,
 	OPT_ACCESS_MODE, OPT_CAPACITY, OPT_KIND, OPT_SIZE, OPT_TEMPLATE,
+	OPT_CEPH_CONF, OPT_CEPH_ID, OPT_CEPH_KEYRING,
 };
 
 static const struct option drive_long_opts[] = {
@@ -374,12 +381,17 @@ static const struct option drive_long_opts[] = {
 	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "template", required_argument, NULL, OPT_TEMPLATE },
+	{ "ceph-conf", required_argument, NULL, OPT_CEPH_CONF },
+	{ "ceph-id", required_argument, NULL, OPT_CEPH_ID },
+	{ "ceph-keyring", required_argument, NULL, OPT_CEPH_KEYRING },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Which long options each command takes (bit = OPT_x - OPT_STORE). */
 #define OPTBIT(o)	(1u << ((o) - OPT_STORE))
-#define OPTS_COMMON	(OPTBIT(OPT_STORE) | OPTBIT(OPT_JSON) | OPTBIT(OPT_HELP))
+#define OPTS_COMMON	(OPTBIT(OPT_STORE) | OPTBIT(OPT_JSON) | OPTBIT(OPT_HELP) | \
+			 OPTBIT(OPT_CEPH_CONF) | OPTBIT(OPT_CEPH_ID) | \
+			 OPTBIT(OPT_CEPH_KEYRING))
 #define OPTS_SHARED	(OPTS_COMMON | OPTBIT(OPT_DISPLAY_NAME) | \
 			 OPTBIT(OPT_LABEL) | OPTBIT(OPT_PERMISSION) | \
 			 OPTBIT(OPT_ACCESS_MODE) | OPTBIT(OPT_CAPACITY) | \
@@ -430,6 +442,13 @@ drive_parse(struct drive_cli *cli, const struct drive_cmd *c, unsigned allowed,
 			break;
 		case OPT_JSON:
 			cli->json = 1;
+			break;
+		case OPT_CEPH_CONF:
+		case OPT_CEPH_ID:
+		case OPT_CEPH_KEYRING:
+			if (drive_store_option(cli, drive_long_opts[idx].name,
+			    optarg) != 0)
+				return BLCTL_EXIT_USAGE;
 			break;
 		case OPT_HELP:
 			drive_cmd_usage(stdout, c);
@@ -560,13 +579,13 @@ bad:
 	return BLCTL_EXIT_USAGE;
 }
 
-static int
+int
 drive_open_store(struct drive_cli *cli, const char *name, int flags,
     struct store **s)
 {
 	char *cause = NULL;
 
-	if (store_open(cli->store, flags, s, &cause) != 0) {
+	if (store_open_opts(cli->store, flags, &cli->opts, s, &cause) != 0) {
 		drive_store_fail(cli, name, cause);
 		free(cause);
 		return BLCTL_EXIT_ERROR;
@@ -907,11 +926,32 @@ out:
 int
 blctl_drive_main(int argc, char **argv, int json)
 {
-	struct drive_cli	 cli = { STORE_DEFAULT_PATH, json, NULL };
+	struct drive_cli	 cli;
+	const char		*eq;
 	int			 i;
 
+	memset(&cli, 0, sizeof cli);
+	cli.store = STORE_DEFAULT_PATH;
+	cli.json = json;
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--store") == 0) {
+		if (strncmp(argv[i], "--ceph-", 7) == 0) {
+			const char *key;
+			size_t klen;
+
+			eq = strchr(argv[i], '=');
+			klen = eq != NULL ? (size_t)(eq - argv[i] - 2) :
+			    strlen(argv[i] + 2);
+			if ((key = drive_store_option_known(argv[i] + 2,
+			    klen)) == NULL)
+				return drive_usage_fail(&cli, "unknown option "
+				    "%.64s", argv[i]);
+			if (eq == NULL && ++i == argc)
+				return drive_usage_fail(&cli, "--%s needs a "
+				    "value", key);
+			if (drive_store_option(&cli, key, eq != NULL ? eq + 1 :
+			    argv[i]) != 0)
+				return BLCTL_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--store") == 0) {
 			if (++i == argc || *argv[i] == '\0')
 				return drive_usage_fail(&cli, "--store needs a "
 				    "path");
@@ -935,7 +975,7 @@ blctl_drive_main(int argc, char **argv, int json)
 	}
 	if (i == argc)
 		return drive_usage_fail(&cli, "no command given (create, list, "
-		    "get, update, delete, adopt)");
+		    "get, update, delete, adopt, caps, authorize)");
 	for (size_t c = 0; c < nitems(drive_cmds); c++) {
 		if (strcmp(argv[i], drive_cmds[c].name) != 0)
 			continue;
@@ -943,5 +983,5 @@ blctl_drive_main(int argc, char **argv, int json)
 		return drive_cmds[c].fn(&cli, argc - i, argv + i);
 	}
 	return drive_usage_fail(&cli, "unknown command \"%.64s\" (create, "
-	    "list, get, update, delete)", argv[i]);
+	    "list, get, update, delete, adopt, caps, authorize)", argv[i]);
 }

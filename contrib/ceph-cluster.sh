@@ -27,7 +27,7 @@
 # that pid still runs a command line naming DIR/ceph.conf.
 #
 # Needs Debian 12's ceph-mon, ceph-mgr, ceph-osd, ceph-mds and ceph-common
-# (BLAGENT_DEPS_CEPH=1 contrib/install-deps.sh installs them). Runs as any
+# (contrib/install-deps.sh installs them). Runs as any
 # user that may write DIR.
 #
 # Environment: CEPH_CLUSTER_TIMEOUT (seconds start and wait give the cluster
@@ -362,7 +362,7 @@ cmd_start() {
 	t0=$(now_ms)
 	for b in ceph-mon ceph-mgr ceph-osd ceph-mds monmaptool "$py"; do
 		command -v "$b" >/dev/null ||
-			die "$b not found: install Debian's ceph-mon, ceph-mgr, ceph-osd, ceph-mds and ceph-common (BLAGENT_DEPS_CEPH=1 contrib/install-deps.sh)"
+			die "$b not found: install Debian's ceph-mon, ceph-mgr, ceph-osd, ceph-mds and ceph-common (contrib/install-deps.sh)"
 	done
 	"$py" -c 'import rados' 2>/dev/null ||
 		die "$py cannot import rados: install Debian's python3-rados (ceph-common brings it)"

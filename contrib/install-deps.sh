@@ -2,11 +2,12 @@
 # Installs everything blagent needs to build, test, fuzz and benchmark on
 # Debian 12, as root. Safe to run again.
 #
-# Ceph 16.2 comes too (mon, mgr, osd, mds, the ceph command, ceph-fuse,
-# libcephfs and librados with their headers and python bindings): the
-# ceph store, contrib/ceph-cluster.sh and tests/ceph/ need them. It is a
-# big download; BLAGENT_DEPS_CEPH=0 leaves it out (the ceph tests then
-# skip, and blfs is built without the ceph store).
+# Ceph 16.2 (mon, mgr, osd, mds, the ceph command, ceph-fuse, libcephfs
+# and librados with their headers and python bindings) is part of it: the
+# ceph store builds against libcephfs-dev and librados-dev, and
+# tests/ceph/ in `make check` runs a cluster of its own
+# (contrib/ceph-cluster.sh). BLAGENT_DEPS_CEPH=0 leaves it out, for a
+# build without the ceph store (configure --with-ceph=auto finds none).
 set -eu
 
 packages="

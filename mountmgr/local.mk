@@ -1,7 +1,7 @@
 # mountmgr/: mounts, drives, states; nothing about sockets.
 # Shared fragment: each module adds its own SOURCES line; touch only yours.
 noinst_LIBRARIES += mountmgr/libmountmgr.a
-mountmgr_libmountmgr_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+mountmgr_libmountmgr_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CEPH_CFLAGS)
 mountmgr_libmountmgr_a_SOURCES = mountmgr/state.c mountmgr/state.h mountmgr/perm.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/perm.c
 mountmgr_libmountmgr_a_SOURCES += mountmgr/paths.c mountmgr/paths.h
@@ -12,3 +12,13 @@ mountmgr_libmountmgr_a_SOURCES += mountmgr/owners.c mountmgr/owners.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/stats.c mountmgr/stats.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/usage.c mountmgr/usage.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/volume.c mountmgr/volume-mount.c mountmgr/volume.h
+# The ceph store kind, when configure found libcephfs and librados.
+if HAVE_CEPH
+mountmgr_libmountmgr_a_SOURCES += mountmgr/store-ceph.c mountmgr/store-ceph.h \
+	mountmgr/store-ceph-lock.c mountmgr/store-ceph-drive.c \
+	mountmgr/store-ceph-caps.c
+else
+EXTRA_DIST += mountmgr/store-ceph.c mountmgr/store-ceph.h \
+	mountmgr/store-ceph-lock.c mountmgr/store-ceph-drive.c \
+	mountmgr/store-ceph-caps.c
+endif

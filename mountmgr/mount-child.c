@@ -160,7 +160,7 @@ mount_child(struct mount *m, int sock)
 		child_fail(sock, "EIO", "the blfs binary cannot be run");
 	if (mm->cfg.labels != NULL)
 		labels = mm->cfg.labels(mm->cfg.labels_arg);
-	if (resolve_drive(mm->cfg.store, m->drive, m->drive_path, m->read_only,
+	if (resolve_drive(mm->cfg.store, mm->cfg.store_opts, m->drive, m->drive_path, m->read_only,
 	    labels, m->id, &out, &code, &cause) == -1)
 		child_fail(sock, code, cause);
 	memset(&ba, 0, sizeof(ba));

@@ -16,6 +16,7 @@
 
 #include "common/labels.h"
 #include "mountmgr/state.h"
+#include "mountmgr/store.h"
 
 struct mountmgr;
 struct mount;
@@ -38,6 +39,7 @@ typedef void mount_confine_fn(void);
 
 struct mountmgr_config {
 	const char		*store;
+	const struct store_options *store_opts;	/* NULL: none */
 	const char		*state_dir;
 	const char		*run_dir;
 	const char		*blfs;

@@ -42,6 +42,8 @@ resolve_code(int err)
 		return "ENOSPC";
 	case ENAMETOOLONG:
 		return "ENAMETOOLONG";
+	case EOPNOTSUPP:
+		return "ENOTSUP";	/* a store kind that cannot mount yet */
 	default:
 		return "EIO";
 	}
@@ -62,7 +64,8 @@ resolve_reopen_ro(int *fd)
 }
 
 int
-resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
+resolve_drive(const char *store_dir, const struct store_options *opts,
+    const char *drive, const char *drive_path,
     int read_only, const struct labels *labels, const char *session_id,
     struct resolve_out *out, const char **code, char **cause)
 {
@@ -80,7 +83,7 @@ resolve_drive(const char *store_dir, const char *drive, const char *drive_path,
 	out->served_path = NULL;
 	if (labels == NULL)
 		labels = &none;
-	if ((r = store_open(store_dir, 0, &st, &why)) != 0) {
+	if ((r = store_open_opts(store_dir, 0, opts, &st, &why)) != 0) {
 		*code = r == -ENOENT ? "EIO" : resolve_code(-r);
 		xasprintf(cause, "the drive store is not usable: %s", why);
 		goto fail;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/labels.h"
+#include "mountmgr/store.h"
 
 struct resolve_out {
 	int	volume;		/* a volume: dirfd is its image */
@@ -25,7 +26,8 @@ struct resolve_out {
  * 0, or -1 with *code (ENOENT, EACCES, EINVAL, EIO, ...) and *cause
  * saying which step failed and on what.
  */
-int	resolve_drive(const char *store, const char *drive,
+int	resolve_drive(const char *store, const struct store_options *,
+	    const char *drive,
 	    const char *drive_path, int read_only, const struct labels *labels,
 	    const char *session_id, struct resolve_out *out, const char **code,
 	    char **cause);

@@ -1,9 +1,11 @@
 /*
  * The seam between store.h, which every caller uses, and the store kinds
  * that implement it (store-posix.c, mountlock.c and volume.c for the
- * posix store). store.c parses the --store string once, opens the kind
- * it names, and hands each call to that kind's table; nothing else asks
- * which kind a store is. Each entry means what its store.h function says.
+ * posix store; store-ceph.c and store-ceph-caps.c for the ceph store).
+ * store.c parses the --store string once, opens the kind it names, and
+ * hands each call to that kind's table; nothing else asks which kind a
+ * store is. Each entry means what its store.h function says; a NULL one
+ * is -EOPNOTSUPP, said in words by store.c.
  */
 #ifndef BL_STORE_KIND_H
 #define BL_STORE_KIND_H
@@ -13,7 +15,7 @@
 #include "mountmgr/store.h"
 
 struct store_ops {
-	const char	*kind;		/* "posix" */
+	const char	*kind;		/* "posix", "ceph" */
 	void	(*free)(struct store *);
 	int	(*drive_create)(struct store *, const struct drive *,
 		    const char *template, char **cause);
@@ -42,6 +44,26 @@ struct store_ops {
 		    int *datafd, char **cause);
 	int	(*open_volume)(struct store *, const char *name,
 		    int read_only, int *imgfd, char **cause);
+	int	(*identity_caps)(struct store *, const struct labels *,
+		    struct store_caps *, char **cause);
+	int	(*identity_authorize)(struct store *, const struct labels *,
+		    const char *id, struct store_caps *, char **keyring,
+		    char **cause);
+};
+
+/*
+ * A kind named by "KIND:..." in a spec: check reads the rest of the spec
+ * and the options without touching anything; open opens the store.
+ * options: the names it takes (NULL-terminated).
+ */
+struct store_kind {
+	const char		 *name;
+	const char *const	 *options;
+	int	(*check)(const char *spec, const char *rest,
+		    const struct store_options *, char **cause);
+	int	(*open)(const char *spec, const char *rest, int flags,
+		    const struct store_options *, struct store **,
+		    char **cause);
 };
 
 /* What every kind's store starts with: a kind's own state follows it. */
@@ -53,5 +75,10 @@ struct store {
 /* The posix store: a directory (store-posix.c). */
 int	posix_store_open(const char *path, int flags, struct store **out,
 	    char **cause);
+
+#ifdef HAVE_CEPH
+/* The ceph store: CephFS through libcephfs (store-ceph.c). */
+extern const struct store_kind ceph_store_kind;
+#endif
 
 #endif

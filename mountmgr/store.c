@@ -13,21 +13,121 @@
 #include "mountmgr/store.h"
 #include "mountmgr/store-kind.h"
 
-/* "KIND:..." names a kind; anything else is a posix store's directory. */
+/* The kinds a spec may name; a posix store is named by its directory. */
+static const struct store_kind *const store_kinds[] = {
+#ifdef HAVE_CEPH
+	&ceph_store_kind,
+#endif
+	NULL,
+};
+
+int
+store_options_set(struct store_options *o, const char *key,
+    const char *value)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->v[i].key, key) == 0) {
+			o->v[i].value = value;
+			return 0;
+		}
+	if (o->n >= STORE_OPTIONS_MAX)
+		return -EINVAL;
+	o->v[o->n].key = key;
+	o->v[o->n].value = value;
+	o->n++;
+	return 0;
+}
+
+/* n: length of "KIND" in "KIND:...", 0 when spec names a directory. */
+static size_t
+store_spec_kind_len(const char *spec)
+{
+	size_t n = strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789");
+
+	return n > 0 && spec[n] == ':' ? n : 0;
+}
+
+int
+store_spec_is_dir(const char *spec)
+{
+	return spec != NULL && store_spec_kind_len(spec) == 0;
+}
+
+/*
+ * The kind spec names (NULL: the posix store), its options checked
+ * against what it takes. 0 or -EINVAL with *cause.
+ */
+static int
+store_spec_kind(const char *spec, const struct store_options *opts,
+    const struct store_kind **kind, char **cause)
+{
+	const char *const *names = NULL;
+	const char *kname = "posix";
+	size_t n, i, k;
+
+	*kind = NULL;
+	if (spec == NULL || *spec == '\0')
+		return cause_fail(cause, -EINVAL, "store path is empty");
+	if ((n = store_spec_kind_len(spec)) > 0) {
+		for (i = 0; store_kinds[i] != NULL; i++)
+			if (strlen(store_kinds[i]->name) == n &&
+			    strncmp(store_kinds[i]->name, spec, n) == 0)
+				break;
+		if (store_kinds[i] == NULL)
+			return cause_fail(cause, -EINVAL, "store %s: no store "
+			    "kind \"%.*s\" in this build (a store is a "
+			    "directory; ./%s names one by that name)", spec,
+			    (int)n, spec, spec);
+		*kind = store_kinds[i];
+		names = (*kind)->options;
+		kname = (*kind)->name;
+	}
+	for (i = 0; opts != NULL && i < opts->n; i++) {
+		for (k = 0; names != NULL && names[k] != NULL; k++)
+			if (strcmp(names[k], opts->v[i].key) == 0)
+				break;
+		if (names == NULL || names[k] == NULL)
+			return cause_fail(cause, -EINVAL, "--%s: store %s is a "
+			    "%s store, which takes no such option", opts->v[i].key,
+			    spec, kname);
+	}
+	return 0;
+}
+
+int
+store_spec_check(const char *spec, const struct store_options *opts,
+    char **cause)
+{
+	const struct store_kind *kind;
+	int r;
+
+	if ((r = store_spec_kind(spec, opts, &kind, cause)) != 0)
+		return r;
+	if (kind == NULL)
+		return 0;
+	return kind->check(spec, spec + strlen(kind->name) + 1, opts, cause);
+}
+
+int
+store_open_opts(const char *spec, int flags, const struct store_options *opts,
+    struct store **out, char **cause)
+{
+	const struct store_kind *kind;
+	int r;
+
+	*out = NULL;
+	if ((r = store_spec_kind(spec, opts, &kind, cause)) != 0)
+		return r;
+	if (kind == NULL)
+		return posix_store_open(spec, flags, out, cause);
+	return kind->open(spec, spec + strlen(kind->name) + 1, flags, opts,
+	    out, cause);
+}
+
 int
 store_open(const char *spec, int flags, struct store **out, char **cause)
 {
-	size_t n;
-
-	*out = NULL;
-	if (spec == NULL || *spec == '\0')
-		return cause_fail(cause, -EINVAL, "store path is empty");
-	n = strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789");
-	if (n > 0 && spec[n] == ':')
-		return cause_fail(cause, -EINVAL, "store %s: no store kind "
-		    "\"%.*s\" in this build (a store is a directory; "
-		    "./%s names one by that name)", spec, (int)n, spec, spec);
-	return posix_store_open(spec, flags, out, cause);
+	return store_open_opts(spec, flags, NULL, out, cause);
 }
 
 void
@@ -148,4 +248,51 @@ store_open_volume(struct store *s, const char *name, int read_only,
     int *imgfd, char **cause)
 {
 	return s->ops->open_volume(s, name, read_only, imgfd, cause);
+}
+
+void
+store_caps_clear(struct store_caps *c)
+{
+	for (size_t i = 0; i < c->ngrants; i++) {
+		free(c->grants[i].drive);
+		free(c->grants[i].path);
+	}
+	free(c->grants);
+	for (size_t i = 0; i < c->nskipped; i++)
+		free(c->skipped[i]);
+	free(c->skipped);
+	labels_clear(&c->caps);
+	memset(c, 0, sizeof *c);
+}
+
+/* The kinds that leave enforcement to blagent and bljail say so. */
+static int
+store_no_identities(struct store *s, char **cause)
+{
+	return cause_fail(cause, -EOPNOTSUPP, "store %s is a %s store: its "
+	    "files are guarded by blagent and bljail, no storage server "
+	    "checks an identity (a ceph store's does)", s->path,
+	    s->ops->kind);
+}
+
+int
+store_identity_caps(struct store *s, const struct labels *workload,
+    struct store_caps *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	if (s->ops->identity_caps == NULL)
+		return store_no_identities(s, cause);
+	return s->ops->identity_caps(s, workload, out, cause);
+}
+
+int
+store_identity_authorize(struct store *s, const struct labels *workload,
+    const char *id, struct store_caps *out, char **keyring, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	*keyring = NULL;
+	if (s->ops->identity_authorize == NULL)
+		return store_no_identities(s, cause);
+	return s->ops->identity_authorize(s, workload, id, out, keyring,
+	    cause);
 }

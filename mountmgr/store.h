@@ -1,4 +1,9 @@
-/* The posix drive store: drives as directories, shared between machines. */
+/*
+ * Drive stores, whatever their kind: the posix store (a directory, shared
+ * between machines over a shared file system) and the ceph store (CephFS
+ * through libcephfs). The layout below is the posix store's; the ceph
+ * store keeps the same one under its root in CephFS.
+ */
 #ifndef BL_STORE_H
 #define BL_STORE_H
 
@@ -45,8 +50,43 @@ struct store;
 
 #define STORE_CREATE	0x1	/* make the store and drives/ when missing */
 
-int		 store_open(const char *path, int flags, struct store **out,
+/*
+ * A store kind's own options, as the command lines spell them without
+ * the dashes ("ceph-conf", "ceph-id", "ceph-keyring": store-ceph.c says
+ * what they mean and their defaults). Callers pass them through without
+ * knowing them; the kind the spec names refuses one it does not take,
+ * so --ceph-id beside a posix store is an error, never ignored.
+ */
+#define STORE_OPTIONS_MAX	8
+struct store_option {
+	const char	*key;
+	const char	*value;
+};
+struct store_options {
+	size_t			n;
+	struct store_option	v[STORE_OPTIONS_MAX];
+};
+/* Sets key (replacing it); -EINVAL past STORE_OPTIONS_MAX. */
+int		 store_options_set(struct store_options *, const char *key,
+		     const char *value);
+
+/*
+ * spec: a directory (the posix store), or "KIND:..." naming a kind
+ * ("ceph:FS[/ROOT]"). store_open is store_open_opts without options.
+ */
+int		 store_open(const char *spec, int flags, struct store **out,
 		     char **cause);
+int		 store_open_opts(const char *spec, int flags,
+		     const struct store_options *, struct store **out,
+		     char **cause);
+/*
+ * The spec and options checked as store_open would, without touching
+ * the store (start-up of the agent): 0 or -EINVAL with *cause.
+ */
+int		 store_spec_check(const char *spec,
+		     const struct store_options *, char **cause);
+/* Whether spec names a directory (the posix store) rather than a kind. */
+int		 store_spec_is_dir(const char *spec);
 void		 store_free(struct store *);
 const char	*store_path(const struct store *);
 
@@ -125,7 +165,10 @@ int		 store_drive_delete(struct store *, const char *name,
 int		 store_drive_mounts(struct store *, const char *name);
 
 /*
- * Mount locks. store_mount_lock makes drives/<name>/mounts/<session>.lock
+ * Mount locks. In a ceph store the lock belongs to the store's libcephfs
+ * session, not to a file descriptor: store_mount_lock returns *lockfd -1
+ * and the lock lasts until store_free (or the session dies and the MDS
+ * drops it). In a posix store, store_mount_lock makes drives/<name>/mounts/<session>.lock
  * and takes an OFD read lock on it (so the lock belongs to the open file,
  * not to a process): *lockfd is O_RDWR and close-on-exec; clear that and
  * hand it to blfs, which keeps it open while it serves, so the lock lasts
@@ -179,5 +222,41 @@ int		 store_open_drive_data(struct store *, const char *name,
  */
 int		 store_open_volume(struct store *, const char *name,
 		     int read_only, int *imgfd, char **cause);
+
+/*
+ * Identities the storage servers check (a ceph store: cephx). For a
+ * workload with these labels: which drives its rules grant, in which
+ * mode and at which path (perm_evaluate decides, as at mount time), and
+ * the caps that say so to the servers, per service ("mon", "mds",
+ * "osd"; a service's caps may be empty: no access). A drive the caps
+ * cannot name safely (broken drive.json, a layout not of ours, a path
+ * the caps grammar cannot carry) grants nothing and is listed in
+ * skipped with the reason. A posix store has no such identities:
+ * -EOPNOTSUPP.
+ */
+struct store_grant {
+	char		*drive;
+	enum perm_mode	 mode;		/* a ROX drive grants read */
+	char		*path;		/* in the drive */
+};
+struct store_caps {
+	size_t			 ngrants;
+	struct store_grant	*grants;
+	struct labels		 caps;		/* service -> caps */
+	size_t			 nskipped;
+	char			**skipped;	/* "drive: why" */
+};
+void		 store_caps_clear(struct store_caps *);
+int		 store_identity_caps(struct store *,
+		     const struct labels *workload, struct store_caps *out,
+		     char **cause);
+/*
+ * The same caps given to identity id ("client.NAME"): created with them
+ * when missing, its caps replaced when it exists (a rule changed). Its
+ * keyring's text in *keyring (a secret: the caller writes it 0600).
+ */
+int		 store_identity_authorize(struct store *,
+		     const struct labels *workload, const char *id,
+		     struct store_caps *out, char **keyring, char **cause);
 
 #endif

@@ -7,12 +7,12 @@
 # no daemon and no directory behind. Prints the start and stop times and
 # the daemons' memory (RSS) as TAP diagnostics.
 #
-# Not in `make check` yet: it joins TESTS when the ceph store lands
-# (issue 10), with the Ceph packages in CI. Run it by hand from the source
-# tree, as root or not:
+# In `make check` (tests/ceph/local.mk) beside the ceph store's tests;
+# skipped where Ceph is not installed (contrib/install-deps.sh installs
+# it). By hand, from the source tree, as root or not:
 #   top_srcdir=. top_builddir=. tests/ceph/cluster.sh
 # It needs Debian 12's ceph-mon, ceph-mgr, ceph-osd, ceph-mds, ceph-common
-# and python3-cephfs (BLAGENT_DEPS_CEPH=1 contrib/install-deps.sh).
+# and python3-cephfs.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +24,7 @@ CLUSTER=$top_srcdir/contrib/ceph-cluster.sh
 
 for b in ceph ceph-mon ceph-mgr ceph-osd ceph-mds; do
 	if ! command -v $b >/dev/null; then
-		echo "1..0 # SKIP $b not installed (BLAGENT_DEPS_CEPH=1 contrib/install-deps.sh)"
+		echo "1..0 # SKIP $b not installed (contrib/install-deps.sh installs Ceph)"
 		exit 77
 	fi
 done

@@ -297,9 +297,9 @@ is "list_missing_store_exits_1" "$rc" 1
 is "list_missing_store_message" "$err" "blctl: drive list: store $T/missing does not exist"
 
 # A store of a kind this build has no code for is refused by name.
-run drive --store ceph:cephfs/blagent list
+run drive --store nfs:server/blagent list
 is "unknown_store_kind_exits_1" "$rc" 1
-like "unknown_store_kind_is_named" "$err" 'no store kind "ceph" in this build'
+like "unknown_store_kind_is_named" "$err" 'no store kind "nfs" in this build'
 
 echo "1..$n"
 [ "$failed" = 0 ]
