@@ -23,7 +23,6 @@
 #include <sys/statvfs.h>
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,47 +32,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cephfs/libcephfs.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "blfs/blfs.h"
 #include "blfs/ceph.h"
+#include "mountmgr/cephlib.h"
 
-
-/*
- * libcephfs, loaded when a ceph store is served, never linked: it brings
- * Ceph's whole common library (11 MB, ~60 ms and 16 MB to start), which a
- * blfs serving a posix store must not pay at every mount.
- */
-#define CEPH_FUNCS(X)							\
-	X(ceph_create) X(ceph_conf_read_file) X(ceph_conf_get) \
-	X(ceph_conf_set) X(ceph_select_filesystem) \
-	X(ceph_mount) X(ceph_umask) \
-	X(ceph_ll_lookup_root) X(ceph_mount_perms) \
-	X(ceph_ll_getattr) X(ceph_ll_register_callbacks) \
-	X(ceph_unmount) X(ceph_release) \
-	X(ceph_ll_put) X(ceph_userperm_new) \
-	X(ceph_userperm_destroy) X(ceph_ll_lookup) \
-	X(ceph_ll_setattr) X(ceph_ll_readlink) \
-	X(ceph_ll_mknod) X(ceph_ll_mkdir) \
-	X(ceph_ll_symlink) X(ceph_ll_link) \
-	X(ceph_ll_unlink) X(ceph_ll_rmdir) \
-	X(ceph_ll_rename) X(ceph_ll_open) \
-	X(ceph_ll_close) X(ceph_ll_create) \
-	X(ceph_ll_read) X(ceph_ll_write) \
-	X(ceph_ll_fsync) X(ceph_ll_fallocate) \
-	X(ceph_ll_opendir) X(ceph_ll_releasedir) \
-	X(ceph_seekdir) X(ceph_telldir) \
-	X(ceph_readdirplus_r) X(ceph_ll_statfs) \
-	X(ceph_ll_setxattr) X(ceph_ll_getxattr) \
-	X(ceph_ll_listxattr) X(ceph_ll_removexattr) \
-	X(ceph_ll_getlk) X(ceph_ll_setlk)
-#define CEPH_FUNC_PTR(f)	__typeof__(f) *f;
-static struct {
-	CEPH_FUNCS(CEPH_FUNC_PTR)
-} cf;
 
 #define CEPH_NODE_BUCKETS	4096	/* grows never: a chain per bucket */
 #define CEPH_INVAL_MAX		4096	/* queued invalidations, then drops */
@@ -159,7 +125,7 @@ ceph_remember(uint64_t ino, Inode *in)
 	struct ceph_node **b, *n;
 
 	if (ino == FUSE_ROOT_ID) {
-		cf.ceph_ll_put(cs.cm, in);	/* the root is held for good */
+		ceph_ll_put(cs.cm, in);	/* the root is held for good */
 		return;
 	}
 	pthread_mutex_lock(&cs.lock);
@@ -178,7 +144,7 @@ ceph_remember(uint64_t ino, Inode *in)
 	n->nlookup++;
 	pthread_mutex_unlock(&cs.lock);
 	if (in != NULL)
-		cf.ceph_ll_put(cs.cm, in);
+		ceph_ll_put(cs.cm, in);
 }
 
 static void
@@ -203,7 +169,7 @@ ceph_forget_one(fuse_ino_t ino, uint64_t count)
 	}
 	pthread_mutex_unlock(&cs.lock);
 	if (in != NULL)
-		cf.ceph_ll_put(cs.cm, in);
+		ceph_ll_put(cs.cm, in);
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -214,7 +180,7 @@ ceph_perms(fuse_req_t req)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 
-	return cf.ceph_userperm_new(c->uid, c->gid, 0, NULL);
+	return ceph_userperm_new(c->uid, c->gid, 0, NULL);
 }
 
 static void
@@ -310,8 +276,8 @@ ceph_op_lookup(fuse_req_t req, fuse_ino_t pino, const char *name)
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_lookup(cs.cm, pin, name, &in, &x, CEPH_WANT, 0, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_lookup(cs.cm, pin, name, &in, &x, CEPH_WANT, 0, p);
+	ceph_userperm_destroy(p);
 	if (r == -ENOENT && blfs_cfg.negative_timeout > 0) {
 		struct fuse_entry_param e;
 
@@ -355,8 +321,8 @@ ceph_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	(void)fi;
 	CEPH_GET(req, ino, in);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_getattr(cs.cm, in, &x, CEPH_WANT, 0, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_getattr(cs.cm, in, &x, CEPH_WANT, 0, p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -412,10 +378,10 @@ ceph_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		mask |= CEPH_SETATTR_CTIME;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_setattr(cs.cm, in, &x, mask, p);
+	r = ceph_ll_setattr(cs.cm, in, &x, mask, p);
 	if (r == 0)
-		r = cf.ceph_ll_getattr(cs.cm, in, &x, CEPH_WANT, 0, p);
-	cf.ceph_userperm_destroy(p);
+		r = ceph_ll_getattr(cs.cm, in, &x, CEPH_WANT, 0, p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -434,8 +400,8 @@ ceph_op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	CEPH_GET(req, ino, in);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_readlink(cs.cm, in, buf, sizeof(buf) - 1, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_readlink(cs.cm, in, buf, sizeof(buf) - 1, p);
+	ceph_userperm_destroy(p);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -460,9 +426,9 @@ ceph_op_mknod(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_mknod(cs.cm, pin, name, mode, rdev, &in, &x, CEPH_WANT, 0,
+	r = ceph_ll_mknod(cs.cm, pin, name, mode, rdev, &in, &x, CEPH_WANT, 0,
 	    p);
-	cf.ceph_userperm_destroy(p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -485,8 +451,8 @@ ceph_op_mkdir(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode)
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_mkdir(cs.cm, pin, name, mode, &in, &x, CEPH_WANT, 0, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_mkdir(cs.cm, pin, name, mode, &in, &x, CEPH_WANT, 0, p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -510,9 +476,9 @@ ceph_op_symlink(fuse_req_t req, const char *target, fuse_ino_t pino,
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_symlink(cs.cm, pin, name, target, &in, &x, CEPH_WANT, 0,
+	r = ceph_ll_symlink(cs.cm, pin, name, target, &in, &x, CEPH_WANT, 0,
 	    p);
-	cf.ceph_userperm_destroy(p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -537,11 +503,11 @@ ceph_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino,
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_link(cs.cm, in, pin, name, p);
+	r = ceph_ll_link(cs.cm, in, pin, name, p);
 	if (r == 0)
-		r = cf.ceph_ll_lookup(cs.cm, pin, name, &again, &x, CEPH_WANT, 0,
+		r = ceph_ll_lookup(cs.cm, pin, name, &again, &x, CEPH_WANT, 0,
 		    p);
-	cf.ceph_userperm_destroy(p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -559,8 +525,8 @@ ceph_op_unlink(fuse_req_t req, fuse_ino_t pino, const char *name)
 	CEPH_WRITABLE(req);
 	CEPH_GET(req, pino, pin);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_unlink(cs.cm, pin, name, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_unlink(cs.cm, pin, name, p);
+	ceph_userperm_destroy(p);
 	fuse_reply_err(req, -r);
 }
 
@@ -574,8 +540,8 @@ ceph_op_rmdir(fuse_req_t req, fuse_ino_t pino, const char *name)
 	CEPH_WRITABLE(req);
 	CEPH_GET(req, pino, pin);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_rmdir(cs.cm, pin, name, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_rmdir(cs.cm, pin, name, p);
+	ceph_userperm_destroy(p);
 	fuse_reply_err(req, -r);
 }
 
@@ -600,8 +566,8 @@ ceph_op_rename(fuse_req_t req, fuse_ino_t pino, const char *name,
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_rename(cs.cm, pin, name, npin, newname, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_rename(cs.cm, pin, name, npin, newname, p);
+	ceph_userperm_destroy(p);
 	fuse_reply_err(req, -r);
 }
 
@@ -627,8 +593,8 @@ ceph_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	CEPH_GET(req, ino, in);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_open(cs.cm, in, ceph_open_flags(fi->flags), &fh, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_open(cs.cm, in, ceph_open_flags(fi->flags), &fh, p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -638,7 +604,7 @@ ceph_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * callbacks): the pages may stay between opens. */
 	fi->keep_cache = blfs_cfg.keep_cache;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		cf.ceph_ll_close(cs.cm, fh);
+		ceph_ll_close(cs.cm, fh);
 }
 
 static void
@@ -660,9 +626,9 @@ ceph_op_create(fuse_req_t req, fuse_ino_t pino, const char *name,
 		return;
 	}
 	p = ceph_perms(req);
-	r = cf.ceph_ll_create(cs.cm, pin, name, mode, ceph_open_flags(fi->flags) |
+	r = ceph_ll_create(cs.cm, pin, name, mode, ceph_open_flags(fi->flags) |
 	    O_CREAT | (fi->flags & O_EXCL), &in, &fh, &x, CEPH_WANT, 0, p);
-	cf.ceph_userperm_destroy(p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -676,7 +642,7 @@ ceph_op_create(fuse_req_t req, fuse_ino_t pino, const char *name,
 	fi->keep_cache = blfs_cfg.keep_cache;
 	ceph_remember(ino, in);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		cf.ceph_ll_close(cs.cm, fh);
+		ceph_ll_close(cs.cm, fh);
 		ceph_forget_one(ino, 1);
 	}
 }
@@ -698,7 +664,7 @@ ceph_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (size > blfs_cfg.max_request)
 		size = blfs_cfg.max_request;
 	buf = xmalloc(size ? size : 1);
-	r = cf.ceph_ll_read(cs.cm, ceph_fh(fi), off, size, buf);
+	r = ceph_ll_read(cs.cm, ceph_fh(fi), off, size, buf);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -714,7 +680,7 @@ ceph_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 
 	(void)ino;
 	CEPH_WRITABLE(req);
-	r = cf.ceph_ll_write(cs.cm, ceph_fh(fi), off, size, buf);
+	r = ceph_ll_write(cs.cm, ceph_fh(fi), off, size, buf);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -729,7 +695,7 @@ ceph_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	(void)ino;
 	/* Close-to-open: what was written is Ceph's before close returns. */
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		r = cf.ceph_ll_fsync(cs.cm, ceph_fh(fi), 1);
+		r = ceph_ll_fsync(cs.cm, ceph_fh(fi), 1);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 
@@ -737,7 +703,7 @@ static void
 ceph_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	cf.ceph_ll_close(cs.cm, ceph_fh(fi));
+	ceph_ll_close(cs.cm, ceph_fh(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -748,7 +714,7 @@ ceph_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	int r;
 
 	(void)ino;
-	r = cf.ceph_ll_fsync(cs.cm, ceph_fh(fi), datasync);
+	r = ceph_ll_fsync(cs.cm, ceph_fh(fi), datasync);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 
@@ -760,7 +726,7 @@ ceph_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 
 	(void)ino;
 	CEPH_WRITABLE(req);
-	r = cf.ceph_ll_fallocate(cs.cm, ceph_fh(fi), mode, off, len);
+	r = ceph_ll_fallocate(cs.cm, ceph_fh(fi), mode, off, len);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 
@@ -774,15 +740,15 @@ ceph_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	CEPH_GET(req, ino, in);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_opendir(cs.cm, in, &d, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_opendir(cs.cm, in, &d, p);
+	ceph_userperm_destroy(p);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		cf.ceph_ll_releasedir(cs.cm, d);
+		ceph_ll_releasedir(cs.cm, d);
 }
 
 /*
@@ -804,17 +770,17 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 	Inode *in;
 	int r;
 
-	cf.ceph_seekdir(cs.cm, d, off);
+	ceph_seekdir(cs.cm, d, off);
 	for (;;) {
-		pos = cf.ceph_telldir(cs.cm, d);
+		pos = ceph_telldir(cs.cm, d);
 		in = NULL;
-		r = cf.ceph_readdirplus_r(cs.cm, d, &de, &x, CEPH_WANT,
+		r = ceph_readdirplus_r(cs.cm, d, &de, &x, CEPH_WANT,
 		    plus ? 0 : AT_STATX_DONT_SYNC, plus ? &in : NULL);
 		if (r <= 0)
 			break;
 		if (strcmp(de.d_name, ".snap") == 0) {
 			if (in != NULL)
-				cf.ceph_ll_put(cs.cm, in);
+				ceph_ll_put(cs.cm, in);
 			continue;
 		}
 		ceph_to_stat(&x, &st);
@@ -822,7 +788,7 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 		    strcmp(de.d_name, "..") == 0) {
 			/* The kernel counts no lookup for these. */
 			if (in != NULL)
-				cf.ceph_ll_put(cs.cm, in);
+				ceph_ll_put(cs.cm, in);
 			in = NULL;
 		}
 		if (plus) {
@@ -834,14 +800,14 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 				e.entry_timeout = blfs_cfg.entry_timeout;
 			}
 			n = fuse_add_direntry_plus(req, at, left, de.d_name,
-			    &e, cf.ceph_telldir(cs.cm, d));
+			    &e, ceph_telldir(cs.cm, d));
 		} else
 			n = fuse_add_direntry(req, at, left, de.d_name, &st,
-			    cf.ceph_telldir(cs.cm, d));
+			    ceph_telldir(cs.cm, d));
 		if (n > left) {
 			if (in != NULL)
-				cf.ceph_ll_put(cs.cm, in);
-			cf.ceph_seekdir(cs.cm, d, pos);
+				ceph_ll_put(cs.cm, in);
+			ceph_seekdir(cs.cm, d, pos);
 			break;
 		}
 		if (in != NULL)
@@ -876,7 +842,7 @@ static void
 ceph_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	cf.ceph_ll_releasedir(cs.cm, (struct ceph_dir_result *)(uintptr_t)fi->fh);
+	ceph_ll_releasedir(cs.cm, (struct ceph_dir_result *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -887,7 +853,7 @@ ceph_op_statfs(fuse_req_t req, fuse_ino_t ino)
 	int r;
 
 	(void)ino;
-	r = cf.ceph_ll_statfs(cs.cm, cs.root, &sv);
+	r = ceph_ll_statfs(cs.cm, cs.root, &sv);
 	if (r != 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -908,8 +874,8 @@ ceph_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	CEPH_WRITABLE(req);
 	CEPH_GET(req, ino, in);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_setxattr(cs.cm, in, name, value, size, flags, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_setxattr(cs.cm, in, name, value, size, flags, p);
+	ceph_userperm_destroy(p);
 	fuse_reply_err(req, -r);
 }
 
@@ -926,8 +892,8 @@ ceph_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (size > 0)
 		buf = xmalloc(size);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_getxattr(cs.cm, in, name, buf, size, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_getxattr(cs.cm, in, name, buf, size, p);
+	ceph_userperm_destroy(p);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (size == 0)
@@ -950,8 +916,8 @@ ceph_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	if (size > 0)
 		buf = xmalloc(size);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_listxattr(cs.cm, in, buf, size, &len, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_listxattr(cs.cm, in, buf, size, &len, p);
+	ceph_userperm_destroy(p);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (size == 0)
@@ -971,8 +937,8 @@ ceph_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	CEPH_WRITABLE(req);
 	CEPH_GET(req, ino, in);
 	p = ceph_perms(req);
-	r = cf.ceph_ll_removexattr(cs.cm, in, name, p);
-	cf.ceph_userperm_destroy(p);
+	r = ceph_ll_removexattr(cs.cm, in, name, p);
+	ceph_userperm_destroy(p);
 	fuse_reply_err(req, -r);
 }
 
@@ -983,7 +949,7 @@ ceph_op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	int r;
 
 	(void)ino;
-	r = cf.ceph_ll_getlk(cs.cm, ceph_fh(fi), lock, fi->lock_owner);
+	r = ceph_ll_getlk(cs.cm, ceph_fh(fi), lock, fi->lock_owner);
 	if (r != 0)
 		fuse_reply_err(req, -r);
 	else
@@ -997,7 +963,7 @@ ceph_op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	int r;
 
 	(void)ino;
-	r = cf.ceph_ll_setlk(cs.cm, ceph_fh(fi), lock, fi->lock_owner, sleep);
+	r = ceph_ll_setlk(cs.cm, ceph_fh(fi), lock, fi->lock_owner, sleep);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 
@@ -1115,23 +1081,6 @@ ceph_notifier(void *arg)
 
 /* ---- the connection --------------------------------------------------- */
 
-/* libcephfs's calls, found in the library; 0 or -errno with *cause. */
-static int
-ceph_load(char **cause)
-{
-	void *h;
-
-	if ((h = dlopen("libcephfs.so.2", RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return cause_fail(cause, -ENOENT, "cannot load libcephfs "
-		    "(apt-get install libcephfs2): %s", dlerror());
-#define CEPH_FUNC_LOAD(f)						\
-	if ((*(void **)&cf.f = dlsym(h, #f)) == NULL)			\
-		return cause_fail(cause, -ENOENT, "libcephfs has no %s", #f);
-	CEPH_FUNCS(CEPH_FUNC_LOAD)
-#undef CEPH_FUNC_LOAD
-	return 0;
-}
-
 int
 ceph_attach(const struct blfs_ceph_args *a, char **cause)
 {
@@ -1141,13 +1090,14 @@ ceph_attach(const struct blfs_ceph_args *a, char **cause)
 	char path[64];
 	int r;
 
-	if ((r = ceph_load(cause)) != 0)
+	/* Loaded now, never linked: a posix mount's blfs pays nothing. */
+	if ((r = cephlib_load_fs(cause)) != 0)
 		return r;
-	if ((r = cf.ceph_create(&cs.cm, a->id)) != 0)
+	if ((r = ceph_create(&cs.cm, a->id)) != 0)
 		return cause_fail(cause, r, "ceph_create (id %s): %s", a->id,
 		    strerror(-r));
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", a->conf_fd);
-	if ((r = cf.ceph_conf_read_file(cs.cm, path)) != 0)
+	if ((r = ceph_conf_read_file(cs.cm, path)) != 0)
 		return cause_fail(cause, r, "reading the Ceph configuration "
 		    "(--ceph-conf-fd): %s", strerror(-r));
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", a->keyring_fd);
@@ -1155,27 +1105,27 @@ ceph_attach(const struct blfs_ceph_args *a, char **cause)
 	 * The keyring by fd, read at mount and never again; no log file, no
 	 * admin socket: nothing of Ceph's own lands on this machine's disk.
 	 */
-	if ((r = cf.ceph_conf_set(cs.cm, "keyring", path)) != 0 ||
-	    (r = cf.ceph_conf_set(cs.cm, "log_file", "")) != 0 ||
-	    (r = cf.ceph_conf_set(cs.cm, "log_to_file", "false")) != 0 ||
-	    (r = cf.ceph_conf_set(cs.cm, "admin_socket", "")) != 0 ||
-	    (r = cf.ceph_conf_set(cs.cm, "client_mount_timeout",
+	if ((r = ceph_conf_set(cs.cm, "keyring", path)) != 0 ||
+	    (r = ceph_conf_set(cs.cm, "log_file", "")) != 0 ||
+	    (r = ceph_conf_set(cs.cm, "log_to_file", "false")) != 0 ||
+	    (r = ceph_conf_set(cs.cm, "admin_socket", "")) != 0 ||
+	    (r = ceph_conf_set(cs.cm, "client_mount_timeout",
 	    a->mount_timeout)) != 0)
 		return cause_fail(cause, r, "setting Ceph options: %s",
 		    strerror(-r));
-	if ((r = cf.ceph_select_filesystem(cs.cm, a->fs)) != 0)
+	if ((r = ceph_select_filesystem(cs.cm, a->fs)) != 0)
 		return cause_fail(cause, r, "file system %s: %s", a->fs,
 		    strerror(-r));
-	if ((r = cf.ceph_mount(cs.cm, a->root)) != 0)
+	if ((r = ceph_mount(cs.cm, a->root)) != 0)
 		return cause_fail(cause, r, "mounting %s:%s of the Ceph "
 		    "cluster as %s: %s", a->fs, a->root, a->id, strerror(-r));
 	/* Modes come from the caller, already masked by its umask. */
-	(void)cf.ceph_umask(cs.cm, 0);
-	if ((r = cf.ceph_ll_lookup_root(cs.cm, &cs.root)) != 0)
+	(void)ceph_umask(cs.cm, 0);
+	if ((r = ceph_ll_lookup_root(cs.cm, &cs.root)) != 0)
 		return cause_fail(cause, r, "the root of %s: %s", a->root,
 		    strerror(-r));
-	root = cf.ceph_mount_perms(cs.cm);
-	if ((r = cf.ceph_ll_getattr(cs.cm, cs.root, &x, CEPH_STATX_INO, 0,
+	root = ceph_mount_perms(cs.cm);
+	if ((r = ceph_ll_getattr(cs.cm, cs.root, &x, CEPH_STATX_INO, 0,
 	    root)) != 0)
 		return cause_fail(cause, r, "the root of %s: %s", a->root,
 		    strerror(-r));
@@ -1183,7 +1133,7 @@ ceph_attach(const struct blfs_ceph_args *a, char **cause)
 	memset(&cb, 0, sizeof(cb));
 	cb.ino_cb = ceph_cb_ino;
 	cb.dentry_cb = ceph_cb_dentry;
-	cf.ceph_ll_register_callbacks(cs.cm, &cb);
+	ceph_ll_register_callbacks(cs.cm, &cb);
 	return 0;
 }
 
@@ -1194,8 +1144,8 @@ ceph_mon_ports(unsigned *ports, int max)
 	const char *p;
 	int n = 0;
 
-	if (cf.ceph_conf_get == NULL ||
-	    cf.ceph_conf_get(cs.cm, "mon_host", buf, sizeof(buf)) != 0)
+	if (cs.cm == NULL ||
+	    ceph_conf_get(cs.cm, "mon_host", buf, sizeof(buf)) != 0)
 		return 0;
 	/*
 	 * "v2:127.0.0.1:3300/0,v1:127.0.0.1:6789/0", "[v2:..,v1:..]",
@@ -1237,8 +1187,8 @@ ceph_detach(void)
 		pthread_join(cs.notifier, NULL);
 	}
 	if (cs.cm != NULL) {
-		cf.ceph_unmount(cs.cm);
-		cf.ceph_release(cs.cm);
+		ceph_unmount(cs.cm);
+		ceph_release(cs.cm);
 		cs.cm = NULL;
 	}
 }

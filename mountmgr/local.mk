@@ -22,3 +22,4 @@ EXTRA_DIST += mountmgr/store-ceph.c mountmgr/store-ceph.h \
 	mountmgr/store-ceph-lock.c mountmgr/store-ceph-drive.c \
 	mountmgr/store-ceph-caps.c
 endif
+mountmgr_libmountmgr_a_SOURCES += mountmgr/cephlib.c mountmgr/cephlib.h

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <rados/librados.h>
+#include "mountmgr/cephlib.h"
 
 #include "common/labels.h"
 #include "common/util.h"
@@ -224,6 +224,8 @@ caps_connect(struct cstore *cs, rados_t *out, char **cause)
 	rados_t	r;
 	int	e;
 
+	if ((e = cephlib_load_rados(cause)) != 0)
+		return e;
 	if ((e = rados_create(&r, cs->id + 7)) != 0)
 		return cause_fail(cause, e, "store %s: cannot make a librados "
 		    "client: %s", cs->st.path, strerror(-e));

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cephfs/libcephfs.h>
+#include "mountmgr/cephlib.h"
 
 #include "common/labels.h"
 #include "common/log.h"

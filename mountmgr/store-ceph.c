@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cephfs/libcephfs.h>
+#include "mountmgr/cephlib.h"
 
 #include "common/labels.h"
 #include "common/log.h"
@@ -174,6 +174,8 @@ cstore_connect(struct cstore *cs, const char *root,
 	int			 r;
 
 	*out = NULL;
+	if ((r = cephlib_load_fs(cause)) != 0)
+		return r;
 	if ((r = ceph_create(&cm, cs->id + 7)) != 0)
 		return cause_fail(cause, r, "store %s: cannot make a libcephfs "
 		    "client: %s", cs->st.path, strerror(-r));

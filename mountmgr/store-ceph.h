@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include <cephfs/libcephfs.h>
+#include "mountmgr/cephlib.h"
 
 #include "mountmgr/drive.h"
 #include "mountmgr/store-kind.h"
