@@ -190,6 +190,19 @@ extern const struct fuse_lowlevel_ops blfs_ops;
 /* ops.c's every error reply, and its EROFS on a read-only mount. */
 void	ops_reply_err(fuse_req_t, int err);
 int	ops_refuse_ro(fuse_req_t);
+/* The entry the kernel is told for in, with our timeouts. */
+void	ops_fill_entry(struct fuse_entry_param *, struct blfs_inode *,
+	    const struct stat *);
+/* The directory operations (readdir.c); readdir_fd: a handle's fd. */
+void	readdir_open(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void	readdir_read(fuse_req_t, fuse_ino_t, size_t size, off_t off,
+	    struct fuse_file_info *);
+void	readdir_plus(fuse_req_t, fuse_ino_t, size_t size, off_t off,
+	    struct fuse_file_info *);
+void	readdir_release(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void	readdir_fsync(fuse_req_t, fuse_ino_t, int datasync,
+	    struct fuse_file_info *);
+int	readdir_fd(const struct fuse_file_info *);
 /* The xattr operations (xattr.c). */
 void	xattr_get(fuse_req_t, fuse_ino_t, const char *name, size_t size);
 void	xattr_list(fuse_req_t, fuse_ino_t, size_t size);
