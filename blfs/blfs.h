@@ -186,6 +186,25 @@ int	meta_write(int fd, int is_opath, const struct owners *o);
 /* -1 and a cause if the store cannot keep user.* attributes. */
 int	meta_check_store(int root_fd, char **cause);
 
+/*
+ * The owners cache (acache.c): what meta.c read of a backing file, used
+ * again while the file's ctime and the rest of its stat stay as they
+ * were when it was read (stat first, then read, then put). acache_get:
+ * ACACHE_OWNERS and *o, ACACHE_NONE (no attribute), or ACACHE_MISS.
+ * own_type: the entry comes from a read through the file's own fd or
+ * from making it, not by name. acache_is_reg: a listing of a drive
+ * mounted nowhere else may show the backing regular file (dev, ino) as a
+ * regular file without reading its attribute. acache_new_epoch: the
+ * drive became shared or unshared.
+ */
+enum { ACACHE_MISS, ACACHE_OWNERS, ACACHE_NONE };
+void	acache_init(int on, int types);
+int	acache_get(const struct stat *, struct owners *o);
+void	acache_put(const struct stat *, const struct owners *o, int own_type);
+int	acache_is_reg(dev_t, ino_t);
+void	acache_drop(dev_t, ino_t);
+void	acache_new_epoch(void);
+
 extern const struct fuse_lowlevel_ops blfs_ops;
 /* ops.c's every error reply, and its EROFS on a read-only mount. */
 void	ops_reply_err(fuse_req_t, int err);

@@ -148,16 +148,57 @@ meta_present(struct stat *st, const struct owners *m)
 	st->st_rdev = m->rdev;
 }
 
+/*
+ * The owners of a file just stat'ed (*st, of the backing file) into *st:
+ * from the cache (acache.c) while the file is as it was when they were
+ * read, else read by read() and kept. own_type: read through the file's
+ * own fd, so the type read is surely this inode's.
+ */
+static void
+meta_present_cached(struct stat *st, int own_type,
+    int (*read)(const void *, mode_t, struct owners *), const void *arg)
+{
+	struct owners m;
+	int r;
+
+	if (!meta_carrier(st))
+		return;
+	switch (acache_get(st, &m)) {
+	case ACACHE_OWNERS:
+		meta_present(st, &m);
+		return;
+	case ACACHE_NONE:
+		return;
+	}
+	r = read(arg, st->st_mode & S_IFMT, &m);
+	if (r == -1)
+		return;		/* not read now: shown as on disk, not kept */
+	acache_put(st, r == 0 ? &m : NULL, own_type);
+	if (r == 0)
+		meta_present(st, &m);
+}
+
+struct meta_fd_arg {
+	int	fd;
+	int	is_opath;
+};
+
+static int
+meta_read_fd_cb(const void *arg, mode_t btype, struct owners *m)
+{
+	const struct meta_fd_arg *a = arg;
+
+	return meta_read(a->fd, a->is_opath, btype, m);
+}
+
 int
 meta_stat_fd(int fd, int is_opath, struct stat *st)
 {
-	struct owners m;
+	struct meta_fd_arg a = { fd, is_opath };
 
 	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
-	if (meta_carrier(st) &&
-	    meta_get(fd, is_opath, st->st_mode & S_IFMT, &m) == 0)
-		meta_present(st, &m);
+	meta_present_cached(st, 1, meta_read_fd_cb, &a);
 	return 0;
 }
 
@@ -172,10 +213,23 @@ meta_read_name(int dfd, const char *name, mode_t btype, struct owners *m)
 	return meta_parse(v, n, btype, m);
 }
 
+struct meta_name_arg {
+	int		 dfd;
+	const char	*name;
+};
+
+static int
+meta_read_name_cb(const void *arg, mode_t btype, struct owners *m)
+{
+	const struct meta_name_arg *a = arg;
+
+	return meta_read_name(a->dfd, a->name, btype, m);
+}
+
 int
 meta_stat_at(int dfd, const char *name, struct stat *st)
 {
-	struct owners m;
+	struct meta_name_arg a = { dfd, name };
 
 	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
@@ -184,11 +238,11 @@ meta_stat_at(int dfd, const char *name, struct stat *st)
 	 * last component. Should another server replace the name in
 	 * between, the attribute of the newcomer is read: the result is
 	 * stale for a moment, as any stat racing a rename is, and never
-	 * reaches outside the directory.
+	 * reaches outside the directory. What the cache keeps of it is
+	 * never used: the replaced file's ctime moved with the rename or
+	 * unlink, after the stat that the entry must match.
 	 */
-	if (meta_carrier(st) &&
-	    meta_read_name(dfd, name, st->st_mode & S_IFMT, &m) == 0)
-		meta_present(st, &m);
+	meta_present_cached(st, 0, meta_read_name_cb, &a);
 	return 0;
 }
 

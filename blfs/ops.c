@@ -677,6 +677,7 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		ops_reply_err(req, -r);
 		return;
 	}
+	acache_put(&st, &m, 1);
 	meta_present(&st, &m);
 	/* A directory's O_PATH fd goes to the cache; a file's open fd not. */
 	if (type != S_IFDIR) {
@@ -1016,8 +1017,11 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		if (fstat(fd, &st) == -1) {
 			r = -errno;
 			close(fd);
-		} else
+		} else {
+			/* Its owners as made: a lookup needs no read. */
+			acache_put(&st, &m, 1);
 			meta_present(&st, &m);
+		}
 	} else if (r == -EEXIST && !(fi->flags & O_EXCL)) {
 		freed = (fi->flags & O_TRUNC) ? quota_size_at(pfd, name) : 0;
 		if ((fd = ops_create_existing(pfd, name, flags, &st)) < 0)

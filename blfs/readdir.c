@@ -86,6 +86,20 @@ readdir_is_dot(const char *name)
 	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 }
 
+/*
+ * The presented type of a backing regular file of a listing: a symlink,
+ * FIFO, socket or device made through blfs is one (meta.c). The owners
+ * cache may know it is none of those without a read (acache.c), on a
+ * drive mounted nowhere else.
+ */
+static mode_t
+readdir_type(int dfd, const char *name, dev_t dev, ino_t ino)
+{
+	if (!share_active() && acache_is_reg(dev, ino))
+		return S_IFREG;
+	return meta_type_at(dfd, name);
+}
+
 static void
 readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi, int plus)
@@ -145,8 +159,8 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			st.st_mode = (mode_t)DTTOIF(ent->d_type);
 			/* A regular backing file may stand for a symlink. */
 			if (ent->d_type == DT_REG)
-				st.st_mode = meta_type_at(dirfd(d->dp),
-				    ent->d_name);
+				st.st_mode = readdir_type(dirfd(d->dp),
+				    ent->d_name, parent->dev, ent->d_ino);
 			if (plus) {
 				/* Node id 0: the kernel does not link it. */
 				memset(&e, 0, sizeof(e));

@@ -210,6 +210,8 @@ share_set(int shared)
 	    "changes are passed on at once" : "the only mount of the "
 	    "drive now: full caching");
 	__atomic_store_n(&sh.shared, shared, __ATOMIC_RELEASE);
+	/* Types the owners cache vouched for are checked again. */
+	acache_new_epoch();
 	n = inode_hold_dirs(&dirs);
 	for (i = 0; i < n; i++) {
 		if (shared && inode_fd(dirs[i], &fd) == 0) {
@@ -341,7 +343,15 @@ share_child(struct blfs_inode *dir, const char *name)
 		return;
 	r = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW);
 	inode_fd_put(dir);
-	if (r == -1 || (in = inode_hold_of(st.st_dev, st.st_ino)) == NULL)
+	if (r == -1)
+		return;
+	/*
+	 * Its ctime moved already; dropping the owners cache's entry makes
+	 * sure of it even where a file was made anew under an inode number
+	 * just freed, within the same clock tick.
+	 */
+	acache_drop(st.st_dev, st.st_ino);
+	if ((in = inode_hold_of(st.st_dev, st.st_ino)) == NULL)
 		return;
 	if (in->type == S_IFREG)
 		share_queue_file(in, &st);
@@ -391,6 +401,7 @@ share_event(const struct inotify_event *ev, int *recount)
 	id = inode_id(dir);
 	if (ev->len == 0 || ev->name[0] == '\0') {
 		/* The directory itself: its mode, owner, times, or gone. */
+		acache_drop(dir->dev, dir->ino);
 		share_queue(id, NULL);
 	} else {
 		if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM |
