@@ -194,11 +194,46 @@ ops_kill_setid(int fd, int is_opath)
 		log_warn("clearing set-id bits");
 }
 
+/* linkat(AT_EMPTY_PATH) may work without a capability; atomic. */
+static int ops_empty_link = 1;
+
+/*
+ * The file of fd, which blfs opened itself (an O_TMPFILE, an O_PATH fd
+ * of the cache), linked as dfd/name; 0, or -1 and errno. Since Linux 6.10
+ * linkat(fd, "", AT_EMPTY_PATH) needs no capability for a file the
+ * caller opened with its own credentials, which is all it ever gets here
+ * (it opened every one beneath the root fd); before, it needs
+ * CAP_DAC_READ_SEARCH, which blfs must never have (that is what lets
+ * handle-based opens through), and answers ENOENT: then the magic link
+ * of fd, which leads to exactly its inode, symlinks included, at the
+ * cost of a walk through /proc.
+ */
+static int
+ops_link_fd(int fd, int dfd, const char *name)
+{
+	struct proc_fd_path pp;
+	int tried;
+
+	tried = __atomic_load_n(&ops_empty_link, __ATOMIC_RELAXED);
+	if (tried) {
+		if (linkat(fd, "", dfd, name, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+	}
+	if (linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), dfd, name,
+	    AT_SYMLINK_FOLLOW) == -1)
+		return -1;
+	/* ENOENT was the kernel refusing the empty path: ask no more. */
+	if (tried)
+		__atomic_store_n(&ops_empty_link, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /*
  * A new backing regular file at pfd/name, its attribute (and content, for
  * a symlink) in place before the name appears, so no other server ever
- * sees it half made: an unnamed O_TMPFILE, linked in through its magic
- * link (linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). A
+ * sees it half made: an unnamed O_TMPFILE, linked in (ops_link_fd). A
  * store without O_TMPFILE gets an O_EXCL create with the attribute right
  * after. *fdp: the file, open read-write with the extra flags.
  */
@@ -206,7 +241,6 @@ static int
 ops_new_file(int pfd, const char *name, int extra,
     const struct owners *m, const char *content, int *fdp)
 {
-	struct proc_fd_path pp;
 	size_t len;
 	int fd, r, tmp = 1;
 
@@ -230,8 +264,7 @@ ops_new_file(int pfd, const char *name, int extra,
 	}
 	if ((r = meta_set(fd, 0, m)) != 0)
 		goto fail;
-	if (tmp && linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), pfd, name,
-	    AT_SYMLINK_FOLLOW) == -1) {
+	if (tmp && ops_link_fd(fd, pfd, name) == -1) {
 		r = -errno;
 		goto fail;
 	}
@@ -716,7 +749,6 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
     const char *newname)
 {
 	struct blfs_inode *in = inode_get(ino), *np = inode_get(npino);
-	struct proc_fd_path pp;
 	struct stat st;
 	int fd, npfd, r, err;
 
@@ -735,13 +767,7 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
 		ops_reply_err(req, -r);
 		return;
 	}
-	/*
-	 * linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH, which
-	 * blfs must not have (it opens handle-based opens too). The magic
-	 * link leads to exactly the inode of fd, symlinks included.
-	 */
-	r = linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), npfd, newname,
-	    AT_SYMLINK_FOLLOW);
+	r = ops_link_fd(fd, npfd, newname);
 	err = errno;
 	if (r == 0)
 		r = meta_stat_fd(fd, 1, &st);
