@@ -346,9 +346,10 @@ share_child(struct blfs_inode *dir, const char *name)
 	if (r == -1)
 		return;
 	/*
-	 * Its ctime moved already; dropping the owners cache's entry makes
-	 * sure of it even where a file was made anew under an inode number
-	 * just freed, within the same clock tick.
+	 * The ctime of a changed file moved, so the owners cache would not
+	 * use its entry anyway; a file another mount made anew under an
+	 * inode number just freed, within the same clock tick, may not
+	 * have a new one. The entry goes either way.
 	 */
 	acache_drop(st.st_dev, st.st_ino);
 	if ((in = inode_hold_of(st.st_dev, st.st_ino)) == NULL)
