@@ -51,7 +51,7 @@
 #include "blfs/blfs.h"
 
 #define ACACHE_WAYS	4
-#define ACACHE_SETS	16384		/* 65536 files, about 3.5 MiB */
+#define ACACHE_SETS	16384		/* 65536 files in 4 MiB */
 #define ACACHE_LOCKS	64
 
 enum acache_what {

@@ -151,12 +151,12 @@ meta_present(struct stat *st, const struct owners *m)
 /*
  * The owners of a file just stat'ed (*st, of the backing file) into *st:
  * from the cache (acache.c) while the file is as it was when they were
- * read, else read by read() and kept. own_type: read through the file's
+ * read, else read by readfn() and kept. own_type: read through the file's
  * own fd, so the type read is surely this inode's.
  */
 static void
 meta_present_cached(struct stat *st, int own_type,
-    int (*read)(const void *, mode_t, struct owners *), const void *arg)
+    int (*readfn)(const void *, mode_t, struct owners *), const void *arg)
 {
 	struct owners m;
 	int r;
@@ -170,7 +170,7 @@ meta_present_cached(struct stat *st, int own_type,
 	case ACACHE_NONE:
 		return;
 	}
-	r = read(arg, st->st_mode & S_IFMT, &m);
+	r = readfn(arg, st->st_mode & S_IFMT, &m);
 	if (r == -1)
 		return;		/* not read now: shown as on disk, not kept */
 	acache_put(st, r == 0 ? &m : NULL, own_type);
