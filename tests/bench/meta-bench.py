@@ -27,7 +27,8 @@ kept of the files survives).
 Environment: META_BENCH_ROUNDS (default 3), META_BENCH_FILES (N, default
 15000), META_BENCH_LISTING (L, default 10000), META_BENCH_STORE (disk or
 tmpfs, default disk), META_BENCH_BLFS (the blfs binary; default the
-build's)."""
+build's), META_BENCH_BEFORE (another blfs binary: one more side, blfs0,
+through a second agent, so two versions are compared in the same run)."""
 
 import os
 import shutil
@@ -48,6 +49,7 @@ STORE = os.environ.get("META_BENCH_STORE", "disk")
 BUILD = os.environ["top_builddir"]
 BLFS = os.environ.get("META_BENCH_BLFS",
                       os.path.join(BUILD, "blfs", "blfs"))
+BEFORE = os.environ.get("META_BENCH_BEFORE", "")
 EXAMPLE = "/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c"
 SETTLE = 0.5
 
@@ -169,18 +171,18 @@ class Fuse(Side):
 class Blfs(Side):
     """A drive mounted by a real agent."""
 
-    def __init__(self, top):
-        super().__init__("blfs", os.path.join(top, "mnt-blfs"))
-        self.store = os.path.join(top, "store")
+    def __init__(self, top, name="blfs", binary=BLFS):
+        super().__init__(name, os.path.join(top, "mnt-" + name))
+        self.store = os.path.join(top, "store-" + name)
         r = subprocess.run([os.path.join(BUILD, "blctl", "blctl"), "drive",
                             "--store", self.store, "create", "bench"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True)
         if r.returncode != 0:
             raise RuntimeError("blctl drive create: " + r.stderr)
-        os.makedirs(os.path.join(top, "agent"))
-        self.agent = blrpc.Agent("--store", self.store, "--blfs", BLFS,
-                                 tmpdir=os.path.join(top, "agent"),
+        os.makedirs(os.path.join(top, "agent-" + name))
+        self.agent = blrpc.Agent("--store", self.store, "--blfs", binary,
+                                 tmpdir=os.path.join(top, "agent-" + name),
                                  log_level="info")
         self.client = blrpc.Client(self.agent.control, timeout=30)
         self.start()
@@ -244,6 +246,8 @@ def make_sides(top, notes):
         os.makedirs(src)
         sides.append(Fuse("bindfs", os.path.join(top, "mnt-bindfs"),
                           ["bindfs", src, os.path.join(top, "mnt-bindfs")]))
+    if BEFORE:
+        sides.append(Blfs(top, "blfs0", BEFORE))
     sides.append(Blfs(top))
     for s in sides:
         os.makedirs(s.work, exist_ok=True)
@@ -268,6 +272,8 @@ def report(sides, results, notes):
         head += "%10s%10s" % ("pt/native", "blfs/pt")
     if "bindfs" in names:
         head += "%12s" % "blfs/bindfs"
+    if "blfs0" in names:
+        head += "%11s" % "blfs/blfs0"
     print(head)
     for name, _ in TESTS:
         v = med[name]
@@ -278,15 +284,18 @@ def report(sides, results, notes):
                                       v["blfs"] / v[ref])
         if "bindfs" in names:
             line += "%11.2fx" % (v["blfs"] / v["bindfs"])
+        if "blfs0" in names:
+            line += "%10.2fx" % (v["blfs"] / v["blfs0"])
         print(line)
     if ref:
         print()
         for name, fn in TESTS:
             if fn in GOALS:
-                r = med[name]["blfs"] / med[name][ref]
-                print("goal %-30s blfs >= %.1fx pt: %5.2fx %s" % (
-                    name, GOALS[fn], r,
-                    "met" if r >= GOALS[fn] else "NOT met"))
+                for b in [n for n in names if n.startswith("blfs")]:
+                    r = med[name][b] / med[name][ref]
+                    print("goal %-30s %s >= %.1fx pt: %5.2fx %s" % (
+                        name, b, GOALS[fn], r,
+                        "met" if r >= GOALS[fn] else "NOT met"))
     print()
     print("every round (%s):" % " | ".join(names))
     for name, _ in TESTS:
@@ -317,8 +326,9 @@ def main():
     mem = None
     sides = []
     notes = []
-    print("meta-bench: %s, %d files, listing of %d; load average %s" % (
-        BLFS, N_FILES, LISTING, loadavg()))
+    print("meta-bench: %s%s, %d files, listing of %d; load average %s" % (
+        BLFS, " (blfs0: %s)" % BEFORE if BEFORE else "", N_FILES, LISTING,
+        loadavg()))
     sys.stdout.flush()
     try:
         if STORE == "tmpfs":
