@@ -18,20 +18,23 @@
  * kernels, other filesystems, stores that are not local) there is no
  * cache: coarse times could give a change the ctime already seen.
  *
+ * An entry is made only from what surely is the file's own: read through
+ * an fd of it, made by this mount, or read by name between two stats
+ * that found the same file unchanged (meta.c).
+ *
  * Listings (readdir.c) have no stat of each name to check an entry
  * against: a plain READDIR would need the attribute of every regular
  * file only to tell the few that stand for a symlink, FIFO, socket or
- * device. An entry may answer "a regular file" there, without a check,
- * when all of these hold:
- *  - its type is the inode's own: read through an fd of the file, made
- *    by this mount, or a later entry check found it still current (a
- *    read by name may have raced a rename; one whose ctime checked out
- *    did not). Nothing changes the presented type of an inode;
- *  - the drive is mounted nowhere else on this machine (share.c) since
- *    the entry was made: the epoch moves whenever that changes. On a
- *    drive mounted once only this mount makes files that stand for
- *    special ones, and each it makes replaces the entry of its inode
- *    number, so a number freed and given again cannot carry an old type;
+ * device, and after the kernel dropped its caches each read loads the
+ * file's inode from disk. An entry may answer "a regular file" there
+ * without a check, since nothing changes the presented type of an
+ * inode, when both of these hold:
+ *  - the drive is mounted nowhere else on this machine (share.c) and
+ *    has not been since the entry was made or last found current: the
+ *    epoch moves whenever that changes. On a drive mounted once only this mount makes files
+ *    that stand for special ones, and each it makes replaces the entry
+ *    of its inode number, so a number freed and given again cannot
+ *    carry an old type;
  *  - the kernel may cache (not --cache-size 0).
  *
  * Bounded: a set-associative table of ACACHE_SETS x ACACHE_WAYS entries
@@ -72,7 +75,6 @@ struct acache_ent {
 	uint32_t	gid;
 	uint32_t	mode;
 	uint8_t		what;		/* enum acache_what */
-	uint8_t		own_type;	/* the type is the inode's own */
 };
 
 struct acache_stripe {
@@ -179,15 +181,15 @@ acache_get(const struct stat *st, struct owners *o)
 			r = ACACHE_OWNERS;
 		} else
 			r = ACACHE_NONE;
-		/* Its ctime checked out: no rename came between. */
-		e->own_type = 1;
+		/* Still this inode's: its type holds in this epoch too. */
+		e->epoch = __atomic_load_n(&ac.epoch, __ATOMIC_ACQUIRE);
 	}
 	pthread_mutex_unlock(&sp->lock);
 	return r;
 }
 
 void
-acache_put(const struct stat *st, const struct owners *o, int own_type)
+acache_put(const struct stat *st, const struct owners *o)
 {
 	struct acache_stripe *sp;
 	struct acache_ent *set, *e;
@@ -208,7 +210,6 @@ acache_put(const struct stat *st, const struct owners *o, int own_type)
 	e->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 	e->check = acache_check(st);
 	e->epoch = __atomic_load_n(&ac.epoch, __ATOMIC_ACQUIRE);
-	e->own_type = own_type != 0;
 	if (o != NULL) {
 		e->what = ACACHE_E_OWNERS;
 		e->uid = o->uid;
@@ -225,17 +226,32 @@ acache_put(const struct stat *st, const struct owners *o, int own_type)
 }
 
 int
-acache_is_reg(dev_t dev, ino_t ino)
+acache_on(void)
+{
+	return ac.on;
+}
+
+int
+acache_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	    acache_check(a) == acache_check(b);
+}
+
+int
+acache_reg(dev_t dev, ino_t ino)
 {
 	struct acache_stripe *sp;
 	struct acache_ent *set, *e;
 	int r = 0;
 
 	if (!ac.on || !ac.types)
-		return 0;
+		return -1;
 	set = acache_lock(dev, ino, &sp);
 	e = acache_find(set, dev, ino);
-	if (e != NULL && e->own_type && S_ISREG(e->mode) &&
+	if (e != NULL && S_ISREG(e->mode) &&
 	    e->epoch == __atomic_load_n(&ac.epoch, __ATOMIC_ACQUIRE))
 		r = 1;
 	pthread_mutex_unlock(&sp->lock);

@@ -189,19 +189,21 @@ int	meta_check_store(int root_fd, char **cause);
 /*
  * The owners cache (acache.c): what meta.c read of a backing file, used
  * again while the file's ctime and the rest of its stat stay as they
- * were when it was read (stat first, then read, then put). acache_get:
+ * were when it was read (stat first, then read, then put; a read by name
+ * only between two stats acache_same finds the same). acache_get:
  * ACACHE_OWNERS and *o, ACACHE_NONE (no attribute), or ACACHE_MISS.
- * own_type: the entry comes from a read through the file's own fd or
- * from making it, not by name. acache_is_reg: a listing of a drive
- * mounted nowhere else may show the backing regular file (dev, ino) as a
- * regular file without reading its attribute. acache_new_epoch: the
- * drive became shared or unshared.
+ * acache_reg: 1 if a listing of a drive mounted nowhere else may show
+ * the backing regular file (dev, ino) as a regular file without reading
+ * it, 0 if not yet, -1 if never (no cache, --cache-size 0).
+ * acache_new_epoch: the drive became shared or unshared.
  */
 enum { ACACHE_MISS, ACACHE_OWNERS, ACACHE_NONE };
 void	acache_init(int on, int types);
+int	acache_on(void);
 int	acache_get(const struct stat *, struct owners *o);
-void	acache_put(const struct stat *, const struct owners *o, int own_type);
-int	acache_is_reg(dev_t, ino_t);
+void	acache_put(const struct stat *, const struct owners *o);
+int	acache_same(const struct stat *, const struct stat *);
+int	acache_reg(dev_t, ino_t);
 void	acache_drop(dev_t, ino_t);
 void	acache_new_epoch(void);
 

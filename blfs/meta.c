@@ -149,56 +149,49 @@ meta_present(struct stat *st, const struct owners *m)
 }
 
 /*
- * The owners of a file just stat'ed (*st, of the backing file) into *st:
- * from the cache (acache.c) while the file is as it was when they were
- * read, else read by readfn() and kept. own_type: read through the file's
- * own fd, so the type read is surely this inode's.
+ * The owners cache (acache.c) into *st, a backing file's stat just made:
+ * 1 if it knew them (or that the file has none), 0 if they must be read.
  */
-static void
-meta_present_cached(struct stat *st, int own_type,
-    int (*readfn)(const void *, mode_t, struct owners *), const void *arg)
+static int
+meta_from_cache(struct stat *st)
 {
 	struct owners m;
-	int r;
 
-	if (!meta_carrier(st))
-		return;
 	switch (acache_get(st, &m)) {
 	case ACACHE_OWNERS:
 		meta_present(st, &m);
-		return;
+		return 1;
 	case ACACHE_NONE:
-		return;
+		return 1;
 	}
-	r = readfn(arg, st->st_mode & S_IFMT, &m);
-	if (r == -1)
-		return;		/* not read now: shown as on disk, not kept */
-	acache_put(st, r == 0 ? &m : NULL, own_type);
-	if (r == 0)
-		meta_present(st, &m);
+	return 0;
 }
 
-struct meta_fd_arg {
-	int	fd;
-	int	is_opath;
-};
-
-static int
-meta_read_fd_cb(const void *arg, mode_t btype, struct owners *m)
+/* What was read (r as meta_read's) into *st; into the cache if keep. */
+static void
+meta_keep(struct stat *st, int r, const struct owners *m, int keep)
 {
-	const struct meta_fd_arg *a = arg;
-
-	return meta_read(a->fd, a->is_opath, btype, m);
+	if (r == -1)
+		return;		/* not read now: shown as on disk, not kept */
+	if (keep)
+		acache_put(st, r == 0 ? m : NULL);
+	if (r == 0)
+		meta_present(st, m);
 }
 
 int
 meta_stat_fd(int fd, int is_opath, struct stat *st)
 {
-	struct meta_fd_arg a = { fd, is_opath };
+	struct owners m;
+	int r;
 
 	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
-	meta_present_cached(st, 1, meta_read_fd_cb, &a);
+	if (!meta_carrier(st) || meta_from_cache(st))
+		return 0;
+	/* Stat, then read, through the file's own fd: surely its own. */
+	r = meta_read(fd, is_opath, st->st_mode & S_IFMT, &m);
+	meta_keep(st, r, &m, 1);
 	return 0;
 }
 
@@ -213,36 +206,32 @@ meta_read_name(int dfd, const char *name, mode_t btype, struct owners *m)
 	return meta_parse(v, n, btype, m);
 }
 
-struct meta_name_arg {
-	int		 dfd;
-	const char	*name;
-};
-
-static int
-meta_read_name_cb(const void *arg, mode_t btype, struct owners *m)
-{
-	const struct meta_name_arg *a = arg;
-
-	return meta_read_name(a->dfd, a->name, btype, m);
-}
-
 int
 meta_stat_at(int dfd, const char *name, struct stat *st)
 {
-	struct meta_name_arg a = { dfd, name };
+	struct owners m;
+	struct stat again;
+	int r, keep;
 
 	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
+	if (!meta_carrier(st) || meta_from_cache(st))
+		return 0;
 	/*
 	 * The name again, below the directory fd and never following the
 	 * last component. Should another server replace the name in
 	 * between, the attribute of the newcomer is read: the result is
 	 * stale for a moment, as any stat racing a rename is, and never
-	 * reaches outside the directory. What the cache keeps of it is
-	 * never used: the replaced file's ctime moved with the rename or
-	 * unlink, after the stat that the entry must match.
+	 * reaches outside the directory. It is kept only if a second stat
+	 * finds the name still leading to the same file, unchanged: any
+	 * rename, link or unlink that could have put another file under
+	 * the name moves the ctime of the one it took the name from.
 	 */
-	meta_present_cached(st, 0, meta_read_name_cb, &a);
+	r = meta_read_name(dfd, name, st->st_mode & S_IFMT, &m);
+	keep = r != -1 && acache_on() &&
+	    fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    acache_same(st, &again);
+	meta_keep(st, r, &m, keep);
 	return 0;
 }
 

@@ -710,7 +710,7 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		ops_reply_err(req, -r);
 		return;
 	}
-	acache_put(&st, &m, 1);
+	acache_put(&st, &m);
 	meta_present(&st, &m);
 	/* A directory's O_PATH fd goes to the cache; a file's open fd not. */
 	if (type != S_IFDIR) {
@@ -1045,7 +1045,7 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 			close(fd);
 		} else {
 			/* Its owners as made: a lookup needs no read. */
-			acache_put(&st, &m, 1);
+			acache_put(&st, &m);
 			meta_present(&st, &m);
 		}
 	} else if (r == -EEXIST && !(fi->flags & O_EXCL)) {

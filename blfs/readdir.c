@@ -88,15 +88,25 @@ readdir_is_dot(const char *name)
 
 /*
  * The presented type of a backing regular file of a listing: a symlink,
- * FIFO, socket or device made through blfs is one (meta.c). The owners
- * cache may know it is none of those without a read (acache.c), on a
- * drive mounted nowhere else.
+ * FIFO, socket or device made through blfs is one (meta.c). On a drive
+ * mounted nowhere else the owners cache may know it is none of those
+ * (acache.c); if it cannot yet, a stat and read teach it, so the next
+ * listing, even one after the kernel dropped every cache, reads nothing.
+ * Otherwise the attribute alone.
  */
 static mode_t
 readdir_type(int dfd, const char *name, dev_t dev, ino_t ino)
 {
-	if (!share_active() && acache_is_reg(dev, ino))
+	struct stat st;
+
+	switch (share_active() ? -1 : acache_reg(dev, ino)) {
+	case 1:
 		return S_IFREG;
+	case 0:
+		if (meta_stat_at(dfd, name, &st) == 0)
+			return st.st_mode & S_IFMT;
+		return S_IFREG;
+	}
 	return meta_type_at(dfd, name);
 }
 
