@@ -186,10 +186,44 @@ int	meta_write(int fd, int is_opath, const struct owners *o);
 /* -1 and a cause if the store cannot keep user.* attributes. */
 int	meta_check_store(int root_fd, char **cause);
 
+/*
+ * The owners cache (acache.c): what meta.c read of a backing file, used
+ * again while the file's ctime and the rest of its stat stay as they
+ * were when it was read (stat first, then read, then put; a read by name
+ * only between two stats acache_same finds the same). acache_get:
+ * ACACHE_OWNERS and *o, ACACHE_NONE (no attribute), or ACACHE_MISS.
+ * acache_reg: 1 if a listing of a drive mounted nowhere else may show
+ * the backing regular file (dev, ino) as a regular file without reading
+ * it, 0 if not yet, -1 if never (no cache, --cache-size 0).
+ * acache_new_epoch: the drive became shared or unshared.
+ */
+enum { ACACHE_MISS, ACACHE_OWNERS, ACACHE_NONE };
+void	acache_init(int on, int types);
+int	acache_on(void);
+int	acache_get(const struct stat *, struct owners *o);
+void	acache_put(const struct stat *, const struct owners *o);
+int	acache_same(const struct stat *, const struct stat *);
+int	acache_reg(dev_t, ino_t);
+void	acache_drop(dev_t, ino_t);
+void	acache_new_epoch(void);
+
 extern const struct fuse_lowlevel_ops blfs_ops;
 /* ops.c's every error reply, and its EROFS on a read-only mount. */
 void	ops_reply_err(fuse_req_t, int err);
 int	ops_refuse_ro(fuse_req_t);
+/* The entry the kernel is told for in, with our timeouts. */
+void	ops_fill_entry(struct fuse_entry_param *, struct blfs_inode *,
+	    const struct stat *);
+/* The directory operations (readdir.c); readdir_fd: a handle's fd. */
+void	readdir_open(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void	readdir_read(fuse_req_t, fuse_ino_t, size_t size, off_t off,
+	    struct fuse_file_info *);
+void	readdir_plus(fuse_req_t, fuse_ino_t, size_t size, off_t off,
+	    struct fuse_file_info *);
+void	readdir_release(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void	readdir_fsync(fuse_req_t, fuse_ino_t, int datasync,
+	    struct fuse_file_info *);
+int	readdir_fd(const struct fuse_file_info *);
 /* The xattr operations (xattr.c). */
 void	xattr_get(fuse_req_t, fuse_ino_t, const char *name, size_t size);
 void	xattr_list(fuse_req_t, fuse_ino_t, size_t size);

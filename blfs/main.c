@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 
 #include <linux/magic.h>
@@ -511,6 +512,34 @@ blfs_local_fs(int fd)
 }
 
 /*
+ * Does every change of a file on the store get a ctime that differs from
+ * the one last seen? Multigrain timestamps promise it (Linux 6.13: ext4,
+ * xfs, btrfs, tmpfs): a ctime that was looked at is never handed to the
+ * next change. The owners cache (acache.c) is exact only where it holds.
+ */
+static int
+blfs_fine_ctime(int fd)
+{
+	static const unsigned long fine[] = { EXT4_SUPER_MAGIC,
+	    XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC };
+	struct statfs sf;
+	struct utsname u;
+	unsigned major, minor;
+	size_t i;
+
+	if (uname(&u) == -1 ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2 ||
+	    major < 6 || (major == 6 && minor < 13))
+		return 0;
+	if (fstatfs(fd, &sf) == -1)
+		return 0;
+	for (i = 0; i < nitems(fine); i++)
+		if ((unsigned long)sf.f_type == fine[i])
+			return 1;
+	return 0;
+}
+
+/*
  * The kernel may know far more inodes than blfs may hold fds: raise the
  * soft limit to the hard one (root without CAP_SYS_RESOURCE cannot go
  * further), keep half of it for open files and directories, and bound
@@ -569,6 +598,11 @@ blfs_prepare_posix(const struct blfs_args *a)
 		if (blfs_cfg.negative_timeout > BLFS_REMOTE_TIMEOUT)
 			blfs_cfg.negative_timeout = BLFS_REMOTE_TIMEOUT;
 	}
+	/*
+	 * Listings may trust the cache's types only where the kernel may
+	 * cache names at all (not --cache-size 0).
+	 */
+	acache_init(blfs_fine_ctime(a->root_fd), blfs_cfg.entry_timeout > 0);
 	if (share_init(a->mounts_fd, a->lock_fd, &cause) != 0)
 		blfs_fail(1, "%s", cause);
 	if (quota_init(a->usage_fd, a->capacity, a->session, &cause) != 0)

@@ -31,11 +31,13 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,25 +54,89 @@ meta_carrier(const struct stat *st)
 	return S_ISREG(st->st_mode) || S_ISDIR(st->st_mode);
 }
 
-int
-meta_get(int fd, int is_opath, mode_t btype, struct owners *m)
+/*
+ * getxattrat(2) while the kernel has it (Linux 6.13); atomic, cleared at
+ * the first ENOSYS. The seccomp filter lets it through (sandboxing/
+ * seccomp.c), so ENOSYS is the kernel's own answer.
+ */
+static int meta_xattrat = 1;
+
+/*
+ * The attribute of name in directory dfd, never following a symlink, or
+ * (name NULL) of the directory dfd itself. getxattrat resolves the one
+ * name below the directory fd, as fstatat does, or "." for the directory
+ * itself: no path through /proc, whose magic link costs a walk of its
+ * own (two, once the lockless walk gives up on it) on every call. Before
+ * Linux 6.13, the same through the directory fd's magic link.
+ */
+static ssize_t
+meta_read_at(int dfd, const char *name, char *v, size_t size)
+{
+	struct proc_fd_path p;
+#ifdef SYS_getxattrat
+	struct bl_xattr_args a;
+	long n;
+
+	if (__atomic_load_n(&meta_xattrat, __ATOMIC_RELAXED)) {
+		memset(&a, 0, sizeof(a));
+		a.value = (uint64_t)(uintptr_t)v;
+		a.size = (uint32_t)size;
+		n = syscall(SYS_getxattrat, dfd, name != NULL ? name : ".",
+		    AT_SYMLINK_NOFOLLOW, OWNERS_XATTR, &a, sizeof(a));
+		if (n != -1 || errno != ENOSYS)
+			return (ssize_t)n;
+		__atomic_store_n(&meta_xattrat, 0, __ATOMIC_RELAXED);
+	}
+#endif
+	if (name == NULL)
+		return getxattr(proc_fd_path(&p, dfd, NULL), OWNERS_XATTR, v,
+		    size);
+	return lgetxattr(proc_fd_path(&p, dfd, name), OWNERS_XATTR, v, size);
+}
+
+/*
+ * 0 and *m from the value read (n bytes, or -1 and errno), 1: the file
+ * has no attribute that parses (shown as it is on disk, for as long as
+ * it stays as it is), -1: it could not be read now.
+ */
+static int
+meta_parse(const char *v, ssize_t n, mode_t btype, struct owners *m)
+{
+	if (n == -1)
+		return errno == ENODATA ? 1 : -1;
+	if (n == 0 || owners_parse(v, (size_t)n, btype, m) != 0)
+		return 1;
+	return 0;
+}
+
+/* meta_get, telling "no attribute" (1) from "not read" (-1). */
+static int
+meta_read(int fd, int is_opath, mode_t btype, struct owners *m)
 {
 	struct proc_fd_path p;
 	char v[OWNERS_VALUE_MAX];
 	ssize_t n;
 
-	/*
-	 * fgetxattr refuses O_PATH fds; the magic link leads to exactly the
-	 * file of fd, which the caller knows is no symlink.
-	 */
-	if (is_opath)
+	if (!is_opath)
+		n = fgetxattr(fd, OWNERS_XATTR, v, sizeof(v));
+	else if (btype == S_IFDIR)
+		n = meta_read_at(fd, NULL, v, sizeof(v));
+	else {
+		/*
+		 * fgetxattr and getxattrat refuse O_PATH fds of files; the
+		 * magic link leads to exactly the file of fd, which the
+		 * caller knows is no symlink.
+		 */
 		n = getxattr(proc_fd_path(&p, fd, NULL), OWNERS_XATTR, v,
 		    sizeof(v));
-	else
-		n = fgetxattr(fd, OWNERS_XATTR, v, sizeof(v));
-	if (n <= 0 || owners_parse(v, (size_t)n, btype, m) != 0)
-		return -1;
-	return 0;
+	}
+	return meta_parse(v, n, btype, m);
+}
+
+int
+meta_get(int fd, int is_opath, mode_t btype, struct owners *m)
+{
+	return meta_read(fd, is_opath, btype, m) == 0 ? 0 : -1;
 }
 
 void
@@ -82,50 +148,90 @@ meta_present(struct stat *st, const struct owners *m)
 	st->st_rdev = m->rdev;
 }
 
+/*
+ * The owners cache (acache.c) into *st, a backing file's stat just made:
+ * 1 if it knew them (or that the file has none), 0 if they must be read.
+ */
+static int
+meta_from_cache(struct stat *st)
+{
+	struct owners m;
+
+	switch (acache_get(st, &m)) {
+	case ACACHE_OWNERS:
+		meta_present(st, &m);
+		return 1;
+	case ACACHE_NONE:
+		return 1;
+	}
+	return 0;
+}
+
+/* What was read (r as meta_read's) into *st; into the cache if keep. */
+static void
+meta_keep(struct stat *st, int r, const struct owners *m, int keep)
+{
+	if (r == -1)
+		return;		/* not read now: shown as on disk, not kept */
+	if (keep)
+		acache_put(st, r == 0 ? m : NULL);
+	if (r == 0)
+		meta_present(st, m);
+}
+
 int
 meta_stat_fd(int fd, int is_opath, struct stat *st)
 {
 	struct owners m;
+	int r;
 
 	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
-	if (meta_carrier(st) &&
-	    meta_get(fd, is_opath, st->st_mode & S_IFMT, &m) == 0)
-		meta_present(st, &m);
+	if (!meta_carrier(st) || meta_from_cache(st))
+		return 0;
+	/* Stat, then read, through the file's own fd: surely its own. */
+	r = meta_read(fd, is_opath, st->st_mode & S_IFMT, &m);
+	meta_keep(st, r, &m, 1);
 	return 0;
 }
 
-/* meta_get of name in directory fd dfd, never following a symlink. */
+/* meta_read of name in directory fd dfd, never following a symlink. */
 static int
-meta_get_at(int dfd, const char *name, mode_t btype, struct owners *m)
+meta_read_name(int dfd, const char *name, mode_t btype, struct owners *m)
 {
-	struct proc_fd_path p;
 	char v[OWNERS_VALUE_MAX];
 	ssize_t n;
 
-	n = lgetxattr(proc_fd_path(&p, dfd, name), OWNERS_XATTR, v, sizeof(v));
-	if (n <= 0 || owners_parse(v, (size_t)n, btype, m) != 0)
-		return -1;
-	return 0;
+	n = meta_read_at(dfd, name, v, sizeof(v));
+	return meta_parse(v, n, btype, m);
 }
 
 int
 meta_stat_at(int dfd, const char *name, struct stat *st)
 {
 	struct owners m;
+	struct stat again;
+	int r, keep;
 
 	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -errno;
+	if (!meta_carrier(st) || meta_from_cache(st))
+		return 0;
 	/*
 	 * The name again, below the directory fd and never following the
 	 * last component. Should another server replace the name in
 	 * between, the attribute of the newcomer is read: the result is
 	 * stale for a moment, as any stat racing a rename is, and never
-	 * reaches outside the directory.
+	 * reaches outside the directory. It is kept only if a second stat
+	 * finds the name still leading to the same file, unchanged: any
+	 * rename, link or unlink that could have put another file under
+	 * the name moves the ctime of the one it took the name from.
 	 */
-	if (meta_carrier(st) &&
-	    meta_get_at(dfd, name, st->st_mode & S_IFMT, &m) == 0)
-		meta_present(st, &m);
+	r = meta_read_name(dfd, name, st->st_mode & S_IFMT, &m);
+	keep = r != -1 && acache_on() &&
+	    fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    acache_same(st, &again);
+	meta_keep(st, r, &m, keep);
 	return 0;
 }
 
@@ -134,7 +240,7 @@ meta_type_at(int dfd, const char *name)
 {
 	struct owners m;
 
-	if (meta_get_at(dfd, name, S_IFREG, &m) != 0)
+	if (meta_read_name(dfd, name, S_IFREG, &m) != 0)
 		return S_IFREG;
 	return m.mode & S_IFMT;
 }

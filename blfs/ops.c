@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,14 +23,6 @@
 #include "common/xmalloc.h"
 #include "blfs/blfs.h"
 
-/* An open directory: the kernel serialises nothing for us here. */
-struct ops_dir {
-	pthread_mutex_t	 lock;
-	DIR		*dp;		/* guarded by lock */
-	off_t		 offset;	/* guarded by lock; of entry */
-	struct dirent	*entry;		/* guarded by lock; read, not sent */
-};
-
 /*
  * The open backing fd of a handle, file or directory, and the handle
  * itself (lock.c keys locks by it); -EBADF for anything else.
@@ -41,15 +32,12 @@ ops_handle_fd(fuse_ino_t ino, const struct fuse_file_info *fi,
     const void **via)
 {
 	struct blfs_inode *in = inode_get(ino);
-	struct ops_dir *d;
 
 	*via = (const void *)(uintptr_t)fi->fh;
 	if (in->type == S_IFREG)
 		return ((struct blfs_file *)(uintptr_t)fi->fh)->fd;
-	if (in->type == S_IFDIR) {
-		d = (struct ops_dir *)(uintptr_t)fi->fh;
-		return dirfd(d->dp);
-	}
+	if (in->type == S_IFDIR)
+		return readdir_fd(fi);
 	return -EBADF;
 }
 
@@ -125,7 +113,7 @@ ops_stat(struct blfs_inode *in, struct stat *st)
 	return r;
 }
 
-static void
+void
 ops_fill_entry(struct fuse_entry_param *e, struct blfs_inode *in,
     const struct stat *st)
 {
@@ -206,11 +194,46 @@ ops_kill_setid(int fd, int is_opath)
 		log_warn("clearing set-id bits");
 }
 
+/* linkat(AT_EMPTY_PATH) may work without a capability; atomic. */
+static int ops_empty_link = 1;
+
+/*
+ * The file of fd, which blfs opened itself (an O_TMPFILE, an O_PATH fd
+ * of the cache), linked as dfd/name; 0, or -1 and errno. Since Linux 6.10
+ * linkat(fd, "", AT_EMPTY_PATH) needs no capability for a file the
+ * caller opened with its own credentials, which is all it ever gets here
+ * (it opened every one beneath the root fd); before, it needs
+ * CAP_DAC_READ_SEARCH, which blfs must never have (that is what lets
+ * handle-based opens through), and answers ENOENT: then the magic link
+ * of fd, which leads to exactly its inode, symlinks included, at the
+ * cost of a walk through /proc.
+ */
+static int
+ops_link_fd(int fd, int dfd, const char *name)
+{
+	struct proc_fd_path pp;
+	int tried;
+
+	tried = __atomic_load_n(&ops_empty_link, __ATOMIC_RELAXED);
+	if (tried) {
+		if (linkat(fd, "", dfd, name, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+	}
+	if (linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), dfd, name,
+	    AT_SYMLINK_FOLLOW) == -1)
+		return -1;
+	/* ENOENT was the kernel refusing the empty path: ask no more. */
+	if (tried)
+		__atomic_store_n(&ops_empty_link, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /*
  * A new backing regular file at pfd/name, its attribute (and content, for
  * a symlink) in place before the name appears, so no other server ever
- * sees it half made: an unnamed O_TMPFILE, linked in through its magic
- * link (linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). A
+ * sees it half made: an unnamed O_TMPFILE, linked in (ops_link_fd). A
  * store without O_TMPFILE gets an O_EXCL create with the attribute right
  * after. *fdp: the file, open read-write with the extra flags.
  */
@@ -218,7 +241,6 @@ static int
 ops_new_file(int pfd, const char *name, int extra,
     const struct owners *m, const char *content, int *fdp)
 {
-	struct proc_fd_path pp;
 	size_t len;
 	int fd, r, tmp = 1;
 
@@ -242,8 +264,7 @@ ops_new_file(int pfd, const char *name, int extra,
 	}
 	if ((r = meta_set(fd, 0, m)) != 0)
 		goto fail;
-	if (tmp && linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), pfd, name,
-	    AT_SYMLINK_FOLLOW) == -1) {
+	if (tmp && ops_link_fd(fd, pfd, name) == -1) {
 		r = -errno;
 		goto fail;
 	}
@@ -689,6 +710,7 @@ ops_make(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		ops_reply_err(req, -r);
 		return;
 	}
+	acache_put(&st, &m);
 	meta_present(&st, &m);
 	/* A directory's O_PATH fd goes to the cache; a file's open fd not. */
 	if (type != S_IFDIR) {
@@ -727,7 +749,6 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
     const char *newname)
 {
 	struct blfs_inode *in = inode_get(ino), *np = inode_get(npino);
-	struct proc_fd_path pp;
 	struct stat st;
 	int fd, npfd, r, err;
 
@@ -746,13 +767,7 @@ ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t npino,
 		ops_reply_err(req, -r);
 		return;
 	}
-	/*
-	 * linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH, which
-	 * blfs must not have (it opens handle-based opens too). The magic
-	 * link leads to exactly the inode of fd, symlinks included.
-	 */
-	r = linkat(AT_FDCWD, proc_fd_path(&pp, fd, NULL), npfd, newname,
-	    AT_SYMLINK_FOLLOW);
+	r = ops_link_fd(fd, npfd, newname);
 	err = errno;
 	if (r == 0)
 		r = meta_stat_fd(fd, 1, &st);
@@ -1028,8 +1043,11 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 		if (fstat(fd, &st) == -1) {
 			r = -errno;
 			close(fd);
-		} else
+		} else {
+			/* Its owners as made: a lookup needs no read. */
+			acache_put(&st, &m);
 			meta_present(&st, &m);
+		}
 	} else if (r == -EEXIST && !(fi->flags & O_EXCL)) {
 		freed = (fi->flags & O_TRUNC) ? quota_size_at(pfd, name) : 0;
 		if ((fd = ops_create_existing(pfd, name, flags, &st)) < 0)
@@ -1166,203 +1184,6 @@ ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 }
 
 static void
-ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct blfs_inode *in = inode_get(ino);
-	struct ops_dir *d;
-	int fd, dfd, r, err;
-
-	if (in->type != S_IFDIR) {
-		ops_reply_err(req, ENOTDIR);
-		return;
-	}
-	if ((r = inode_fd(in, &fd)) != 0) {
-		ops_reply_err(req, -r);
-		return;
-	}
-	/* "." of a verified directory fd: no name to swap, no /proc. */
-	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	err = errno;
-	inode_fd_put(in);
-	if (dfd == -1) {
-		ops_reply_err(req, err);
-		return;
-	}
-	d = xcalloc(1, sizeof(*d));
-	pthread_mutex_init(&d->lock, NULL);
-	if ((d->dp = fdopendir(dfd)) == NULL) {
-		err = errno;
-		close(dfd);
-		free(d);
-		ops_reply_err(req, err);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)d;
-	/*
-	 * On a local store the kernel may keep a listing and serve the next
-	 * readdir of the directory from memory. It drops it when the
-	 * directory changes through this mount, or when its attributes,
-	 * asked for again after the attribute timeout, show another mtime:
-	 * a name added elsewhere shows in listings within that timeout
-	 * (CACHING in blfs.8). Not with --cache-size 0.
-	 */
-	if (blfs_cfg.keep_cache && blfs_cfg.local_store) {
-		fi->cache_readdir = 1;
-		fi->keep_cache = 1;
-	}
-	if (fuse_reply_open(req, fi) != 0) {
-		closedir(d->dp);
-		pthread_mutex_destroy(&d->lock);
-		free(d);
-	}
-}
-
-static int
-ops_is_dot(const char *name)
-{
-	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
-}
-
-static void
-ops_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-    struct fuse_file_info *fi, int plus)
-{
-	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
-	struct blfs_inode *parent = inode_get(ino), *in;
-	struct blfs_inode **learned = NULL;
-	size_t nlearned = 0, caplearned = 0, rem = size, entsize, i;
-	struct fuse_entry_param e;
-	struct stat st;
-	struct dirent *ent;
-	char *buf, *p;
-	off_t next;
-	int err = 0;
-
-	if ((buf = calloc(1, size)) == NULL) {
-		ops_reply_err(req, ENOMEM);
-		return;
-	}
-	p = buf;
-	pthread_mutex_lock(&d->lock);
-	if (off != d->offset) {
-		seekdir(d->dp, off);
-		d->entry = NULL;
-		d->offset = off;
-	}
-	for (;;) {
-		if (d->entry == NULL) {
-			errno = 0;
-			if ((d->entry = readdir(d->dp)) == NULL) {
-				err = errno;
-				break;
-			}
-		}
-		ent = d->entry;
-		next = ent->d_off;
-		in = NULL;
-		if (plus && !ops_is_dot(ent->d_name)) {
-			if ((err = -meta_stat_at(dirfd(d->dp), ent->d_name,
-			    &st)) != 0) {
-				if (err != ENOENT)
-					break;
-				err = 0;
-				/* Removed since it was listed: skip it. */
-				d->entry = NULL;
-				d->offset = next;
-				continue;
-			}
-			in = inode_learn(parent, ent->d_name, &st, -1);
-			share_watch(in);
-			ops_fill_entry(&e, in, &st);
-			entsize = fuse_add_direntry_plus(req, p, rem,
-			    ent->d_name, &e, next);
-		} else {
-			memset(&st, 0, sizeof(st));
-			st.st_ino = ent->d_ino;
-			st.st_mode = (mode_t)DTTOIF(ent->d_type);
-			/* A regular backing file may stand for a symlink. */
-			if (ent->d_type == DT_REG)
-				st.st_mode = meta_type_at(dirfd(d->dp),
-				    ent->d_name);
-			if (plus) {
-				/* Node id 0: the kernel does not link it. */
-				memset(&e, 0, sizeof(e));
-				e.attr = st;
-				entsize = fuse_add_direntry_plus(req, p, rem,
-				    ent->d_name, &e, next);
-			} else
-				entsize = fuse_add_direntry(req, p, rem,
-				    ent->d_name, &st, next);
-		}
-		if (entsize > rem) {
-			if (in != NULL)
-				inode_forget(in, 1);
-			break;	/* full: this entry goes in the next call */
-		}
-		if (in != NULL) {
-			if (nlearned == caplearned) {
-				caplearned = caplearned ? caplearned * 2 : 64;
-				learned = xreallocarray(learned, caplearned,
-				    sizeof(*learned));
-			}
-			learned[nlearned++] = in;
-		}
-		p += entsize;
-		rem -= entsize;
-		d->entry = NULL;
-		d->offset = next;
-	}
-	pthread_mutex_unlock(&d->lock);
-
-	if (err != 0 && rem == size)
-		ops_reply_err(req, err);
-	else if (fuse_reply_buf(req, buf, size - rem) != 0) {
-		/* Not delivered: the kernel holds none of these lookups. */
-		for (i = 0; i < nlearned; i++)
-			inode_forget(learned[i], 1);
-	}
-	free(learned);
-	free(buf);
-}
-
-static void
-ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-    struct fuse_file_info *fi)
-{
-	ops_readdir_common(req, ino, size, off, fi, 0);
-}
-
-static void
-ops_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-    struct fuse_file_info *fi)
-{
-	ops_readdir_common(req, ino, size, off, fi, 1);
-}
-
-static void
-ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
-
-	lock_release(d);
-	closedir(d->dp);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
-	ops_reply_err(req, 0);
-}
-
-static void
-ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-    struct fuse_file_info *fi)
-{
-	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
-	int fd = dirfd(d->dp), r;
-
-	r = datasync ? fdatasync(fd) : fsync(fd);
-	ops_reply_err(req, r == -1 ? errno : 0);
-}
-
-static void
 ops_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct blfs_inode *in = inode_get(ino);
@@ -1477,11 +1298,11 @@ const struct fuse_lowlevel_ops blfs_ops = {
 	.flush = ops_flush,
 	.release = ops_release,
 	.fsync = ops_fsync,
-	.opendir = ops_opendir,
-	.readdir = ops_readdir,
-	.readdirplus = ops_readdirplus,
-	.releasedir = ops_releasedir,
-	.fsyncdir = ops_fsyncdir,
+	.opendir = readdir_open,
+	.readdir = readdir_read,
+	.readdirplus = readdir_plus,
+	.releasedir = readdir_release,
+	.fsyncdir = readdir_fsync,
 	.statfs = ops_statfs,
 	.getxattr = xattr_get,
 	.listxattr = xattr_list,

@@ -218,6 +218,8 @@ share_set(int shared)
 	    "changes are passed on at once" : "the only mount of the "
 	    "drive now: full caching");
 	__atomic_store_n(&sh.shared, shared, __ATOMIC_RELEASE);
+	/* Types the owners cache vouched for are checked again. */
+	acache_new_epoch();
 	n = inode_hold_dirs(&dirs);
 	for (i = 0; i < n; i++) {
 		if (shared && inode_fd(dirs[i], &fd) == 0) {
@@ -349,7 +351,16 @@ share_child(struct blfs_inode *dir, const char *name)
 		return;
 	r = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW);
 	inode_fd_put(dir);
-	if (r == -1 || (in = inode_hold_of(st.st_dev, st.st_ino)) == NULL)
+	if (r == -1)
+		return;
+	/*
+	 * The ctime of a changed file moved, so the owners cache would not
+	 * use its entry anyway; a file another mount made anew under an
+	 * inode number just freed, within the same clock tick, may not
+	 * have a new one. The entry goes either way.
+	 */
+	acache_drop(st.st_dev, st.st_ino);
+	if ((in = inode_hold_of(st.st_dev, st.st_ino)) == NULL)
 		return;
 	if (in->type == S_IFREG)
 		share_queue_file(in, &st);
@@ -399,6 +410,7 @@ share_event(const struct inotify_event *ev, int *recount)
 	id = inode_id(dir);
 	if (ev->len == 0 || ev->name[0] == '\0') {
 		/* The directory itself: its mode, owner, times, or gone. */
+		acache_drop(dir->dev, dir->ino);
 		share_queue(id, NULL);
 	} else {
 		if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM |

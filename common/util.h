@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -58,6 +59,20 @@ int	fd_set_cloexec(int fd, int on);
 /* Blocking helpers for clients and children, retrying on EINTR. */
 ssize_t	read_full(int fd, void *buf, size_t len);
 ssize_t	write_full(int fd, const void *buf, size_t len);
+
+/*
+ * getxattrat(2), Linux 6.13, which the C library headers of Debian 12 do
+ * not know yet: the number every architecture shares since 424 (the
+ * x86_64 and aarch64 ones this tree builds for), and its argument.
+ */
+#if !defined(SYS_getxattrat) && (defined(__x86_64__) || defined(__aarch64__))
+#define SYS_getxattrat		464
+#endif
+struct bl_xattr_args {
+	uint64_t	value;	/* a pointer, as the kernel's __aligned_u64 */
+	uint32_t	size;
+	uint32_t	flags;
+};
 
 /*
  * "/proc/self/fd/N", or "/proc/self/fd/N/NAME" (name not NULL, at most

@@ -274,6 +274,20 @@ seccomp_blfs_install(int read_only, int net, char **cause)
 		    cause) != 0)
 			goto fail;
 	}
+#ifdef SYS_getxattrat
+	/*
+	 * getxattrat (Linux 6.13), by number: libseccomp 2.5 has no name
+	 * for it. blfs reads owners with it (blfs/meta.c) and takes ENOSYS,
+	 * from an older kernel, as the word to use /proc/self/fd instead.
+	 * The same power as lgetxattr on that path, without the walk.
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_getxattrat,
+	    0)) != 0) {
+		xasprintf(cause, "seccomp rule for getxattrat: %s",
+		    strerror(-r));
+		goto fail;
+	}
+#endif
 
 #ifndef SECCOMP_SANITIZERS
 	/*

@@ -244,6 +244,70 @@ test_files(void)
 		tap_ok(0, "cleaning %s", dir);
 }
 
+/*
+ * The owners cache (blfs/acache.c): an entry serves while the file's ctime
+ * is as it was, and never after the attribute changed behind it.
+ */
+static void
+test_cache(void)
+{
+	char dir[] = "/tmp/test-meta.XXXXXX", path[128], cmd[160];
+	struct owners m = { 1000, 1000, S_IFREG | 0644, 0 }, got;
+	struct stat st, bst;
+	int dfd, fd;
+
+	if (mkdtemp(dir) == NULL || (dfd = open(dir, O_PATH |
+	    O_DIRECTORY)) == -1) {
+		tap_ok(0, "temporary directory: %s", strerror(errno));
+		return;
+	}
+	acache_init(1, 1);
+	snprintf(path, sizeof(path), "%s/c", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	tap_ok(fd != -1 && meta_write(fd, 0, &m) == 0, "a file with owners");
+	tap_ok(meta_stat_at(dfd, "c", &st) == 0 && st.st_uid == 1000,
+	    "meta_stat_at reads them");
+	tap_ok(stat(path, &bst) == 0 && acache_get(&bst, &got) ==
+	    ACACHE_OWNERS && got.uid == 1000 && got.mode == m.mode,
+	    "the cache holds them against the backing file's stat");
+	tap_ok(acache_reg(bst.st_dev, bst.st_ino) == 1,
+	    "a listing may take the file for a regular one unread");
+	acache_new_epoch();
+	tap_ok(acache_reg(bst.st_dev, bst.st_ino) == 0,
+	    "not after the drive was shared or unshared");
+	tap_ok(meta_stat_at(dfd, "c", &st) == 0 && st.st_uid == 1000 &&
+	    acache_reg(bst.st_dev, bst.st_ino) == 1,
+	    "until a stat found the entry current");
+	acache_drop(bst.st_dev, bst.st_ino);
+	tap_ok(meta_stat_at(dfd, "c", &st) == 0 && st.st_uid == 1000 &&
+	    acache_reg(bst.st_dev, bst.st_ino) == 1,
+	    "or it was read again, between two stats");
+	tap_ok(setxattr(path, OWNERS_XATTR, "2000 2000 100600", 16, 0) == 0 &&
+	    meta_stat_at(dfd, "c", &st) == 0 && st.st_uid == 2000 &&
+	    st.st_mode == (S_IFREG | 0600),
+	    "an attribute changed behind it is read again (ctime moved)");
+	tap_ok(meta_stat_fd(fd, 0, &st) == 0 && st.st_uid == 2000,
+	    "so meta_stat_fd sees it too");
+	tap_ok(stat(path, &bst) == 0 && acache_get(&bst, &got) ==
+	    ACACHE_OWNERS && got.uid == 2000, "and the cache keeps the new");
+	acache_drop(bst.st_dev, bst.st_ino);
+	tap_ok(acache_get(&bst, &got) == ACACHE_MISS, "acache_drop drops it");
+	snprintf(cmd, sizeof(cmd), "%s/d", dir);
+	tap_ok(mkdir(cmd, 0700) == 0 && stat(cmd, &bst) == 0 &&
+	    acache_reg(bst.st_dev, bst.st_ino) == 0,
+	    "an unknown file is not taken for anything");
+	m.mode = S_IFLNK | 0777;
+	tap_ok(meta_write(fd, 0, &m) == 0 && meta_stat_fd(fd, 0, &st) == 0 &&
+	    S_ISLNK(st.st_mode) && stat(path, &bst) == 0 &&
+	    acache_reg(bst.st_dev, bst.st_ino) == 0,
+	    "a file standing for a symlink is never taken for a regular one");
+	close(fd);
+	close(dfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		tap_ok(0, "cleaning %s", dir);
+}
+
 int
 main(void)
 {
@@ -253,6 +317,7 @@ main(void)
 	}
 	test_parse();
 	test_files();
+	test_cache();
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
 }

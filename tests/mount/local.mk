@@ -15,10 +15,13 @@ TESTS += $(mount_tests)
 EXTRA_DIST += $(mount_tests) tests/lib.sh tests/mount/mounttest.py
 
 # make bench: Mount RPC -> mounted latency next to bindfs; a drive
-# mounted once and twice by real agents, next to native.
-bench_list += tests/bench/mount-bench.sh tests/bench/share-bench.sh
+# mounted once and twice by real agents, next to native; metadata through
+# a real agent's mount next to native, passthrough_ll and bindfs.
+bench_list += tests/bench/mount-bench.sh tests/bench/share-bench.sh \
+	tests/bench/meta-bench.sh
 EXTRA_DIST += tests/bench/mount-bench.sh tests/bench/mount-bench.py \
-	tests/bench/share-bench.sh tests/bench/share-bench.py
+	tests/bench/share-bench.sh tests/bench/share-bench.py \
+	tests/bench/meta-bench.sh tests/bench/meta-bench.py
 
 # make bench: a volume against native ext4 on the same disk and a drive.
 bench_list += tests/bench/volume-bench.sh
