@@ -153,10 +153,18 @@ stop_all() {
 
 # run_daemon NAME: starts it in the foreground, in the background of this
 # script, with no tie to the caller's terminal or pipes.
+# Every other fd the caller had open (a test harness's log, a pipe a
+# caller waits on) is closed first: a daemon holding it would outlive it.
 run_daemon() {
 	local name=$1 type=${1%%.*} id=${1#*.}
-	"ceph-$type" -f -i "$id" -c "$dir/ceph.conf" \
-		</dev/null >>"$dir/log/$name.out" 2>&1 &
+	(
+		for f in /proc/$BASHPID/fd/*; do
+			f=${f##*/}
+			[ "$f" -gt 2 ] 2>/dev/null && eval "exec $f>&-"
+		done 2>/dev/null
+		exec "ceph-$type" -f -i "$id" -c "$dir/ceph.conf" \
+			</dev/null >>"$dir/log/$name.out" 2>&1
+	) &
 	echo $! >"$dir/pid/$name.pid"
 }
 

@@ -284,8 +284,10 @@ cstore_open(const char *spec, const char *rest, int flags,
 	r = cstore_connect(cs, cs->root, &cs->cm, cause);
 	if (r == -ENOENT && (flags & STORE_CREATE) &&
 	    strcmp(cs->root, "/") != 0) {
-		free(*cause);
-		*cause = NULL;
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
 		if ((r = cstore_make_root(cs, cause)) == 0)
 			r = cstore_connect(cs, cs->root, &cs->cm, cause);
 	}
