@@ -33,6 +33,7 @@ main(int argc, char **argv)
 	    (r = store_mount_lock(s, argv[4], argv[5], argc == 7, &fd,
 	    &cause)) != 0) {
 		printf("error %s: %s\n", strerror(-r), cause);
+		free(cause);
 		store_free(s);
 		return 1;
 	}
