@@ -14,6 +14,9 @@ struct blfs_ceph_args {
 	int		 conf_fd;	/* ceph.conf, open for reading */
 	int		 keyring_fd;	/* its keyring, open for reading */
 	const char	*mount_timeout;	/* seconds, as Ceph's option wants */
+	const char	*store;		/* the store's root in fs, where the
+					 * drive's mount lock is taken; NULL:
+					 * none (a test's blfs) */
 };
 
 extern const struct fuse_lowlevel_ops blfs_ceph_ops;

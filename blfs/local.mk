@@ -6,6 +6,6 @@ blfs_blfs_SOURCES = blfs/main.c blfs/ops.c blfs/inode.c blfs/loop.c \
 	blfs/ceph.c blfs/ceph.h blfs/blfs.h
 blfs_blfs_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) -D_FILE_OFFSET_BITS=64 -pthread
 blfs_blfs_LDADD = sandboxing/libsandbox.a mountmgr/libmountmgr.a \
-	common/libcommon.a $(FUSE3_LIBS) \
+	common/libcommon.a $(FUSE3_LIBS) $(JANSSON_LIBS) \
 	$(LIBSECCOMP_LIBS) $(LIBCAP_LIBS) -lpthread
 dist_man_MANS += blfs/blfs.8

@@ -42,6 +42,8 @@
 #include "sandboxing/sandbox.h"
 #include "blfs/blfs.h"
 #include "blfs/ceph.h"
+#include "mountmgr/resolve.h"
+#include "mountmgr/store.h"
 
 #define BLFS_EXIT_USAGE 2
 
@@ -112,8 +114,8 @@ static const char usage_text[] =
     "            [--writeback] [--log-level error|warn|info|debug]"
     " [--debug]\n"
     "       blfs --ceph-fs NAME --ceph-root PATH --ceph-id NAME\n"
-    "            --ceph-conf-fd N --ceph-keyring-fd N [--status-fd N]"
-    " [--lock-fd N]\n"
+    "            --ceph-conf-fd N --ceph-keyring-fd N [--ceph-store PATH]\n"
+    "            [--status-fd N]\n"
     "            --drive NAME --session ID --mount-path PATH [--read-only]"
     " ...\n"
     "       blfs --volume-fd N --lock-fd N [--status-fd N]\n"
@@ -142,6 +144,24 @@ blfs_status(const char *fmt, ...)
 	len = strlen(line);
 	line[len++] = '\n';
 	(void)write_full(blfs_cfg.status_fd, line, len);
+}
+
+/*
+ * Fails with the word of an errno the agent gives the Mount ("EBUSY"),
+ * for what the store refused.
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+blfs_fail_errno(int err, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "blfs: %s\n", msg);
+	blfs_status("error %s %s", resolve_code(err), msg);
+	exit(1);
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -241,7 +261,8 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	    "--usage-fd", "--capacity", "--drive", "--session", "--mount-path",
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
 	    "--read-only", "--writeback", "--debug", "--ceph-fs",
-	    "--ceph-root", "--ceph-id", "--ceph-conf-fd", "--ceph-keyring-fd" };
+	    "--ceph-root", "--ceph-id", "--ceph-conf-fd", "--ceph-keyring-fd",
+	    "--ceph-store" };
 
 	memset(a, 0, sizeof(*a));
 	a->ceph.conf_fd = a->ceph.keyring_fd = -1;
@@ -364,9 +385,16 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			a->ceph.conf_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--ceph-keyring-fd") == 0)
 			a->ceph.keyring_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--ceph-store") == 0) {
+			a->ceph.store = blfs_parse_word(name, val);
+			if (*val != '/')
+				blfs_fail(BLFS_EXIT_USAGE,
+				    "--ceph-store: not absolute: %s", val);
+		}
 	}
 	if (a->ceph.fs != NULL || a->ceph.root != NULL || a->ceph.id != NULL ||
-	    a->ceph.conf_fd != -1 || a->ceph.keyring_fd != -1) {
+	    a->ceph.conf_fd != -1 || a->ceph.keyring_fd != -1 ||
+	    a->ceph.store != NULL) {
 		if (a->ceph.fs == NULL || a->ceph.root == NULL ||
 		    a->ceph.id == NULL || a->ceph.conf_fd == -1 ||
 		    a->ceph.keyring_fd == -1)
@@ -614,6 +642,40 @@ blfs_prepare_posix(const struct blfs_args *a)
  * before any confinement (the configuration and keyring are read now,
  * through the fds the agent passed, and closed).
  */
+#ifdef HAVE_LIBCEPHFS
+/*
+ * The drive's mount lock, taken in sessions of blfs's own (a ceph
+ * store's locks belong to the session that took them) as the sandbox's
+ * identity, under the drive's lock, after its access mode was checked
+ * again: the store (store-ceph-lock.c) does it as it does for blctl.
+ * Kept open for good: the lock ends with this process (or with its
+ * session, when the MDS evicts a client that died).
+ */
+static void
+blfs_ceph_lock(const struct blfs_args *a)
+{
+	static struct store	*held;
+	struct store_options	 o = { 0 };
+	char			 conf[40], keyring[40], *spec, *cause = NULL;
+	int			 lockfd, r;
+
+	snprintf(conf, sizeof(conf), "/proc/self/fd/%d", a->ceph.conf_fd);
+	snprintf(keyring, sizeof(keyring), "/proc/self/fd/%d",
+	    a->ceph.keyring_fd);
+	(void)store_options_set(&o, "ceph-conf", conf);
+	(void)store_options_set(&o, "ceph-id", a->ceph.id);
+	(void)store_options_set(&o, "ceph-keyring", keyring);
+	xasprintf(&spec, "ceph:%s%s", a->ceph.fs, strcmp(a->ceph.store,
+	    "/") == 0 ? "" : a->ceph.store);
+	if ((r = store_open_opts(spec, 0, &o, &held, &cause)) != 0)
+		blfs_fail_errno(-r, "%s", cause);
+	if ((r = store_mount_lock(held, a->drive, a->session, a->read_only,
+	    &lockfd, &cause)) != 0)
+		blfs_fail_errno(-r, "%s", cause);
+	free(spec);
+}
+#endif
+
 static void
 blfs_prepare_ceph(const struct blfs_args *a)
 {
@@ -631,6 +693,8 @@ blfs_prepare_ceph(const struct blfs_args *a)
 	 */
 	blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
 	    blfs_cfg.negative_timeout = 0.0;
+	if (a->ceph.store != NULL)
+		blfs_ceph_lock(a);
 	if (ceph_attach(&a->ceph, &cause) != 0)
 		blfs_fail(1, "%s", cause);
 	close(a->ceph.conf_fd);

@@ -164,6 +164,8 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 		    (uint64_t)a->ceph_conf_fd);
 		v[n++] = handoff_opt_num("--ceph-keyring-fd",
 		    (uint64_t)a->ceph_keyring_fd);
+		if (a->ceph_store != NULL)
+			v[n++] = handoff_opt_str("--ceph-store", a->ceph_store);
 	} else {
 		v[n++] = handoff_opt_num("--fuse-fd", (uint64_t)a->fuse_fd);
 		v[n++] = handoff_opt_num("--root-fd", (uint64_t)a->root_fd);

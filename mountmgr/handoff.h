@@ -93,6 +93,8 @@ struct handoff_blfs_args {
 	const char	*ceph_id;
 	int		 ceph_conf_fd;
 	int		 ceph_keyring_fd;
+	const char	*ceph_store;	/* the store's root: blfs takes the
+					 * mount lock there (NULL: none) */
 };
 
 /*

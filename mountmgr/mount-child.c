@@ -113,6 +113,37 @@ child_volume(struct mount *m, int sock, struct resolve_out *out,
 }
 
 /*
+ * A store blfs reaches by itself (a ceph store): the configuration and
+ * the keyring opened here, by the agent, and handed to blfs as fds; the
+ * keyring never by path, argv or environment. blfs reads both once.
+ */
+static void
+child_remote(int sock, const struct store_target *t,
+    struct handoff_blfs_args *ba)
+{
+	char *cause;
+
+	ba->ceph_conf_fd = open(t->conf, O_RDONLY | O_CLOEXEC);
+	if (ba->ceph_conf_fd == -1) {
+		xasprintf(&cause, "cannot open the Ceph configuration %s: %s",
+		    t->conf, strerror(errno));
+		child_fail(sock, "EIO", cause);
+	}
+	ba->ceph_keyring_fd = open(t->keyring, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (ba->ceph_keyring_fd == -1) {
+		xasprintf(&cause, "cannot open the keyring of %s, %s: %s",
+		    t->id, t->keyring, strerror(errno));
+		child_fail(sock, "EIO", cause);
+	}
+	ba->ceph_fs = t->fs;
+	ba->ceph_root = t->serve;
+	/* Ceph's own "NAME" for "client.NAME". */
+	ba->ceph_id = strncmp(t->id, "client.", 7) == 0 ? t->id + 7 : t->id;
+	ba->ceph_store = t->store_root;
+}
+
+/*
  * blfs's environment: nothing of the agent's (which an init may have
  * filled with anything, secrets included) except the sanitizers' knobs.
  */
@@ -164,6 +195,9 @@ mount_child(struct mount *m, int sock)
 	    labels, m->id, &out, &code, &cause) == -1)
 		child_fail(sock, code, cause);
 	memset(&ba, 0, sizeof(ba));
+	ba.ceph_conf_fd = ba.ceph_keyring_fd = -1;
+	if (out.remote)
+		child_remote(sock, &out.target, &ba);
 	if (out.volume) {
 		child_volume(m, sock, &out, &ba);
 		fusefd = -1;
@@ -195,7 +229,11 @@ mount_child(struct mount *m, int sock)
 	argv = handoff_blfs_argv(&ba);
 	if (ba.volume_fd > 0)
 		fd_set_cloexec(ba.volume_fd, 0);
-	else {
+	else if (out.remote) {
+		fd_set_cloexec(fusefd, 0);
+		fd_set_cloexec(ba.ceph_conf_fd, 0);
+		fd_set_cloexec(ba.ceph_keyring_fd, 0);
+	} else {
 		fd_set_cloexec(fusefd, 0);
 		fd_set_cloexec(out.dirfd, 0);
 	}

@@ -18,7 +18,7 @@
 #include "mountmgr/resolve.h"
 #include "mountmgr/store.h"
 
-static const char *
+const char *
 resolve_code(int err)
 {
 	switch (err) {
@@ -81,6 +81,8 @@ resolve_drive(const char *store_dir, const struct store_options *opts,
 	out->capacity = 0;
 	out->volume = 0;
 	out->served_path = NULL;
+	out->remote = 0;
+	memset(&out->target, 0, sizeof out->target);
 	if (labels == NULL)
 		labels = &none;
 	if ((r = store_open_opts(store_dir, 0, opts, &st, &why)) != 0) {
@@ -102,6 +104,20 @@ resolve_drive(const char *store_dir, const struct store_options *opts,
 	if (r != 0) {
 		*code = resolve_code(-r);
 		xasprintf(cause, "drive %s: %s", drive, why);
+		goto fail;
+	}
+	r = store_target(st, drive, dec.path, &out->target, &why);
+	if (r == 0 && d->access == DRIVE_ACCESS_ROX && !read_only)
+		r = drive_access_check(d, read_only, 0, NULL, &why);
+	if (r == 0) {
+		/* blfs takes the mount lock, checking the mode again. */
+		out->remote = 1;
+		goto done;
+	}
+	if (r != -EOPNOTSUPP) {
+		store_target_clear(&out->target);
+		*code = resolve_code(-r);
+		xasprintf(cause, "%s", why);
 		goto fail;
 	}
 	if (d->kind == DRIVE_KIND_VOLUME) {
@@ -172,4 +188,21 @@ fail:
 	drive_free(d);
 	store_free(st);
 	return -1;
+}
+
+void
+resolve_out_clear(struct resolve_out *out)
+{
+	int *fds[] = { &out->dirfd, &out->lockfd, &out->mountsfd,
+	    &out->usagefd };
+
+	for (size_t i = 0; i < nitems(fds); i++) {
+		if (*fds[i] != -1)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	free(out->served_path);
+	out->served_path = NULL;
+	store_target_clear(&out->target);
+	out->remote = 0;
 }

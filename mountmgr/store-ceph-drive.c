@@ -39,6 +39,28 @@ cstore_drive_dir(struct cstore *cs, const char *name, char **cause)
 	char			*p;
 	int			 r;
 
+	/*
+	 * A narrow store cannot look at drives/<name> itself: its drive.json
+	 * (a session mounted there) answers whether the drive exists and
+	 * whether the identity's caps grant it at all.
+	 */
+	if (cs->cm == NULL) {
+		xasprintf(&p, "/drives/%s/drive.json", name);
+		r = cstore_lstat(cs, p, &stx);
+		free(p);
+		if (r == -ENOENT)
+			return cause_fail(cause, -ENOENT, "no such drive "
+			    "\"%s\" in %s", name, cs->st.path);
+		if (r == -EPERM || r == -EACCES)
+			return cause_fail(cause, -EACCES, "drive \"%s\": no "
+			    "such drive, or the caps of %s grant nothing in "
+			    "it (blctl drive authorize gives an identity the "
+			    "drives its rules grant)", name, cs->id);
+		if (r != 0)
+			return cause_fail(cause, r, "cannot reach drive \"%s\" "
+			    "in %s: %s", name, cs->st.path, strerror(-r));
+		return 0;
+	}
 	xasprintf(&p, "/drives/%s", name);
 	r = cstore_lstat(cs, p, &stx);
 	free(p);
@@ -59,7 +81,9 @@ int
 cstore_load_at(struct cstore *cs, const char *dir, const char *name,
     struct drive **out, char **cause)
 {
+	struct ceph_mount_info	*cm = NULL;
 	struct ceph_statx	 stx;
+	const char		*rel;
 	char			*p, *buf = NULL, *why = NULL;
 	int64_t			 got = 0;
 	int			 fd = -1, r;
@@ -78,7 +102,9 @@ cstore_load_at(struct cstore *cs, const char *dir, const char *name,
 		    "not a regular file" : "larger than 64 KiB");
 		goto out;
 	}
-	if ((fd = ceph_open(cs->cm, p, O_RDONLY | O_NOFOLLOW, 0)) < 0) {
+	if ((r = cstore_reach(cs, p, &cm, &rel, cause)) != 0)
+		goto out;
+	if ((fd = ceph_open(cm, rel, O_RDONLY | O_NOFOLLOW, 0)) < 0) {
 		r = cause_fail(cause, fd, "cannot open %s%s/drive.json: %s",
 		    cs->st.path, dir, strerror(-fd));
 		goto out;
@@ -86,7 +112,7 @@ cstore_load_at(struct cstore *cs, const char *dir, const char *name,
 	/* One more byte than allowed: a file that grew is still caught. */
 	buf = xmalloc(DRIVE_JSON_MAX + 1);
 	while (got <= DRIVE_JSON_MAX) {
-		int n = ceph_read(cs->cm, fd, buf + got, DRIVE_JSON_MAX + 1 -
+		int n = ceph_read(cm, fd, buf + got, DRIVE_JSON_MAX + 1 -
 		    got, got);
 
 		if (n < 0) {
@@ -119,7 +145,7 @@ cstore_load_at(struct cstore *cs, const char *dir, const char *name,
 	r = 0;
 out:
 	if (fd >= 0)
-		ceph_close(cs->cm, fd);
+		ceph_close(cm, fd);
 	free(why);
 	free(buf);
 	free(p);

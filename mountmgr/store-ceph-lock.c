@@ -44,48 +44,88 @@
 void
 cstore_lockh_close(struct cstore *cs, struct cstore_lockh *l)
 {
+	(void)cs;
 	if (l->fh != NULL)
-		ceph_ll_close(cs->cm, l->fh);
+		ceph_ll_close(l->cm, l->fh);
 	if (l->in != NULL)
-		ceph_ll_put(cs->cm, l->in);
+		ceph_ll_put(l->cm, l->in);
 	l->fh = NULL;
 	l->in = NULL;
+}
+
+/* A narrow store's session mounted at the lock file itself: its root. */
+static int
+cstore_lockh_root(struct cstore *cs, const char *path, struct cstore_lockh *l)
+{
+	struct ceph_statx	 stx;
+	const char		*rel;
+	int			 r;
+
+	if ((r = cstore_reach(cs, path, &l->cm, &rel, NULL)) != 0)
+		return r;
+	if ((r = ceph_ll_lookup_root(l->cm, &l->in)) != 0)
+		return r;
+	r = ceph_ll_getattr(l->cm, l->in, &stx, CEPH_STATX_MODE,
+	    AT_SYMLINK_NOFOLLOW, ceph_mount_perms(l->cm));
+	if (r == 0 && !S_ISREG(stx.stx_mode))
+		r = -EIO;
+	if (r == 0)
+		r = ceph_ll_open(l->cm, l->in, O_RDONLY, &l->fh,
+		    ceph_mount_perms(l->cm));
+	if (r != 0)
+		cstore_lockh_close(cs, l);
+	return r;
 }
 
 /*
  * dir/file opened (created when create is set), never through a symlink
  * and only when it is a regular file: mounts/ is written by sandboxes.
+ * A narrow store reaches the drive's lock (its identity may touch no
+ * other file in locks/) through a session of its own, which cannot
+ * create it: drive creation did.
  */
 static int
 cstore_lockh_open(struct cstore *cs, const char *dir, const char *file,
     int create, struct cstore_lockh *l)
 {
-	UserPerm		*perms = ceph_mount_perms(cs->cm);
+	UserPerm		*perms;
 	struct ceph_statx	 stx;
 	struct Inode		*din = NULL;
+	const char		*rel;
+	char			*path;
 	int			 r;
 
 	l->in = NULL;
 	l->fh = NULL;
-	r = ceph_ll_walk(cs->cm, dir, &din, &stx, CEPH_STATX_MODE,
+	l->cm = NULL;
+	if (cs->cm == NULL && strcmp(dir, "/locks") == 0) {
+		xasprintf(&path, "%s/%s", dir, file);
+		r = cstore_lockh_root(cs, path, l);
+		free(path);
+		return r;
+	}
+	if ((r = cstore_reach(cs, dir, &l->cm, &rel, NULL)) != 0)
+		return r;
+	perms = ceph_mount_perms(l->cm);
+	r = ceph_ll_walk(l->cm, rel, &din, &stx, CEPH_STATX_MODE,
 	    AT_SYMLINK_NOFOLLOW, perms);
 	if (r != 0)
 		return r;
 	if (!S_ISDIR(stx.stx_mode)) {
-		ceph_ll_put(cs->cm, din);
+		ceph_ll_put(l->cm, din);
 		return -ENOTDIR;
 	}
 	if (create)
-		r = ceph_ll_create(cs->cm, din, file, 0644, O_RDONLY | O_CREAT |
+		r = ceph_ll_create(l->cm, din, file, 0644, O_RDONLY | O_CREAT |
 		    O_NOFOLLOW, &l->in, &l->fh, &stx, CEPH_STATX_MODE,
 		    AT_SYMLINK_NOFOLLOW, perms);
 	else {
-		r = ceph_ll_lookup(cs->cm, din, file, &l->in, &stx,
+		r = ceph_ll_lookup(l->cm, din, file, &l->in, &stx,
 		    CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW, perms);
 		if (r == 0 && S_ISREG(stx.stx_mode))
-			r = ceph_ll_open(cs->cm, l->in, O_RDONLY, &l->fh, perms);
+			r = ceph_ll_open(l->cm, l->in, O_RDONLY, &l->fh, perms);
 	}
-	ceph_ll_put(cs->cm, din);
+	ceph_ll_put(l->cm, din);
 	if (r == 0 && !S_ISREG(stx.stx_mode))
 		r = -EIO;
 	if (r != 0)
@@ -105,7 +145,7 @@ cstore_lockh_set(struct cstore *cs, struct cstore_lockh *l, short type,
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
 	do
-		r = ceph_ll_setlk(cs->cm, l->fh, &fl,
+		r = ceph_ll_setlk(l->cm, l->fh, &fl,
 		    (uint64_t)(uintptr_t)l->fh, wait);
 	while (r == -EINTR);
 	if (r == -EAGAIN || r == -EACCES || r == -EWOULDBLOCK)
@@ -122,7 +162,7 @@ cstore_lockh_held(struct cstore *cs, struct cstore_lockh *l)
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	if (ceph_ll_getlk(cs->cm, l->fh, &fl, (uint64_t)(uintptr_t)l->fh) != 0)
+	if (ceph_ll_getlk(l->cm, l->fh, &fl, (uint64_t)(uintptr_t)l->fh) != 0)
 		return 0;
 	return fl.l_type != F_UNLCK;
 }
@@ -139,7 +179,9 @@ cstore_lock(struct cstore *cs, const char *name, struct cstore_lockh *l,
 	char	*file;
 	int	 r;
 
-	if ((r = ceph_mkdir(cs->cm, "/locks", 0755)) != 0 && r != -EEXIST)
+	/* A narrow store's identity may touch its drive's lock only. */
+	if (cs->cm != NULL && (r = ceph_mkdir(cs->cm, "/locks", 0755)) != 0 &&
+	    r != -EEXIST)
 		return cause_fail(cause, r, "cannot create %s/locks: %s",
 		    cs->st.path, strerror(-r));
 	xasprintf(&file, "%s.lock", name);
@@ -192,18 +234,21 @@ int
 cstore_scan_mounts(struct cstore *cs, const char *name, int reap,
     char **busy)
 {
+	struct ceph_mount_info	*cm;
 	struct ceph_dir_result	*dir;
 	struct cstore_lockh	 l;
 	struct dirent		 de;
+	const char		*rel;
 	char			*mdir, *path;
 	int			 held = 0, r;
 
 	xasprintf(&mdir, "/drives/%s/mounts", name);
-	if ((r = ceph_opendir(cs->cm, mdir, &dir)) != 0) {
+	if ((r = cstore_reach(cs, mdir, &cm, &rel, NULL)) != 0 ||
+	    (r = ceph_opendir(cm, rel, &dir)) != 0) {
 		free(mdir);
 		return r == -ENOENT ? 0 : r;
 	}
-	while ((r = ceph_readdir_r(cs->cm, dir, &de)) == 1) {
+	while ((r = ceph_readdir_r(cm, dir, &de)) == 1) {
 		char *sid = cstore_lockfile_session(de.d_name);
 		int busy_here;
 
@@ -228,14 +273,15 @@ cstore_scan_mounts(struct cstore *cs, const char *name, int reap,
 				free(prev);
 			}
 		} else if (reap) {
-			xasprintf(&path, "%s/%s", mdir, de.d_name);
-			(void)ceph_unlink(cs->cm, path);
+			xasprintf(&path, "%s/%s", strcmp(rel, "/") == 0 ? "" :
+			    rel, de.d_name);
+			(void)ceph_unlink(cm, path);
 			free(path);
 		}
 		cstore_lockh_close(cs, &l);
 		free(sid);
 	}
-	ceph_closedir(cs->cm, dir);
+	ceph_closedir(cm, dir);
 	free(mdir);
 	return r < 0 ? r : held;
 }
@@ -285,8 +331,10 @@ cstore_mount_lock(struct store *s, const char *name, const char *session_id,
     int read_only, int *lockfd, char **cause)
 {
 	struct cstore	*cs = cstore_of(s);
-	struct cstore_lockh	 lk, ml = { NULL, NULL };
+	struct cstore_lockh	 lk, ml = { NULL, NULL, NULL };
 	struct cstore_held	*h;
+	struct ceph_mount_info	*cm;
+	const char		*rel;
 	char			*mdir, *file;
 	int			 r;
 
@@ -304,7 +352,9 @@ cstore_mount_lock(struct store *s, const char *name, const char *session_id,
 	if ((r = cstore_drive_dir(cs, name, cause)) != 0 ||
 	    (r = cstore_mount_access(cs, name, read_only, cause)) != 0)
 		goto out;
-	if ((r = ceph_mkdir(cs->cm, mdir, 0755)) != 0 && r != -EEXIST) {
+	if ((r = cstore_reach(cs, mdir, &cm, &rel, cause)) != 0)
+		goto out;
+	if ((r = ceph_mkdir(cm, rel, 0755)) != 0 && r != -EEXIST) {
 		r = cause_fail(cause, r, "cannot create %s%s: %s", s->path,
 		    mdir, strerror(-r));
 		goto out;
@@ -323,6 +373,7 @@ cstore_mount_lock(struct store *s, const char *name, const char *session_id,
 	}
 	cs->held = xreallocarray(cs->held, cs->nheld + 1, sizeof *cs->held);
 	h = &cs->held[cs->nheld++];
+	h->cm = ml.cm;
 	h->in = ml.in;
 	h->fh = ml.fh;
 	h->drive = xstrdup(name);
@@ -331,6 +382,7 @@ out:
 	free(mdir);
 	free(file);
 	cstore_lockh_close(cs, &lk);
+	cstore_trim(cs);
 	return r;
 }
 
@@ -340,6 +392,8 @@ cstore_mount_unlock_cleanup(struct store *s, const char *name,
 {
 	struct cstore	*cs = cstore_of(s);
 	struct cstore_lockh	 lk, ml;
+	struct ceph_mount_info	*cm;
+	const char		*rel;
 	char			*mdir, *file, *path;
 	int			 r;
 
@@ -361,7 +415,8 @@ cstore_mount_unlock_cleanup(struct store *s, const char *name,
 			r = cause_fail(cause, -EBUSY, "mount lock of drive "
 			    "\"%s\", session %s, is still held", name,
 			    session_id);
-		else if ((r = ceph_unlink(cs->cm, path)) == -ENOENT)
+		else if ((r = cstore_reach(cs, path, &cm, &rel, NULL)) == 0 &&
+		    (r = ceph_unlink(cm, rel)) == -ENOENT)
 			r = 0;
 		else if (r != 0)
 			r = cause_fail(cause, r, "cannot remove %s%s: %s",
@@ -372,5 +427,6 @@ cstore_mount_unlock_cleanup(struct store *s, const char *name,
 	free(file);
 	free(path);
 	cstore_lockh_close(cs, &lk);
+	cstore_trim(cs);
 	return r;
 }

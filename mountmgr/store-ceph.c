@@ -282,6 +282,16 @@ cstore_open(const char *spec, const char *rest, int flags,
 	cs->keyring = v != NULL ? xstrdup(v) : NULL;
 
 	r = cstore_connect(cs, cs->root, &cs->cm, cause);
+	if ((r == -EPERM || r == -EACCES) && !(flags & STORE_CREATE)) {
+		/* A sandbox's identity: a session per path it is granted. */
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		cs->st.ops = &cstore_narrow_ops;
+		*out = &cs->st;
+		return 0;
+	}
 	if (r == -ENOENT && (flags & STORE_CREATE) &&
 	    strcmp(cs->root, "/") != 0) {
 		if (cause != NULL) {
@@ -318,12 +328,18 @@ cstore_free(struct store *s)
 	struct cstore *cs = cstore_of(s);
 
 	for (size_t i = 0; i < cs->nheld; i++) {
-		ceph_ll_close(cs->cm, cs->held[i].fh);
-		ceph_ll_put(cs->cm, cs->held[i].in);
+		ceph_ll_close(cs->held[i].cm, cs->held[i].fh);
+		ceph_ll_put(cs->held[i].cm, cs->held[i].in);
 		free(cs->held[i].drive);
 		free(cs->held[i].sid);
 	}
 	free(cs->held);
+	for (size_t i = 0; i < cs->nsess; i++) {
+		ceph_unmount(cs->sess[i].cm);
+		ceph_release(cs->sess[i].cm);
+		free(cs->sess[i].path);
+	}
+	free(cs->sess);
 	if (cs->cm != NULL) {
 		/* Unmounting ends the session: the MDS drops its locks. */
 		ceph_unmount(cs->cm);
@@ -386,6 +402,87 @@ cstore_random_hex(char *buf, size_t n)
 	buf[n / 2 * 2] = '\0';
 }
 
+/* --- sessions ------------------------------------------------------------ */
+
+/* path is prefix, or below it. */
+static int
+cstore_under(const char *path, const char *prefix, const char **rel)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(path, prefix, n) != 0 || (path[n] != '\0' &&
+	    path[n] != '/'))
+		return 0;
+	if (rel != NULL)
+		*rel = path[n] == '\0' ? "/" : path + n;
+	return 1;
+}
+
+int
+cstore_covers(struct cstore *cs, const char *path)
+{
+	if (cs->cm != NULL)
+		return 1;
+	for (size_t i = 0; i < cs->nsess; i++)
+		if (cstore_under(path, cs->sess[i].path, NULL))
+			return 1;
+	return 0;
+}
+
+int
+cstore_reach(struct cstore *cs, const char *path, struct ceph_mount_info **cm,
+    const char **rel, char **cause)
+{
+	struct cstore_sess	*ss;
+	char			*root;
+	int			 r;
+
+	if (cs->cm != NULL) {
+		*cm = cs->cm;
+		*rel = path;
+		return 0;
+	}
+	for (size_t i = 0; i < cs->nsess; i++)
+		if (cstore_under(path, cs->sess[i].path, rel)) {
+			*cm = cs->sess[i].cm;
+			return 0;
+		}
+	if (strcmp(cs->root, "/") == 0)
+		root = xstrdup(path);
+	else
+		xasprintf(&root, "%s%s", cs->root, path);
+	r = cstore_connect(cs, root, cm, cause);
+	free(root);
+	if (r != 0)
+		return r;
+	cs->sess = xreallocarray(cs->sess, cs->nsess + 1, sizeof *cs->sess);
+	ss = &cs->sess[cs->nsess++];
+	ss->path = xstrdup(path);
+	ss->cm = *cm;
+	*rel = "/";
+	return 0;
+}
+
+void
+cstore_trim(struct cstore *cs)
+{
+	size_t i = 0, j;
+
+	while (i < cs->nsess) {
+		for (j = 0; j < cs->nheld; j++)
+			if (cs->held[j].cm == cs->sess[i].cm)
+				break;
+		if (j < cs->nheld) {
+			i++;
+			continue;
+		}
+		ceph_unmount(cs->sess[i].cm);
+		ceph_release(cs->sess[i].cm);
+		free(cs->sess[i].path);
+		cs->sess[i] = cs->sess[--cs->nsess];
+	}
+}
+
 int
 cstore_xattr(struct cstore *cs, const char *path, const char *name,
     char *buf, size_t len)
@@ -405,8 +502,14 @@ cstore_xattr(struct cstore *cs, const char *path, const char *name,
 int
 cstore_lstat(struct cstore *cs, const char *path, struct ceph_statx *stx)
 {
-	return ceph_statx(cs->cm, path, stx, CEPH_STATX_MODE |
-	    CEPH_STATX_SIZE, AT_SYMLINK_NOFOLLOW);
+	struct ceph_mount_info	*cm;
+	const char		*rel;
+	int			 r;
+
+	if ((r = cstore_reach(cs, path, &cm, &rel, NULL)) != 0)
+		return r;
+	return ceph_statx(cm, rel, stx, CEPH_STATX_MODE | CEPH_STATX_SIZE,
+	    AT_SYMLINK_NOFOLLOW);
 }
 
 /* --- listing ------------------------------------------------------------------- */
@@ -535,6 +638,56 @@ cstore_open_volume(struct store *s, const char *name, int read_only,
 	    "store holds no volumes", name, s->path);
 }
 
+static int
+cstore_target(struct store *s, const char *name, const char *path,
+    struct store_target *t, char **cause)
+{
+	struct cstore	*cs = cstore_of(s);
+	const char	*base = strcmp(cs->root, "/") == 0 ? "" : cs->root;
+	int		 r;
+
+	if ((r = cstore_check_name(name, cause)) != 0)
+		return r;
+	if (path[0] != '/')
+		return cause_fail(cause, -EINVAL, "drive \"%s\": path %s is "
+		    "not absolute", name, path);
+	t->fs = xstrdup(cs->fs);
+	t->store_root = xstrdup(cs->root);
+	xasprintf(&t->serve, "%s/drives/%s/data%s", base, name,
+	    strcmp(path, "/") == 0 ? "" : path);
+	t->conf = xstrdup(cs->conf);
+	t->id = xstrdup(cs->id);
+	/* blfs gets the keyring as a file: Ceph's first place for it. */
+	if (cs->keyring != NULL)
+		t->keyring = xstrdup(cs->keyring);
+	else
+		xasprintf(&t->keyring, "/etc/ceph/ceph.%s.keyring", cs->id);
+	return 0;
+}
+
+/* A narrow store (a sandbox's identity) reads drives and mounts them. */
+static int
+cstore_lacks(struct store *s, const char *what, char **cause)
+{
+	struct cstore *cs = cstore_of(s);
+
+	return cause_fail(cause, -EPERM, "store %s: %s may not mount %s (its "
+	    "caps name single drives, as a sandbox's do), so it cannot %s: "
+	    "use an identity that may, such as client.admin", s->path,
+	    cs->id, cs->root, what);
+}
+
+const struct store_ops cstore_narrow_ops = {
+	.kind = "ceph",
+	.free = cstore_free,
+	.drive_load = cstore_drive_load,
+	.drive_mounts = cstore_drive_mounts,
+	.mount_lock = cstore_mount_lock,
+	.mount_unlock_cleanup = cstore_mount_unlock_cleanup,
+	.target = cstore_target,
+	.lacks = cstore_lacks,
+};
+
 const struct store_ops cstore_ops = {
 	.kind = "ceph",
 	.free = cstore_free,
@@ -553,6 +706,7 @@ const struct store_ops cstore_ops = {
 	.open_volume = cstore_open_volume,
 	.identity_caps = cstore_identity_caps,
 	.identity_authorize = cstore_identity_authorize,
+	.target = cstore_target,
 };
 
 const struct store_kind ceph_store_kind = {

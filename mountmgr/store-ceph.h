@@ -26,16 +26,30 @@
 
 /* A mount lock this store's session holds (store.h, store_mount_lock). */
 struct cstore_held {
+	struct ceph_mount_info *cm;	/* the session it lives in */
 	struct Inode	*in;
 	struct Fh	*fh;
 	char		*drive;
 	char		*sid;
 };
 
+/*
+ * A session of a store whose identity may not mount the store's root (a
+ * sandbox's: store-ceph-caps.c grants it drive.json, the drive's lock,
+ * its mounts/ and its data, each by path): mounted at one of those, a
+ * file or a directory, when first needed (cstore_reach).
+ */
+struct cstore_sess {
+	char			*path;	/* in the store: "/drives/x/mounts" */
+	struct ceph_mount_info	*cm;
+};
+
 /* A ceph store: the common part (store-kind.h), then the session. */
 struct cstore {
 	struct store		 st;
-	struct ceph_mount_info	*cm;	/* mounted at root */
+	struct ceph_mount_info	*cm;	/* mounted at root; NULL: narrow */
+	size_t			 nsess;	/* narrow: sessions by path */
+	struct cstore_sess	*sess;
 	char			*fs;	/* the CephFS's name */
 	char			*root;	/* "/" or "/a/b": the store in it */
 	char			*conf;	/* ceph.conf */
@@ -56,6 +70,8 @@ cstore_of(struct store *s)
 			"0123456789_.-"
 
 extern const struct store_ops cstore_ops;
+/* What a narrow store can do: read a drive, take and drop mount locks. */
+extern const struct store_ops cstore_narrow_ops;
 
 /* store-ceph.c: the session and small helpers. */
 int	cstore_all_of(const char *s, const char *set);
@@ -65,6 +81,19 @@ char	*cstore_id_parse(const char *id);
 int	cstore_check_session(const char *sid, char **cause);
 /* n hex digits of randomness into buf (n + 1 bytes). */
 void	cstore_random_hex(char *buf, size_t n);
+/*
+ * The session that reaches path (in the store, "/drives/x/drive.json")
+ * in *cm, and path as that session sees it in *rel (pointing into path,
+ * or "/"). A store mounted at its root has one session for everything; a
+ * narrow one mounts a session at path itself unless one it has covers
+ * it. -errno with *cause.
+ */
+int	cstore_reach(struct cstore *, const char *path,
+	    struct ceph_mount_info **cm, const char **rel, char **cause);
+/* Whether a session the store has covers path (always, at its root). */
+int	cstore_covers(struct cstore *, const char *path);
+/* Narrow: unmounts the sessions no held mount lock lives in. */
+void	cstore_trim(struct cstore *);
 /* statx without following a symlink: mode and size. */
 int	cstore_lstat(struct cstore *, const char *path, struct ceph_statx *);
 /*
@@ -77,6 +106,7 @@ int	cstore_drive_list(struct store *, struct store_list *, char **cause);
 
 /* store-ceph-lock.c */
 struct cstore_lockh {
+	struct ceph_mount_info *cm;
 	struct Inode	*in;
 	struct Fh	*fh;
 };

@@ -49,6 +49,10 @@ struct store_ops {
 	int	(*identity_authorize)(struct store *, const struct labels *,
 		    const char *id, struct store_caps *, char **keyring,
 		    char **cause);
+	int	(*target)(struct store *, const char *name, const char *path,
+		    struct store_target *, char **cause);
+	/* Why this store cannot do what (an entry is NULL); may be NULL. */
+	int	(*lacks)(struct store *, const char *what, char **cause);
 };
 
 /*

@@ -21,6 +21,24 @@ static const struct store_kind *const store_kinds[] = {
 	NULL,
 };
 
+/*
+ * What a store cannot do (its kind's table has no entry for it): the
+ * kind says why when it can (a ceph store opened with a sandbox's
+ * identity), else the words here. -EOPNOTSUPP.
+ */
+static int
+store_lacks(struct store *s, const char *what, char **cause)
+{
+	if (s->ops->lacks != NULL)
+		return s->ops->lacks(s, what, cause);
+	return cause_fail(cause, -EOPNOTSUPP, "store %s (a %s store) cannot "
+	    "%s", s->path, s->ops->kind, what);
+}
+
+#define STORE_CALL(s, op, what, cause, ...)				\
+	((s)->ops->op == NULL ? store_lacks((s), (what), (cause)) :	\
+	    (s)->ops->op((s), __VA_ARGS__))
+
 int
 store_options_set(struct store_options *o, const char *key,
     const char *value)
@@ -146,14 +164,16 @@ store_path(const struct store *s)
 int
 store_drive_create(struct store *s, const struct drive *d, char **cause)
 {
-	return s->ops->drive_create(s, d, NULL, cause);
+	return STORE_CALL(s, drive_create, "create drives", cause, d, NULL,
+	    cause);
 }
 
 int
 store_drive_create_template(struct store *s, const struct drive *d,
     const char *template, char **cause)
 {
-	return s->ops->drive_create(s, d, template, cause);
+	return STORE_CALL(s, drive_create, "create drives", cause, d,
+	    template, cause);
 }
 
 int
@@ -166,7 +186,9 @@ store_drive_load(struct store *s, const char *name, struct drive **out,
 int
 store_drive_list(struct store *s, struct store_list *out, char **cause)
 {
-	return s->ops->drive_list(s, out, cause);
+	out->n = 0;
+	out->v = NULL;
+	return STORE_CALL(s, drive_list, "list drives", cause, out, cause);
 }
 
 void
@@ -186,19 +208,23 @@ int
 store_drive_update(struct store *s, const char *name,
     const struct store_update *u, struct drive **out, char **cause)
 {
-	return s->ops->drive_update(s, name, u, out, cause);
+	*out = NULL;
+	return STORE_CALL(s, drive_update, "update drives", cause, name, u,
+	    out, cause);
 }
 
 int
 store_drive_delete(struct store *s, const char *name, char **cause)
 {
-	return s->ops->drive_delete(s, name, cause);
+	return STORE_CALL(s, drive_delete, "delete drives", cause, name,
+	    cause);
 }
 
 int
 store_drive_mounts(struct store *s, const char *name)
 {
-	return s->ops->drive_mounts(s, name);
+	return s->ops->drive_mounts == NULL ? -EOPNOTSUPP :
+	    s->ops->drive_mounts(s, name);
 }
 
 int
@@ -212,21 +238,27 @@ store_mount_lock(struct store *s, const char *name, const char *session_id,
 int
 store_mount_dir(struct store *s, const char *name, int *fd, char **cause)
 {
-	return s->ops->mount_dir(s, name, fd, cause);
+	*fd = -1;
+	return STORE_CALL(s, mount_dir, "hand blfs its mounts/ directory",
+	    cause, name, fd, cause);
 }
 
 int
 store_mount_usage(struct store *s, const char *name, int *ufd,
     uint64_t *capacity, char **cause)
 {
-	return s->ops->mount_usage(s, name, ufd, capacity, cause);
+	*ufd = -1;
+	*capacity = 0;
+	return STORE_CALL(s, mount_usage, "hand blfs a usage file", cause,
+	    name, ufd, capacity, cause);
 }
 
 int
 store_drive_usage(struct store *s, const char *name, uint64_t *used,
     uint64_t *held, char **cause)
 {
-	return s->ops->drive_usage(s, name, used, held, cause);
+	return STORE_CALL(s, drive_usage, "tell a drive's usage", cause,
+	    name, used, held, cause);
 }
 
 int
@@ -240,14 +272,18 @@ int
 store_open_drive_data(struct store *s, const char *name, int *datafd,
     char **cause)
 {
-	return s->ops->open_drive_data(s, name, datafd, cause);
+	*datafd = -1;
+	return STORE_CALL(s, open_drive_data, "hand blfs a drive's files",
+	    cause, name, datafd, cause);
 }
 
 int
 store_open_volume(struct store *s, const char *name, int read_only,
     int *imgfd, char **cause)
 {
-	return s->ops->open_volume(s, name, read_only, imgfd, cause);
+	*imgfd = -1;
+	return STORE_CALL(s, open_volume, "open volumes", cause, name,
+	    read_only, imgfd, cause);
 }
 
 void
@@ -269,6 +305,8 @@ store_caps_clear(struct store_caps *c)
 static int
 store_no_identities(struct store *s, char **cause)
 {
+	if (s->ops->lacks != NULL)
+		return s->ops->lacks(s, "derive identities", cause);
 	return cause_fail(cause, -EOPNOTSUPP, "store %s is a %s store: its "
 	    "files are guarded by blagent and bljail, no storage server "
 	    "checks an identity (a ceph store's does)", s->path,
@@ -295,4 +333,26 @@ store_identity_authorize(struct store *s, const struct labels *workload,
 		return store_no_identities(s, cause);
 	return s->ops->identity_authorize(s, workload, id, out, keyring,
 	    cause);
+}
+
+int
+store_target(struct store *s, const char *name, const char *path,
+    struct store_target *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	if (s->ops->target == NULL)
+		return -EOPNOTSUPP;	/* blfs is handed file descriptors */
+	return s->ops->target(s, name, path, out, cause);
+}
+
+void
+store_target_clear(struct store_target *t)
+{
+	free(t->fs);
+	free(t->store_root);
+	free(t->serve);
+	free(t->conf);
+	free(t->id);
+	free(t->keyring);
+	memset(t, 0, sizeof *t);
 }

@@ -224,6 +224,27 @@ int		 store_open_volume(struct store *, const char *name,
 		     int read_only, int *imgfd, char **cause);
 
 /*
+ * A store blfs reaches by itself instead of through file descriptors the
+ * agent hands it (a ceph store: blfs speaks libcephfs): what blfs needs
+ * to serve drive name at path (in the drive, as perm_evaluate decided)
+ * and to take the drive's mount lock in its own session, which lasts as
+ * long as it does. No lock is taken here. -EOPNOTSUPP for a store whose
+ * drives blfs is handed as file descriptors (posix).
+ */
+struct store_target {
+	char	*fs;		/* the CephFS */
+	char	*store_root;	/* the store in it: "/" or "/a/b" */
+	char	*serve;		/* what blfs serves: <root>/drives/N/data<path> */
+	char	*conf;		/* ceph.conf */
+	char	*id;		/* "client.NAME" */
+	char	*keyring;	/* its keyring file */
+};
+int		 store_target(struct store *, const char *name,
+		     const char *path, struct store_target *out,
+		     char **cause);
+void		 store_target_clear(struct store_target *);
+
+/*
  * Identities the storage servers check (a ceph store: cephx). For a
  * workload with these labels: which drives its rules grant, in which
  * mode and at which path (perm_evaluate decides, as at mount time), and
