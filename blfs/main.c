@@ -648,13 +648,15 @@ blfs_prepare_posix(const struct blfs_args *a)
  * store's locks belong to the session that took them) as the sandbox's
  * identity, under the drive's lock, after its access mode was checked
  * again: the store (store-ceph-lock.c) does it as it does for blctl.
- * Kept open for good: the lock ends with this process (or with its
- * session, when the MDS evicts a client that died).
+ * Kept until blfs stops serving, then closed cleanly, so the MDS drops
+ * the lock at once; a blfs that dies holds it until the MDS evicts its
+ * session (session_timeout, 60 s by default).
  */
+static struct store *blfs_lock_store;
+
 static void
 blfs_ceph_lock(const struct blfs_args *a)
 {
-	static struct store	*held;
 	struct store_options	 o = { 0 };
 	char			 conf[40], keyring[40], *spec, *cause = NULL;
 	int			 lockfd, r;
@@ -667,9 +669,9 @@ blfs_ceph_lock(const struct blfs_args *a)
 	(void)store_options_set(&o, "ceph-keyring", keyring);
 	xasprintf(&spec, "ceph:%s%s", a->ceph.fs, strcmp(a->ceph.store,
 	    "/") == 0 ? "" : a->ceph.store);
-	if ((r = store_open_opts(spec, 0, &o, &held, &cause)) != 0)
+	if ((r = store_open_opts(spec, 0, &o, &blfs_lock_store, &cause)) != 0)
 		blfs_fail_errno(-r, "%s", cause);
-	if ((r = store_mount_lock(held, a->drive, a->session, a->read_only,
+	if ((r = store_mount_lock(blfs_lock_store, a->drive, a->session, a->read_only,
 	    &lockfd, &cause)) != 0)
 		blfs_fail_errno(-r, "%s", cause);
 	free(spec);
@@ -841,6 +843,7 @@ main(int argc, char **argv)
 	if (ceph) {
 #ifdef HAVE_LIBCEPHFS
 		ceph_detach();
+		store_free(blfs_lock_store);
 #endif
 	} else {
 		share_stop();

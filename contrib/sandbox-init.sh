@@ -17,6 +17,13 @@ BLJAIL=${BLJAIL:-$BIN/bljail}
 STORE=${STORE:-/var/lib/blagent/store}
 TOKEN=${TOKEN:-/var/run/secrets/blaxel.ai/identity/token}
 RUN=${RUN:-/run/blagent}
+# A ceph store (STORE=ceph:FS/ROOT, README "Drives on Ceph"): the
+# cluster's configuration, this sandbox's cephx identity and the keyring
+# `blctl drive authorize` wrote for it. Only the agent reads the keyring
+# (blfs gets it by fd); bljail hides it from the workload like the token.
+CEPH_CONF=${CEPH_CONF:-/etc/ceph/ceph.conf}
+CEPH_ID=${CEPH_ID:-sandbox}
+CEPH_KEYRING=${CEPH_KEYRING:-/var/run/secrets/blagent/ceph.keyring}
 # Drives mounted at boot: one read-write, one read-only subdirectory.
 MOUNTS=${MOUNTS:-"drive=workspace,path=/mnt/workspace drive=datasets,path=/mnt/datasets,drive-path=/public,ro"}
 WAIT=${WAIT:-30s}
@@ -26,6 +33,15 @@ WAIT=${WAIT:-30s}
 # holds". Drop a path here only if the image keeps it read-only itself.
 RO_PATHS=${RO_PATHS:-"/usr /etc /lib /lib64"}
 
+store_args="--store $STORE"
+hide_args=
+case $STORE in
+ceph:*)
+	store_args="$store_args --ceph-conf $CEPH_CONF --ceph-id $CEPH_ID"
+	store_args="$store_args --ceph-keyring $CEPH_KEYRING"
+	hide_args="--hide $CEPH_KEYRING"
+	;;
+esac
 ro_args=
 for p in $RO_PATHS; do ro_args="$ro_args --read-only $p"; done
 uid_args=
@@ -42,7 +58,7 @@ fi
 mount_args=
 for m in $MOUNTS; do mount_args="$mount_args --mount $m"; done
 # shellcheck disable=SC2086
-"$SBIN/blagent" --store "$STORE" --token "$TOKEN" \
+"$SBIN/blagent" $store_args --token "$TOKEN" \
 	--control-socket "$RUN/control.sock" --status-socket "$RUN/status.sock" \
 	--state-dir "$RUN/state" --blfs "$LIBEXEC/blfs" \
 	$mount_args --wait-mounts "$WAIT"
@@ -55,6 +71,6 @@ for m in $MOUNTS; do mount_args="$mount_args --mount $m"; done
 #    and a seccomp filter against mounting, namespaces and ptrace. The
 #    exit status is the command's.
 # shellcheck disable=SC2086
-exec "$BLJAIL" $uid_args $ro_args --store "$STORE" --token "$TOKEN" \
+exec "$BLJAIL" $uid_args $ro_args $hide_args --store "$STORE" --token "$TOKEN" \
 	--state-dir "$RUN/state" --control-socket "$RUN/control.sock" \
 	--status-socket "$RUN/status.sock" --blfs "$LIBEXEC/blfs" -- "$@"

@@ -45,7 +45,7 @@
 #define CEPH_ROOT_MAX		1024
 #define CEPH_SID_MAX		128
 /* A dead cluster must not hold a command for Ceph's default 300 s. */
-#define CEPH_MOUNT_TIMEOUT	"30"
+#define CEPH_MOUNT_TIMEOUT	"10"
 
 static const char *const cstore_options[] = {
 	"ceph-conf", "ceph-id", "ceph-keyring", NULL,
@@ -165,6 +165,22 @@ cstore_check(const char *spec, const char *rest, const struct store_options *o, 
 	return 0;
 }
 
+/* The cluster did not answer: which monitors, and for how long. */
+static int
+cstore_unreachable(struct cstore *cs, struct ceph_mount_info *cm, int r,
+    char **cause)
+{
+	char mons[512];
+
+	if (ceph_conf_get(cm, "mon_host", mons, sizeof(mons)) != 0 ||
+	    mons[0] == '\0')
+		snprintf(mons, sizeof(mons), "none named in %s", cs->conf);
+	return cause_fail(cause, r, "store %s: the Ceph cluster's monitors "
+	    "(mon_host %s, from %s) did not answer %s within %s s: %s",
+	    cs->st.path, mons, cs->conf, cs->id, CEPH_MOUNT_TIMEOUT,
+	    strerror(-r));
+}
+
 /* A session of s's identity mounted at root; -errno with *cause. */
 static int
 cstore_connect(struct cstore *cs, const char *root,
@@ -193,10 +209,13 @@ cstore_connect(struct cstore *cs, const char *root,
 		goto fail;
 	}
 	if ((r = ceph_init(cm)) != 0) {
-		cause_fail(cause, r, "store %s: cannot start libcephfs as %s "
-		    "(its keyring%s%s?): %s", cs->st.path, cs->id,
-		    cs->keyring != NULL ? " " : "", cs->keyring != NULL ?
-		    cs->keyring : "", strerror(-r));
+		if (r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EHOSTUNREACH)
+			cstore_unreachable(cs, cm, r, cause);
+		else
+			cause_fail(cause, r, "store %s: cannot start libcephfs "
+			    "as %s (its keyring%s%s?): %s", cs->st.path, cs->id,
+			    cs->keyring != NULL ? " " : "", cs->keyring !=
+			    NULL ? cs->keyring : "", strerror(-r));
 		goto fail;
 	}
 	if ((r = ceph_select_filesystem(cm, cs->fs)) != 0) {

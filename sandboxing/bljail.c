@@ -67,13 +67,15 @@ usage(int status)
 "  --keep-cap CAP         keep one dropped capability (CAP_NET_ADMIN or\n"
 "                         net_admin; repeatable)\n"
 "  --token PATH           identity token; its directory is hidden [%s]\n"
-"  --store DIR            drive store to hide [%s]\n"
+"  --store DIR|KIND:...   drive store to hide; a store of another kind\n"
+"                         (ceph:FS/ROOT) has nothing here to hide [%s]\n"
 "  --state-dir DIR        agent state to hide [%s]\n"
 "  --control-socket PATH  agent control socket to hide [%s]\n"
 "  --status-socket PATH   agent status socket: stays reachable, pinned so it\n"
 "                         cannot be replaced [%s]\n"
 "  --blfs PATH            blfs binary to hide [%s]\n"
-"  --hide PATH            hide one more file or directory (repeatable)\n"
+"  --hide PATH            hide one more file or directory (repeatable):\n"
+"                         a ceph store's keyring, say\n"
 "  --read-only PATH       make a tree read-only, submounts too (repeatable)\n"
 "  --log-level LEVEL      error, warn, info or debug [warn]\n"
 "  --help, --version\n"
@@ -199,6 +201,7 @@ main(int argc, char **argv)
 	int ch, cap, fds[2], st;
 	pid_t init;
 	ssize_t n;
+	size_t klen;
 	char ok;
 
 	memset(&cj, 0, sizeof cj);
@@ -232,7 +235,18 @@ main(int argc, char **argv)
 			cj.token = arg_abs_path("bljail", "--token", optarg);
 			break;
 		case OPT_STORE:
-			cj.store = arg_abs_path("bljail", "--store", optarg);
+			/*
+			 * "ceph:FS/ROOT" and the like: the drives are reached
+			 * over the network, nothing of them lies here to hide
+			 * (the keyring does: --hide it).
+			 */
+			klen = strspn(optarg,
+			    "abcdefghijklmnopqrstuvwxyz0123456789");
+			if (klen > 0 && optarg[klen] == ':')
+				cj.store = NULL;
+			else
+				cj.store = arg_abs_path("bljail", "--store",
+				    optarg);
 			break;
 		case OPT_STATE_DIR:
 			cj.state_dir = arg_abs_path("bljail", "--state-dir", optarg);

@@ -15,5 +15,5 @@ tests_ceph_hold_lock_LDADD = mountmgr/libmountmgr.a common/libcommon.a \
 endif
 
 # blfs serving CephFS through libcephfs, against a cluster it starts.
-TESTS += tests/ceph/blfs-ceph.py
-EXTRA_DIST += tests/ceph/blfs-ceph.py
+TESTS += tests/ceph/blfs-ceph.py tests/ceph/agent.py
+EXTRA_DIST += tests/ceph/blfs-ceph.py tests/ceph/agent.py

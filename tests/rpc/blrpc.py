@@ -414,6 +414,13 @@ class Tap:
         return a
 
     def done(self):
+        # Called from a finally: an exception on its way out is a failure,
+        # never a run that merely ended early with every check passed.
+        e = sys.exc_info()[1]
+        if isinstance(e, Exception):
+            self.ok(False, "the test runs to its end",
+                    "".join(traceback.format_exception(type(e), e,
+                                                       e.__traceback__)))
         if self.failed:
             for a in self.agents:
                 self.diag("agent log (%s):\n%s" % (a.logpath, a.log_tail()))
