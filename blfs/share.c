@@ -332,7 +332,16 @@ share_flush(void)
 		if (r != 0 && r != -ENOENT)
 			log_debug("inval_inode: %s", strerror(-r));
 		if (v->file != NULL) {
-			(void)inode_restamp(v->file, &v->st);
+			/*
+			 * ENOENT: the kernel knows no such inode yet, but a
+			 * lookup's reply may be on its way to it with the
+			 * size seen before this change, and the kernel
+			 * takes it. The stamp must not say the kernel was
+			 * told, or a lock granted next would see nothing
+			 * to revalidate and an append land on a stale end.
+			 */
+			if (r != -ENOENT)
+				(void)inode_restamp(v->file, &v->st);
 			inode_put(v->file);
 		}
 	}
