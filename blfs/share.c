@@ -214,9 +214,6 @@ share_set(int shared)
 
 	if (shared == share_active())
 		return;
-	log_info("%s", shared ? "the drive is mounted elsewhere too: "
-	    "changes are passed on at once" : "the only mount of the "
-	    "drive now: full caching");
 	__atomic_store_n(&sh.shared, shared, __ATOMIC_RELEASE);
 	/* Types the owners cache vouched for are checked again. */
 	acache_new_epoch();
@@ -230,6 +227,10 @@ share_set(int shared)
 		inode_put(dirs[i]);
 	}
 	free(dirs);
+	/* Once it is so: a test (or a person) may act on the line. */
+	log_info("%s", shared ? "the drive is mounted elsewhere too: "
+	    "changes are passed on at once" : "the only mount of the "
+	    "drive now: full caching");
 }
 
 static void
