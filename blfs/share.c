@@ -214,9 +214,6 @@ share_set(int shared)
 
 	if (shared == share_active())
 		return;
-	log_info("%s", shared ? "the drive is mounted elsewhere too: "
-	    "changes are passed on at once" : "the only mount of the "
-	    "drive now: full caching");
 	__atomic_store_n(&sh.shared, shared, __ATOMIC_RELEASE);
 	/* Types the owners cache vouched for are checked again. */
 	acache_new_epoch();
@@ -230,6 +227,10 @@ share_set(int shared)
 		inode_put(dirs[i]);
 	}
 	free(dirs);
+	/* Once it is so: a test (or a person) may act on the line. */
+	log_info("%s", shared ? "the drive is mounted elsewhere too: "
+	    "changes are passed on at once" : "the only mount of the "
+	    "drive now: full caching");
 }
 
 static void
@@ -332,7 +333,16 @@ share_flush(void)
 		if (r != 0 && r != -ENOENT)
 			log_debug("inval_inode: %s", strerror(-r));
 		if (v->file != NULL) {
-			(void)inode_restamp(v->file, &v->st);
+			/*
+			 * ENOENT: the kernel knows no such inode yet, but a
+			 * lookup's reply may be on its way to it with the
+			 * size seen before this change, and the kernel
+			 * takes it. The stamp must not say the kernel was
+			 * told, or a lock granted next would see nothing
+			 * to revalidate and an append land on a stale end.
+			 */
+			if (r != -ENOENT)
+				(void)inode_restamp(v->file, &v->st);
 			inode_put(v->file);
 		}
 	}

@@ -50,13 +50,23 @@ mm_send_fd(int sock, const char *data, size_t len, int fd)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == -1 ? -1 : 0;
 }
 
-/* Writes a line to the agent and exits: the child's only way to fail. */
+/*
+ * Writes a line to the agent and exits: the child's only way to fail.
+ * Everything but the socket is closed first: the agent answers the
+ * failure as soon as the line comes, and a mount of the drive asked for
+ * next must not find this one's mount lock still held (an RWO drive, a
+ * volume, would be EBUSY) while this process is still on its way out.
+ * The lock goes with the close, before the line is written.
+ */
 static void __attribute__((noreturn))
 child_fail(int sock, const char *code, const char *msg)
 {
 	char buf[MOUNT_LINE_MAX];
 	int n = snprintf(buf, sizeof(buf), "error %s %s\n", code, msg);
 
+	if (sock > 3)
+		(void)syscall(SYS_close_range, 3, sock - 1, 0);
+	(void)syscall(SYS_close_range, sock + 1, ~0U, 0);
 	(void)write_full(sock, buf, n > 0 && (size_t)n < sizeof(buf) ?
 	    (size_t)n : sizeof(buf) - 1);
 	_exit(1);

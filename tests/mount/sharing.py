@@ -360,7 +360,10 @@ try:
     # B goes: A is the only mount again, and caches fully again.
     err, res = unmount(cb, os.path.join(top, "mnt-b"))
     t.ok(err is None, "B unmounts", str(err))
-    time.sleep(0.2)
+    # A learns of it from its notifier thread, which may lag under load:
+    # its log says when it caches fully again.
+    took = until(lambda: "only mount" in open(a.logpath).read(), 5.0)
+    t.ok(took is not None, "A learns that B is gone (%s)" % ms(took))
     write(fa("solo2"), b"x")
     os.chmod(fa("solo2"), 0o644)
     mode(fa("solo2"))
@@ -376,9 +379,9 @@ try:
     err, res = mount(cb, os.path.join(top, "mnt-b"))
     t.ok(err is None and res["state"] == "mounted", "B mounts again",
          str(err))
-    time.sleep(0.05)
-    t.ok(open(a.logpath).read().count("mounted elsewhere too") == 2,
-         "A knows")
+    took = until(lambda: open(a.logpath).read().count(
+        "mounted elsewhere too") == 2, 5.0)
+    t.ok(took is not None, "A knows (%s)" % ms(took))
     unmount(ca, os.path.join(top, "mnt-a"))
 finally:
     for ag in agents:

@@ -10,11 +10,13 @@ restarted agent, and the failures: image missing, not ext4, damaged,
 the store full. Run as root."""
 
 import errno
+import fcntl
 import glob
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,25 @@ def holders(name):
                         ".*--mount-path=%s/" % (name, top)],
                        stdout=subprocess.PIPE, universal_newlines=True)
     return r.stdout.split()
+
+
+def held_locks(name):
+    """Mount lock files of the drive that someone holds (F_OFD_GETLK)."""
+    mdir = os.path.join(store, "drives", name, "mounts")
+    held = []
+    for f in os.listdir(mdir) if os.path.isdir(mdir) else []:
+        try:
+            fd = os.open(os.path.join(mdir, f), os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            got = fcntl.fcntl(fd, fcntl.F_OFD_GETLK,
+                              struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+        finally:
+            os.close(fd)
+        if struct.unpack("hhqqi", got)[0] != fcntl.F_UNLCK:
+            held.append(f)
+    return held
 
 
 def mount(c, name, path, **kw):
@@ -379,6 +400,11 @@ try:
     t.ok(e is not None and e.get("code") == "EBUSY" and
          "no free loop device" in e.get("message", ""),
          "no loop device to be had: EBUSY, saying so", str(e))
+    # Answered only once the attempt let go of the volume: a mount asked
+    # for next, here or by another agent, must not find it held.
+    locked = held_locks("fromdir")
+    t.ok(locked == [], "the failed mount holds no lock once it is "
+         "answered: %s" % locked)
     e, res = cc.call("Ping", {})
     t.ok(e is None, "and that agent serves on", str(e))
     c_.stop()
