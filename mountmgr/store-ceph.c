@@ -657,6 +657,31 @@ cstore_open_volume(struct store *s, const char *name, int read_only,
 	    "store holds no volumes", name, s->path);
 }
 
+/*
+ * The keyring as a file, for blfs to get by fd: --ceph-keyring, else the
+ * first of Ceph's list (ceph.conf's "keyring", else Ceph's default
+ * search, metavariables expanded) that is there, else Ceph's first place.
+ */
+static char *
+cstore_keyring_file(struct cstore *cs)
+{
+	struct ceph_mount_info	*cm = cs->cm;
+	char			 list[2048], *p, *save = NULL;
+
+	if (cs->keyring != NULL)
+		return xstrdup(cs->keyring);
+	if (cm == NULL && cs->nsess > 0)
+		cm = cs->sess[0].cm;
+	if (cm != NULL && ceph_conf_get(cm, "keyring", list,
+	    sizeof(list)) == 0)
+		for (p = strtok_r(list, ",; \t", &save); p != NULL;
+		    p = strtok_r(NULL, ",; \t", &save))
+			if (access(p, R_OK) == 0)
+				return xstrdup(p);
+	xasprintf(&p, "/etc/ceph/ceph.%s.keyring", cs->id);
+	return p;
+}
+
 static int
 cstore_target(struct store *s, const char *name, const char *path,
     struct store_target *t, char **cause)
@@ -676,11 +701,7 @@ cstore_target(struct store *s, const char *name, const char *path,
 	    strcmp(path, "/") == 0 ? "" : path);
 	t->conf = xstrdup(cs->conf);
 	t->id = xstrdup(cs->id);
-	/* blfs gets the keyring as a file: Ceph's first place for it. */
-	if (cs->keyring != NULL)
-		t->keyring = xstrdup(cs->keyring);
-	else
-		xasprintf(&t->keyring, "/etc/ceph/ceph.%s.keyring", cs->id);
+	t->keyring = cstore_keyring_file(cs);
 	return 0;
 }
 

@@ -108,7 +108,9 @@ def sandbox(name, labels, conf_path=None):
                   "--keyring-out", keyring)
     t.ok(r.returncode == 0, "authorize sandbox %s (%s)" % (name, labels),
          r.stderr)
-    tok = os.path.join(top, "token-" + name)
+    # A directory of its own: bljail hides the token's directory.
+    tok = os.path.join(top, "tok-" + name, "token")
+    os.makedirs(os.path.dirname(tok))
     token(tok, labels)
     a = NsAgent("--store", STORE, "--ceph-conf", conf_path or conf,
                 "--ceph-id", "sb-" + name, "--ceph-keyring", keyring,
@@ -286,7 +288,7 @@ try:
     # bljail beside the agent: the workload cannot read the keyring.
     jail = [os.path.abspath(os.path.join(top_builddir, "sandboxing",
                                          "bljail")),
-            "--store", STORE, "--token", os.path.join(top, "token-a"),
+            "--store", STORE, "--token", os.path.join(top, "tok-a", "token"),
             "--state-dir", a.state, "--control-socket", a.control,
             "--status-socket", a.status, "--blfs", BLFS, "--hide", key_a,
             "--"]
