@@ -93,6 +93,7 @@ struct handoff_blfs_args {
 	const char	*ceph_id;
 	int		 ceph_conf_fd;
 	int		 ceph_keyring_fd;
+	int		 seccomp_fd;	/* > 0: blfs's filter, ready */
 };
 
 /*
