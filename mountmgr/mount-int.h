@@ -52,6 +52,7 @@ struct mount {
 	size_t			 linelen;
 	int			 child_ok;	/* store side done */
 	int			 ready;		/* blfs said ready */
+	int			 probed;	/* the probe was started */
 	struct mm_child		 blfs;
 	int			 probe_fd;	/* the probe thread's answer */
 	struct event		*probe_ev;

@@ -702,10 +702,13 @@ on_probe_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * blfs has answered INIT; make a first request on the root from a
- * thread, so a blfs that never answers cannot block the loop. A thread,
- * not a child: a fork makes every page of the agent copy-on-write, which
- * the agent then pays for page by page, on every mount.
+ * The first requests on the root, from a thread, so a blfs that never
+ * answers cannot block the loop. Started as soon as blfs has its fd: the
+ * kernel holds the requests until blfs has answered INIT and passes them
+ * on at once, so the mount is known to serve without waiting for blfs's
+ * "ready" to come round through the loop first. A thread, not a child:
+ * a fork makes every page of the agent copy-on-write, which the agent
+ * then pays for page by page, on every mount.
  */
 static void
 mount_probe(struct mount *m)
@@ -716,6 +719,7 @@ mount_probe(struct mount *m)
 	size_t len = strlen(m->mount_path) + 1;
 	int sv[2], r;
 
+	m->probed = 1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		mount_fail(m, "EIO", "socketpair for the probe: %s",
 		    strerror(errno));
@@ -769,8 +773,9 @@ mount_handoff(struct mount *m)
 		return;
 	}
 	/* blfs holds the only fd now: when it dies the kernel aborts the
-	 * connection instead of waiting on us. */
+	 * connection instead of waiting on us (and fails the probe). */
 	close(fusefd);
+	mount_probe(m);
 }
 
 /*
@@ -821,7 +826,8 @@ mount_line(struct mount *m, const char *line)
 		mount_attach_volume(m, line + 7);
 	} else if (strcmp(line, "ready") == 0 && m->child_ok && !m->ready) {
 		m->ready = 1;
-		mount_probe(m);
+		if (!m->probed)
+			mount_probe(m);	/* a volume's, attached by now */
 	} else if (strncmp(line, "error ", 6) == 0) {
 		const char *code = "EIO", *text = line + 6;
 		static const char *const codes[] = { "ENOENT", "EACCES",
