@@ -228,6 +228,32 @@ loop_work(void *arg)
 	return NULL;
 }
 
+/*
+ * The first request of a new mount is INIT, queued since the agent
+ * mounted: answer it on this thread, before any worker exists, so the
+ * mount starts serving without first waiting for a new thread to be
+ * created and scheduled (on a busy machine, the longest wait of all).
+ * 1 when answered, 0 when the mount went before it, or -errno.
+ */
+static int
+loop_first(struct fuse_session *se)
+{
+	struct fuse_buf buf;
+	int r;
+
+	memset(&buf, 0, sizeof(buf));
+	do
+		r = fuse_session_receive_buf(se, &buf);
+	while (r == -EINTR);
+	if (r > 0) {
+		stats_begin(&buf);
+		fuse_session_process_buf(se, &buf);
+		stats_end();
+	}
+	free(buf.mem);
+	return r > 0 ? 1 : r;
+}
+
 int
 loop_run(struct fuse_session *se, unsigned max_threads)
 {
@@ -237,6 +263,8 @@ loop_run(struct fuse_session *se, unsigned max_threads)
 	size_t i;
 	int err;
 
+	if ((err = loop_first(se)) <= 0)
+		return err;
 	lp.se = se;
 	lp.max = max_threads;
 	SLIST_INIT(&lp.idle);
