@@ -692,6 +692,16 @@ on_probe_done(evutil_socket_t fd, short what, void *arg)
 	mount_probe_stop(m);
 	if (m->state != MOUNT_MOUNTING)
 		return;
+	if (!r.answered && !m->ready) {
+		/*
+		 * No answer before blfs said ready: blfs stopped before
+		 * serving (the requests fail once its /dev/fuse fd is gone),
+		 * and its exit, due any moment, says why. Should it say
+		 * ready instead, the failure stands then.
+		 */
+		m->probe_failed = 1;
+		return;
+	}
 	if (mm_probe_ok(m, &r, &cause) == -1) {
 		mount_fail(m, "EIO", "%s", cause);
 		free(cause);
@@ -826,7 +836,10 @@ mount_line(struct mount *m, const char *line)
 		mount_attach_volume(m, line + 7);
 	} else if (strcmp(line, "ready") == 0 && m->child_ok && !m->ready) {
 		m->ready = 1;
-		if (!m->probed)
+		if (m->probe_failed)
+			mount_fail(m, "EIO", "the first request on %s's root "
+			    "got no answer from blfs", m->mount_path);
+		else if (!m->probed)
 			mount_probe(m);	/* a volume's, attached by now */
 	} else if (strncmp(line, "error ", 6) == 0) {
 		const char *code = "EIO", *text = line + 6;
