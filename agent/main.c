@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -642,6 +643,14 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * One malloc arena: the loop is one thread, and each mount's probe
+	 * thread only frees its job. With more, that first free made the
+	 * thread build an arena of its own (128 MiB reserved, trimmed,
+	 * protected, then thrown away at exit) on every mount, beside the
+	 * loop answering it.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	raise_nofile();
 	if (sandbox_agent_harden(&cause) == -1)
 		fatalx("hardening: %s", cause);
