@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -642,9 +643,23 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * One malloc arena: the loop is one thread, and each mount's probe
+	 * thread only frees its job. With more, that first free made the
+	 * thread build an arena of its own (128 MiB reserved, trimmed,
+	 * protected, then thrown away at exit) on every mount, beside the
+	 * loop answering it.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	raise_nofile();
 	if (sandbox_agent_harden(&cause) == -1)
 		fatalx("hardening: %s", cause);
+	/* Once here rather than in every blfs, between mount and serving. */
+	if (sandbox_blfs_filters_prepare(&cause) == -1) {
+		log_warnx("%s: each blfs builds its own seccomp filter", cause);
+		free(cause);
+		cause = NULL;
+	}
 	/* The run directory holds the control socket: never a mount path. */
 	agent.run_dir = xstrdup(cfg->control_socket);
 	if ((slash = strrchr(agent.run_dir, '/')) != NULL)
@@ -697,6 +712,7 @@ main(int argc, char **argv)
 	mcfg.labels = agent_labels;
 	mcfg.labels_arg = &agent;
 	mcfg.confine_child = sandbox_blfs_child;
+	mcfg.blfs_filter = sandbox_blfs_filter_fd;
 	mcfg.changed = on_mount_changed;
 	mcfg.changed_arg = &agent;
 	agent.mm = mountmgr_new(agent.base, &mcfg);

@@ -59,6 +59,7 @@ static struct {
 	pthread_mutex_t		 lock;
 	sem_t			 done;		/* a worker saw the end */
 	int			 exiting;	/* guarded by lock */
+	int			 held;		/* guarded by lock: INIT first */
 	int			 leaderless;	/* guarded by lock: nobody reads */
 	struct loop_worker	*reader;	/* guarded by lock: in read(2) */
 	unsigned		 nworkers;	/* guarded by lock */
@@ -179,7 +180,14 @@ loop_work(void *arg)
 	int r, handoff;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	/*
+	 * This thread's malloc arena, made now, while the main thread
+	 * answers INIT, rather than on the first request it reads.
+	 */
+	free(malloc(1));
 	pthread_mutex_lock(&lp.lock);
+	while (lp.held && !lp.exiting)
+		pthread_cond_wait(&w->cv, &lp.lock);
 	for (;;) {
 		while (!w->lead && !lp.exiting) {
 			SLIST_INSERT_HEAD(&lp.idle, w, idle);
@@ -228,6 +236,32 @@ loop_work(void *arg)
 	return NULL;
 }
 
+/*
+ * The first request of a new mount is INIT, queued since the agent
+ * mounted: answered on the main thread while the first worker is still
+ * being created and scheduled (on a busy machine, the longest wait of
+ * all), which starts reading only then. 1 when answered, 0 when the
+ * session ended first (unmounted, or a signal), or -errno.
+ */
+static int
+loop_first(struct fuse_session *se)
+{
+	struct fuse_buf buf;
+	int r;
+
+	memset(&buf, 0, sizeof(buf));
+	do
+		r = fuse_session_receive_buf(se, &buf);
+	while (r == -EINTR && !fuse_session_exited(se));
+	if (r > 0) {
+		stats_begin(&buf);
+		fuse_session_process_buf(se, &buf);
+		stats_end();
+	}
+	free(buf.mem);
+	return r > 0 ? 1 : r == -EINTR ? 0 : r;
+}
+
 int
 loop_run(struct fuse_session *se, unsigned max_threads)
 {
@@ -235,7 +269,7 @@ loop_run(struct fuse_session *se, unsigned max_threads)
 	struct sigaction sa;
 	struct loop_worker *w;
 	size_t i;
-	int err;
+	int err, first;
 
 	lp.se = se;
 	lp.max = max_threads;
@@ -250,12 +284,24 @@ loop_run(struct fuse_session *se, unsigned max_threads)
 		sigaction(sigs[i], &sa, NULL);
 
 	pthread_mutex_lock(&lp.lock);
+	lp.held = 1;
 	err = loop_start();
 	pthread_mutex_unlock(&lp.lock);
 	if (err != 0) {
 		sem_destroy(&lp.done);
 		return -EAGAIN;
 	}
+	first = loop_first(se);
+	pthread_mutex_lock(&lp.lock);
+	lp.held = 0;
+	if (first <= 0) {
+		if (first < 0)
+			lp.error = first;
+		fuse_session_exit(se);
+	} else
+		LIST_FOREACH(w, &lp.all, all)
+			pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&lp.lock);
 	/* A signal interrupts sem_wait; its handler marked the session. */
 	while (!fuse_session_exited(se))
 		sem_wait(&lp.done);

@@ -90,6 +90,7 @@ struct blfs_args {
 	int		 mounts_fd;
 	int		 stats_fd;
 	int		 usage_fd;
+	int		 seccomp_fd;	/* the agent's compiled filter */
 	uint64_t	 capacity;
 	const char	*drive;
 	const char	*session;
@@ -106,7 +107,7 @@ struct blfs_args {
 
 static const char usage_text[] =
     "usage: blfs --fuse-fd N --root-fd N [--status-fd N] [--lock-fd N]\n"
-    "            [--mounts-fd N] [--stats-fd N]"
+    "            [--mounts-fd N] [--stats-fd N] [--seccomp-fd N]"
     " [--usage-fd N --capacity BYTES]\n"
     "            --drive NAME --session ID --mount-path PATH [--read-only]\n"
     "            [--cache-size BYTES] [--buffer-size BYTES]"
@@ -262,14 +263,14 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 	    "--cache-size", "--buffer-size", "--prefetch", "--log-level",
 	    "--read-only", "--writeback", "--debug", "--ceph-fs",
 	    "--ceph-root", "--ceph-id", "--ceph-conf-fd", "--ceph-keyring-fd",
-	    "--ceph-store" };
+	    "--ceph-store", "--seccomp-fd" };
 
 	memset(a, 0, sizeof(*a));
 	a->ceph.conf_fd = a->ceph.keyring_fd = -1;
 	a->ceph.mount_timeout = "10";
 	a->volume_fd = a->fuse_fd = a->root_fd = a->status_fd = -1;
 	a->lock_fd = -1;
-	a->mounts_fd = a->stats_fd = a->usage_fd = -1;
+	a->mounts_fd = a->stats_fd = a->usage_fd = a->seccomp_fd = -1;
 	a->cache_size = a->buffer_size = a->prefetch = UINT64_MAX;
 	a->level = LOG_LVL_INFO;
 
@@ -331,6 +332,8 @@ blfs_parse_args(int argc, char **argv, struct blfs_args *a)
 			a->mounts_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--stats-fd") == 0)
 			a->stats_fd = blfs_parse_fd(name, val);
+		else if (strcmp(name, "--seccomp-fd") == 0)
+			a->seccomp_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--usage-fd") == 0)
 			a->usage_fd = blfs_parse_fd(name, val);
 		else if (strcmp(name, "--capacity") == 0) {
@@ -748,6 +751,8 @@ main(int argc, char **argv)
 		blfs_fail(1, "--fuse-fd %d: not the /dev/fuse device", a.fuse_fd);
 	if (a.status_fd != -1)
 		fd_set_cloexec(a.status_fd, 1);
+	if (a.seccomp_fd != -1)
+		fd_set_cloexec(a.seccomp_fd, 1);
 	if (a.lock_fd != -1)
 		fd_set_cloexec(a.lock_fd, 1);	/* held, never touched */
 	if (ceph) {
@@ -825,8 +830,13 @@ main(int argc, char **argv)
 	 * cluster); anything off the list kills us (the agent then fails the
 	 * mount and detaches it).
 	 */
-	if ((ceph ? sandbox_blfs_seccomp_net(blfs_cfg.read_only, &cause) :
-	    sandbox_blfs_seccomp(blfs_cfg.read_only, &cause)) == -1)
+	if (a.seccomp_fd != -1)
+		r = sandbox_blfs_seccomp_fd(a.seccomp_fd, &cause);
+	else if (ceph)
+		r = sandbox_blfs_seccomp_net(blfs_cfg.read_only, &cause);
+	else
+		r = sandbox_blfs_seccomp(blfs_cfg.read_only, &cause);
+	if (r == -1)
 		blfs_fail(1, "seccomp: %s", cause);
 
 	blfs_cfg.se = se;

@@ -172,6 +172,9 @@ handoff_blfs_argv(const struct handoff_blfs_args *a)
 	}
 	if (a->status_fd >= 0)
 		v[n++] = handoff_opt_num("--status-fd", (uint64_t)a->status_fd);
+	if (a->seccomp_fd > 0)
+		v[n++] = handoff_opt_num("--seccomp-fd",
+		    (uint64_t)a->seccomp_fd);
 	if (a->lock_fd >= 0)
 		v[n++] = handoff_opt_num("--lock-fd", (uint64_t)a->lock_fd);
 	if (a->mounts_fd >= 0)

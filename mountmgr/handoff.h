@@ -95,6 +95,7 @@ struct handoff_blfs_args {
 	int		 ceph_keyring_fd;
 	const char	*ceph_store;	/* the store's root: blfs takes the
 					 * mount lock there (NULL: none) */
+	int		 seccomp_fd;	/* > 0: blfs's filter, ready */
 };
 
 /*

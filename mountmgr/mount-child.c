@@ -236,6 +236,11 @@ mount_child(struct mount *m, int sock)
 	ba.prefetch = m->req.prefetch;
 	ba.writeback = m->req.writeback;
 	ba.log_level = log_level_name(log_get_level());
+	/* The filter compiled once in the agent, not again in every blfs. */
+	if (!out.volume && mm->cfg.blfs_filter != NULL &&
+	    (ba.seccomp_fd = mm->cfg.blfs_filter(m->read_only,
+	    ba.ceph_fs != NULL)) > 0)
+		fd_set_cloexec(ba.seccomp_fd, 0);
 	argv = handoff_blfs_argv(&ba);
 	if (ba.volume_fd > 0)
 		fd_set_cloexec(ba.volume_fd, 0);

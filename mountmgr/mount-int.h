@@ -52,6 +52,8 @@ struct mount {
 	size_t			 linelen;
 	int			 child_ok;	/* store side done */
 	int			 ready;		/* blfs said ready */
+	int			 probed;	/* the probe was started */
+	int			 probe_failed;	/* before blfs said ready */
 	struct mm_child		 blfs;
 	int			 probe_fd;	/* the probe thread's answer */
 	struct event		*probe_ev;

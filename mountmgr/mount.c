@@ -10,9 +10,9 @@
  *  2. the agent then opens /dev/fuse and mounts it itself, and passes the
  *     fd to the child, which confines itself and execs blfs;
  *  3. blfs says "ready" after FUSE INIT, and a short-lived probe thread
- *     makes a first request on the root (statvfs); only when that answers
- *     and mountinfo shows the mount with the flags asked for is the mount
- *     "mounted".
+ *     makes the first requests on the root (statfs, statx); only when
+ *     they answer and show blfs's mount at the path with the flags asked
+ *     for is the mount "mounted".
  * blfs stays a direct child of the agent, watched by pidfd: if it dies
  * the mount fails at once and its mount point is detached.
  *
@@ -21,7 +21,7 @@
  * of it, and sends "volume N" with that mount's fd; the agent attaches it
  * at the mount path itself (move_mount); the child execs blfs
  * --volume-fd, which holds the mount lock and the loop device and says
- * "ready"; the probe and mountinfo (ext4, not fuse.blfs) verify it. Told
+ * "ready"; the probe (ext4, not FUSE) verifies it. Told
  * to stop with SIGTERM (never SIGKILL while the volume may be mounted),
  * the holder lets the lock go only once the file system has let go of
  * the device.
@@ -33,6 +33,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -48,6 +49,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -67,7 +70,7 @@
 /* Failed mounts stay listed (with their error) until unmounted; past
  * this many, the oldest are forgotten so failures cannot grow memory. */
 #define MOUNT_FAILED_KEEP		64
-/* The probe thread's stack: a statvfs and a stat need little. */
+/* The probe thread's stack: a statfs and a statx need little. */
 #define MOUNT_PROBE_STACK		(64 * 1024)
 
 
@@ -563,35 +566,13 @@ on_blfs_exit(evutil_socket_t fd, short what, void *arg)
 	mount_unref(m);
 }
 
-static int
-mm_mountinfo_ok(struct mount *m, char **cause)
-{
-	struct handoff_mountinfo mi;
-
-	if (handoff_mountinfo_find_fs(m->mount_path, m->volume ? "ext4" :
-	    HANDOFF_FSTYPE, &mi) != 1) {
-		xasprintf(cause, "the kernel does not list %s mount at %s",
-		    m->volume ? "the volume's ext4" : "a blfs", m->mount_path);
-		return -1;
-	}
-	if (mi.read_only != m->read_only) {
-		xasprintf(cause, "mountinfo shows %s mounted %s, not %s",
-		    m->mount_path, mi.read_only ? "ro" : "rw",
-		    m->read_only ? "ro" : "rw");
-		return -1;
-	}
-	if (!mi.nosuid || !mi.nodev) {
-		xasprintf(cause, "mountinfo shows %s without nosuid,nodev",
-		    m->mount_path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Probe exit codes: what statvfs saw on the new mount's root. */
-#define PROBE_RW	0
-#define PROBE_RO	10
-#define PROBE_FAILED	11
+/* What the probe thread saw on the new mount's root. */
+struct mm_probe_result {
+	int	answered;	/* statfs and statx came back, a directory */
+	long	fs_type;	/* statfs f_type */
+	long	flags;		/* statfs f_flags: ST_RDONLY, ST_NOSUID, ... */
+	int	mount_root;	/* statx: the root of a mount (-1: unknown) */
+};
 
 /* What the probe thread takes: the path, and its end of the socket. */
 struct mm_probe_job {
@@ -600,29 +581,90 @@ struct mm_probe_job {
 };
 
 /*
- * The probe thread: one request on the new mount's root, the answer
- * sent as one byte. It touches nothing of the agent's: a blfs that never
- * answers leaves it blocked until the mount fails and blfs is killed,
- * which fails the request; by then nobody reads the socket, and the
- * send fails quietly.
+ * The probe thread: two requests on the new mount's root, statfs and
+ * statx, the answers sent back in one message. They say all the agent
+ * checks (the filesystem, its per-mount flags, that the path is the
+ * mount's root), so the agent need not read and parse mountinfo too.
+ * The path is opened without following symlinks (the agent made it so),
+ * so one swapped in cannot point the probe at another mount. It touches
+ * nothing of the agent's: a blfs that never answers leaves it blocked
+ * until the mount fails and blfs is killed, which fails the request; by
+ * then nobody reads the socket, and the send fails quietly.
  */
 static void *
 mm_probe_main(void *arg)
 {
 	struct mm_probe_job *j = arg;
-	struct statvfs sv;
-	struct stat st;
-	unsigned char r;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	struct mm_probe_result r;
+	struct statfs sf;
+	struct statx sx;
+	int fd;
 
-	if (statvfs(j->path, &sv) == -1 || stat(j->path, &st) == -1 ||
-	    !S_ISDIR(st.st_mode))
-		r = PROBE_FAILED;
-	else
-		r = (sv.f_flag & ST_RDONLY) ? PROBE_RO : PROBE_RW;
-	(void)send(j->fd, &r, 1, MSG_NOSIGNAL);
+	memset(&r, 0, sizeof(r));
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, j->path, &how, sizeof(how));
+	if (fd != -1 && fstatfs(fd, &sf) == 0 &&
+	    statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+	    STATX_TYPE, &sx) == 0 && S_ISDIR(sx.stx_mode)) {
+		r.answered = 1;
+		r.fs_type = (long)sf.f_type;
+		r.flags = (long)sf.f_flags;
+		r.mount_root = (sx.stx_attributes_mask &
+		    STATX_ATTR_MOUNT_ROOT) == 0 ? -1 :
+		    (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	}
+	if (fd != -1)
+		close(fd);
+	(void)send(j->fd, &r, sizeof(r), MSG_NOSIGNAL);
 	close(j->fd);
 	free(j);
 	return NULL;
+}
+
+/*
+ * The mount the probe saw is the one asked for: blfs's (FUSE) or the
+ * volume's ext4, at the mount path itself, with the flags asked for.
+ */
+static int
+mm_probe_ok(struct mount *m, const struct mm_probe_result *r, char **cause)
+{
+	struct handoff_mountinfo mi;
+	long want = m->volume ? (long)EXT4_SUPER_MAGIC :
+	    (long)FUSE_SUPER_MAGIC;
+	int ro = (r->flags & ST_RDONLY) != 0;
+
+	if (!r->answered) {
+		xasprintf(cause, "the first request on %s's root got no "
+		    "answer from blfs", m->mount_path);
+		return -1;
+	}
+	if (r->fs_type != want) {
+		xasprintf(cause, "%s is not %s mount (statfs type %#lx)",
+		    m->mount_path, m->volume ? "the volume's ext4" : "a blfs",
+		    (unsigned long)r->fs_type);
+		return -1;
+	}
+	/* A kernel before 5.8 cannot say: ask mountinfo instead. */
+	if (r->mount_root == 0 || (r->mount_root == -1 &&
+	    handoff_mountinfo_find_fs(m->mount_path, m->volume ? "ext4" :
+	    HANDOFF_FSTYPE, &mi) != 1)) {
+		xasprintf(cause, "%s is not the root of %s mount",
+		    m->mount_path, m->volume ? "the volume's ext4" : "a blfs");
+		return -1;
+	}
+	if (ro != m->read_only) {
+		xasprintf(cause, "statfs says %s is %s, not %s as asked",
+		    m->mount_path, ro ? "read-only" : "read-write",
+		    m->read_only ? "read-only" : "read-write");
+		return -1;
+	}
+	if (!(r->flags & ST_NOSUID) || !(r->flags & ST_NODEV)) {
+		xasprintf(cause, "statfs shows %s without nosuid,nodev",
+		    m->mount_path);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -642,26 +684,25 @@ static void
 on_probe_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct mount *m = arg;
+	struct mm_probe_result r;
 	char *cause = NULL;
-	unsigned char r = PROBE_FAILED;
 
-	if (read(fd, &r, 1) != 1)
-		r = PROBE_FAILED;
+	if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		r.answered = 0;
 	mount_probe_stop(m);
 	if (m->state != MOUNT_MOUNTING)
 		return;
-	if (r != PROBE_RW && r != PROBE_RO) {
-		mount_fail(m, "EIO", "the first request on %s's root got no "
-		    "answer from blfs", m->mount_path);
+	if (!r.answered && !m->ready) {
+		/*
+		 * No answer before blfs said ready: blfs stopped before
+		 * serving (the requests fail once its /dev/fuse fd is gone),
+		 * and its exit, due any moment, says why. Should it say
+		 * ready instead, the failure stands then.
+		 */
+		m->probe_failed = 1;
 		return;
 	}
-	if ((r == PROBE_RO) != m->read_only) {
-		mount_fail(m, "EIO", "statvfs says %s is %s, not %s as asked",
-		    m->mount_path, r == PROBE_RO ? "read-only" :
-		    "read-write", m->read_only ? "read-only" : "read-write");
-		return;
-	}
-	if (mm_mountinfo_ok(m, &cause) == -1) {
+	if (mm_probe_ok(m, &r, &cause) == -1) {
 		mount_fail(m, "EIO", "%s", cause);
 		free(cause);
 		return;
@@ -671,10 +712,13 @@ on_probe_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * blfs has answered INIT; make a first request on the root from a
- * thread, so a blfs that never answers cannot block the loop. A thread,
- * not a child: a fork makes every page of the agent copy-on-write, which
- * the agent then pays for page by page, on every mount.
+ * The first requests on the root, from a thread, so a blfs that never
+ * answers cannot block the loop. Started as soon as blfs has its fd: the
+ * kernel holds the requests until blfs has answered INIT and passes them
+ * on at once, so the mount is known to serve without waiting for blfs's
+ * "ready" to come round through the loop first. A thread, not a child:
+ * a fork makes every page of the agent copy-on-write, which the agent
+ * then pays for page by page, on every mount.
  */
 static void
 mount_probe(struct mount *m)
@@ -685,6 +729,7 @@ mount_probe(struct mount *m)
 	size_t len = strlen(m->mount_path) + 1;
 	int sv[2], r;
 
+	m->probed = 1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		mount_fail(m, "EIO", "socketpair for the probe: %s",
 		    strerror(errno));
@@ -738,8 +783,9 @@ mount_handoff(struct mount *m)
 		return;
 	}
 	/* blfs holds the only fd now: when it dies the kernel aborts the
-	 * connection instead of waiting on us. */
+	 * connection instead of waiting on us (and fails the probe). */
 	close(fusefd);
+	mount_probe(m);
 }
 
 /*
@@ -790,7 +836,11 @@ mount_line(struct mount *m, const char *line)
 		mount_attach_volume(m, line + 7);
 	} else if (strcmp(line, "ready") == 0 && m->child_ok && !m->ready) {
 		m->ready = 1;
-		mount_probe(m);
+		if (m->probe_failed)
+			mount_fail(m, "EIO", "the first request on %s's root "
+			    "got no answer from blfs", m->mount_path);
+		else if (!m->probed)
+			mount_probe(m);	/* a volume's, attached by now */
 	} else if (strncmp(line, "error ", 6) == 0) {
 		const char *code = "EIO", *text = line + 6;
 		static const char *const codes[] = { "ENOENT", "EACCES",

@@ -36,6 +36,7 @@ struct mount_request {
 typedef void mount_changed_fn(struct mount *, void *arg);
 typedef const struct labels *mount_labels_fn(void *arg);
 typedef void mount_confine_fn(void);
+typedef int mount_filter_fn(int read_only, int net);
 
 struct mountmgr_config {
 	const char		*store;
@@ -46,6 +47,9 @@ struct mountmgr_config {
 	mount_labels_fn		*labels;	/* the workload's, at mount time */
 	void			*labels_arg;
 	mount_confine_fn	*confine_child;	/* between fork and exec of blfs */
+	/* Between fork and exec: an fd with blfs's seccomp filter made
+	 * ready, for --seccomp-fd; -1 or NULL: blfs builds its own. */
+	mount_filter_fn		*blfs_filter;
 	mount_changed_fn	*changed;	/* every state change */
 	void			*changed_arg;
 };

@@ -7,16 +7,21 @@
 #include <sys/types.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <linux/securebits.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "sandboxing/caps.h"
 
@@ -118,6 +123,50 @@ caps_get(uint64_t *eff, uint64_t *perm, uint64_t *inh)
 	return 0;
 }
 
+/*
+ * The bounding set as this process last read or left it. Only the thread
+ * itself can change its bounding set, and only shrink it, so once read
+ * (or cut by caps_bound_limit) it stays exact in this thread and in every
+ * child forked from it: a blfs child drops the few capabilities the
+ * agent kept instead of asking the kernel about each one first.
+ */
+static uint64_t	caps_bnd_known;
+static int	caps_bnd_valid;
+
+/*
+ * The bounding and ambient sets as the kernel shows them, in one read of
+ * /proc/thread-self/status instead of two system calls per capability.
+ * -1 when that is not procfs or says nothing of them: ask cap by cap.
+ */
+static int
+caps_status_sets(uint64_t *bnd, uint64_t *amb)
+{
+	char buf[8192], *p, *q, *end;
+	struct statfs sf;
+	ssize_t n;
+	int fd, got = 0;
+
+	if ((fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstatfs(fd, &sf) == -1 || sf.f_type != PROC_SUPER_MAGIC ||
+	    (n = read_full(fd, buf, sizeof(buf) - 1)) <= 0 ||
+	    (size_t)n == sizeof(buf) - 1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nCapBnd:\t")) != NULL &&
+	    (q = strstr(buf, "\nCapAmb:\t")) != NULL) {
+		errno = 0;
+		*bnd = strtoull(p + 9, &end, 16);
+		got = errno == 0 && end == p + 9 + 16 && *end == '\n';
+		*amb = strtoull(q + 9, &end, 16);
+		got = got && errno == 0 && end == q + 9 + 16 && *end == '\n';
+	}
+	return got ? 0 : -1;
+}
+
 uint64_t
 caps_bounding(void)
 {
@@ -128,6 +177,8 @@ caps_bounding(void)
 		if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) == 1)
 			bnd |= CAPS_BIT(c);
 	}
+	caps_bnd_known = bnd;
+	caps_bnd_valid = 1;
 	return bnd;
 }
 
@@ -145,12 +196,11 @@ int
 caps_bound_limit(uint64_t keep, char **cause)
 {
 	int c, last = caps_last();
+	uint64_t now = caps_bnd_valid ? caps_bnd_known : caps_bounding();
 	char name[32];
 
 	for (c = 0; c <= last; c++) {
-		if (keep & CAPS_BIT(c))
-			continue;
-		if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) == 0)
+		if ((keep & CAPS_BIT(c)) || !(now & CAPS_BIT(c)))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) != 0) {
 			xasprintf(cause, "dropping %s from the bounding "
@@ -158,6 +208,7 @@ caps_bound_limit(uint64_t keep, char **cause)
 			    strerror(errno));
 			return -1;
 		}
+		caps_bnd_known &= ~CAPS_BIT(c);
 	}
 	return 0;
 }
@@ -251,11 +302,14 @@ caps_verify(uint64_t eff, uint64_t bnd, uint64_t amb, char **cause)
 		xasprintf(cause, "capget: %s", strerror(errno));
 		return -1;
 	}
-	got_bnd = caps_bounding();
-	for (c = 0; c <= last; c++) {
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET,
-		    (unsigned long)c, 0, 0) == 1)
-			got_amb |= CAPS_BIT(c);
+	if (caps_status_sets(&got_bnd, &got_amb) != 0) {
+		got_bnd = caps_bounding();
+		got_amb = 0;
+		for (c = 0; c <= last; c++) {
+			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET,
+			    (unsigned long)c, 0, 0) == 1)
+				got_amb |= CAPS_BIT(c);
+		}
 	}
 	if (e != eff || got_bnd != bnd || got_amb != amb) {
 		xasprintf(cause, "capabilities are effective %#llx bounding "

@@ -219,6 +219,29 @@ sandbox_blfs_seccomp_net(int read_only, char **cause)
 	return seccomp_blfs_install(read_only, 1, cause);
 }
 
+int
+sandbox_blfs_filters_prepare(char **cause)
+{
+	return seccomp_blfs_prepare(cause);
+}
+
+int
+sandbox_blfs_filter_fd(int read_only, int net)
+{
+	return seccomp_blfs_filter_fd(read_only, net);
+}
+
+int
+sandbox_blfs_seccomp_fd(int fd, char **cause)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		xasprintf(cause, "PR_SET_DUMPABLE: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return seccomp_blfs_install_fd(fd, cause);
+}
+
 uint64_t
 confine_jail_dropped(void)
 {

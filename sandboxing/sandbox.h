@@ -70,5 +70,23 @@ int	sandbox_blfs_seccomp(int read_only, char **cause);
 int	sandbox_blfs_landlock_net(const unsigned *ports, int nports,
 	    char **cause);
 int	sandbox_blfs_seccomp_net(int read_only, char **cause);
+/*
+ * blfs's seccomp filter, every variant of it, compiled once in the agent
+ * (libseccomp costs each blfs a millisecond or more of CPU at start-up
+ * otherwise). 0, or -1 with cause: then each blfs builds its own.
+ */
+int	sandbox_blfs_filters_prepare(char **cause);
+/*
+ * In the agent's child, between fork and exec of blfs: an fd (close on
+ * exec) holding the compiled filter for this process (read_only; net for
+ * a ceph store), for blfs --seccomp-fd; -1 if none was compiled.
+ */
+int	sandbox_blfs_filter_fd(int read_only, int net);
+/*
+ * In blfs, where it would call sandbox_blfs_seccomp(_net): not dumpable,
+ * and the filter read from fd (closed) in force on every thread. 0 or -1
+ * with cause.
+ */
+int	sandbox_blfs_seccomp_fd(int fd, char **cause);
 
 #endif

@@ -8,13 +8,20 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <linux/fuse.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -214,15 +221,20 @@ seccomp_finish(scmp_filter_ctx ctx, const char *what, char **cause)
 	return 0;
 }
 
-int
-seccomp_blfs_install(int read_only, int net, char **cause)
+/*
+ * blfs's filter as a libseccomp context, not loaded yet. self: the pid
+ * blfs will have (signals go to it alone).
+ */
+static scmp_filter_ctx
+seccomp_blfs_build(int read_only, int net, pid_t self, char **cause)
 {
 	scmp_filter_ctx ctx;
 	struct scmp_arg_cmp arg[1];
 #ifndef SECCOMP_SANITIZERS
 	const unsigned long prctl_ok[] = { PR_SET_NAME, PR_GET_NAME,
 	    PR_SET_VMA, PR_GET_DUMPABLE };
-	pid_t self = getpid();
+#else
+	(void)self;
 #endif
 	const unsigned long ioctl_ok[] = { FUSE_DEV_IOC_CLONE, TCGETS };
 	size_t i;
@@ -236,7 +248,7 @@ seccomp_blfs_install(int read_only, int net, char **cause)
 	 */
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
 		*cause = xstrdup("seccomp_init failed");
-		return -1;
+		return NULL;
 	}
 	/* Another ABI on this machine (i386, x32) is not blfs: kill it. */
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
@@ -245,7 +257,7 @@ seccomp_blfs_install(int read_only, int net, char **cause)
 	    (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) != 0) {
 		xasprintf(cause, "seccomp attributes: %s", strerror(-r));
 		seccomp_release(ctx);
-		return -1;
+		return NULL;
 	}
 
 	for (i = 0; i < nitems(seccomp_blfs_allow); i++) {
@@ -349,11 +361,201 @@ seccomp_blfs_install(int read_only, int net, char **cause)
 	if (seccomp_add(ctx, SCMP_ACT_ERRNO(EPERM), "umount2", 0, NULL,
 	    cause) != 0)
 		goto fail;
-	return seccomp_finish(ctx, "blfs", cause);
+	return ctx;
 
 fail:
 	seccomp_release(ctx);
+	return NULL;
+}
+
+int
+seccomp_blfs_install(int read_only, int net, char **cause)
+{
+	scmp_filter_ctx ctx;
+
+	if ((ctx = seccomp_blfs_build(read_only, net, getpid(), cause)) ==
+	    NULL)
+		return -1;
+	return seccomp_finish(ctx, "blfs", cause);
+}
+
+/*
+ * blfs's filter compiled once, in the agent, for every blfs to come:
+ * libseccomp takes a millisecond or more of CPU to build it, which each
+ * blfs would otherwise pay at start-up, between the mount and its first
+ * answer. The filter names blfs's own pid (the signal rules), which only
+ * the forked child knows: it is compiled twice, with two pids no process
+ * can have, and the instructions where the two programs differ are where
+ * the child writes its pid. Anything else differing, and there is no
+ * compiled filter: blfs builds its own as before.
+ */
+#define SECCOMP_PID_A		0x7ffffff1	/* above any pid_max (2^22) */
+#define SECCOMP_PID_B		0x7ffffff2
+#define SECCOMP_PID_SLOTS	8
+
+struct seccomp_prog {
+	struct sock_filter	*insns;
+	size_t			 len;
+	size_t			 pid_at[SECCOMP_PID_SLOTS];
+	size_t			 npid;
+};
+
+/* By read_only, then net. */
+static struct seccomp_prog seccomp_blfs_progs[2][2];
+
+/* The BPF libseccomp makes of ctx, which is released. */
+static int
+seccomp_export(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *len,
+    char **cause)
+{
+	struct stat st;
+	int fd, r;
+
+	*insns = NULL;
+	if ((fd = memfd_create("blfs-seccomp", MFD_CLOEXEC)) == -1) {
+		xasprintf(cause, "memfd_create: %s", strerror(errno));
+		seccomp_release(ctx);
+		return -1;
+	}
+	r = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (r != 0 || fstat(fd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(**insns) != 0 ||
+	    st.st_size / (off_t)sizeof(**insns) > BPF_MAXINSNS) {
+		xasprintf(cause, "exporting the blfs seccomp filter failed");
+		close(fd);
+		return -1;
+	}
+	*len = (size_t)st.st_size / sizeof(**insns);
+	*insns = xreallocarray(NULL, *len, sizeof(**insns));
+	if (pread(fd, *insns, (size_t)st.st_size, 0) != st.st_size) {
+		xasprintf(cause, "reading the blfs seccomp filter back: %s",
+		    strerror(errno));
+		free(*insns);
+		*insns = NULL;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+seccomp_blfs_compile(int read_only, int net, struct seccomp_prog *p,
+    char **cause)
+{
+	struct sock_filter *a = NULL, *b = NULL;
+	scmp_filter_ctx ctx;
+	size_t alen, blen, i;
+
+	memset(p, 0, sizeof(*p));
+	if ((ctx = seccomp_blfs_build(read_only, net, SECCOMP_PID_A,
+	    cause)) == NULL || seccomp_export(ctx, &a, &alen, cause) != 0)
+		return -1;
+	if ((ctx = seccomp_blfs_build(read_only, net, SECCOMP_PID_B,
+	    cause)) == NULL || seccomp_export(ctx, &b, &blen, cause) != 0) {
+		free(a);
+		return -1;
+	}
+	if (alen != blen)
+		goto differ;
+	for (i = 0; i < alen; i++) {
+		if (memcmp(&a[i], &b[i], sizeof(a[i])) == 0)
+			continue;
+		if (a[i].code != b[i].code || a[i].jt != b[i].jt ||
+		    a[i].jf != b[i].jf || a[i].k != SECCOMP_PID_A ||
+		    b[i].k != SECCOMP_PID_B || p->npid == SECCOMP_PID_SLOTS)
+			goto differ;
+		p->pid_at[p->npid++] = i;
+	}
+	free(b);
+	p->insns = a;
+	p->len = alen;
+	return 0;
+
+differ:
+	xasprintf(cause, "the blfs seccomp filter differs by more than its "
+	    "pid");
+	free(a);
+	free(b);
+	memset(p, 0, sizeof(*p));
 	return -1;
+}
+
+int
+seccomp_blfs_prepare(char **cause)
+{
+	int ro, net;
+
+	for (ro = 0; ro < 2; ro++)
+		for (net = 0; net < 2; net++)
+			if (seccomp_blfs_compile(ro, net,
+			    &seccomp_blfs_progs[ro][net], cause) != 0)
+				return -1;
+	return 0;
+}
+
+int
+seccomp_blfs_filter_fd(int read_only, int net)
+{
+	const struct seccomp_prog *p = &seccomp_blfs_progs[!!read_only][!!net];
+	struct sock_filter *insns;
+	size_t size, i;
+	int fd;
+
+	if (p->insns == NULL)
+		return -1;
+	size = p->len * sizeof(*insns);
+	insns = xmalloc(size);
+	memcpy(insns, p->insns, size);
+	for (i = 0; i < p->npid; i++)
+		insns[p->pid_at[i]].k = (uint32_t)getpid();
+	if ((fd = memfd_create("blfs-seccomp", MFD_CLOEXEC)) == -1 ||
+	    write_full(fd, insns, size) != (ssize_t)size ||
+	    lseek(fd, 0, SEEK_SET) != 0) {
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	free(insns);
+	return fd;
+}
+
+int
+seccomp_blfs_install_fd(int fd, char **cause)
+{
+	static struct sock_filter insns[BPF_MAXINSNS + 1];
+	struct sock_fprog prog;
+	ssize_t n;
+	long r;
+
+	n = read_full(fd, insns, sizeof(insns));
+	close(fd);
+	if (n <= 0 || (size_t)n % sizeof(insns[0]) != 0 ||
+	    (size_t)n / sizeof(insns[0]) > BPF_MAXINSNS) {
+		xasprintf(cause, "the seccomp filter handed to blfs is %zd "
+		    "bytes, not a filter", n);
+		return -1;
+	}
+	prog.len = (unsigned short)((size_t)n / sizeof(insns[0]));
+	prog.filter = insns;
+	/* As seccomp_load does: no_new_privs, then every thread (TSYNC). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		xasprintf(cause, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (r != 0) {
+		if (r > 0)
+			xasprintf(cause, "loading the blfs seccomp filter: "
+			    "thread %ld could not take it", r);
+		else
+			xasprintf(cause, "loading the blfs seccomp filter: %s",
+			    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The other ABIs this kernel may run, filtered alike rather than open. */

@@ -13,6 +13,19 @@
  * 0 or -1 with cause.
  */
 int	seccomp_blfs_install(int read_only, int net, char **cause);
+/*
+ * The same filter compiled once, in the agent, for every variant
+ * (read_only, net); 0 or -1 with cause (then every blfs builds its own).
+ */
+int	seccomp_blfs_prepare(char **cause);
+/*
+ * In the child about to exec blfs: a memfd holding the compiled filter
+ * for this process (its pid in the signal rules), to pass to blfs; -1 if
+ * none was compiled.
+ */
+int	seccomp_blfs_filter_fd(int read_only, int net);
+/* In blfs: load the filter read from fd (closed), on every thread. */
+int	seccomp_blfs_install_fd(int fd, char **cause);
 
 /*
  * The workload: allow everything except the mount family, namespace

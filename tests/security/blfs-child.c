@@ -3,7 +3,9 @@
  * with --seccomp, as blfs confines itself), then exec the rest of argv.
  * The tests read the result from the exec'd program's /proc/self/status,
  * watch the exec itself die of SIGSYS, or (--call NAME) make one probe
- * call in-process, as blfs would, and print its result.
+ * call in-process, as blfs would, and print its result. --compiled: the
+ * filter compiled beforehand and handed over by fd, as the agent hands
+ * it to blfs, not built in place.
  */
 #include "config.h"
 
@@ -21,7 +23,8 @@ main(int argc, char **argv)
 {
 	char *cause = NULL;
 	const char *call = NULL;
-	int i = 1, harden = 0, child = 1, seccomp = 0, ro = 0, err;
+	int i = 1, harden = 0, child = 1, seccomp = 0, compiled = 0, ro = 0;
+	int err, fd;
 
 	log_init("blfs-child", LOG_LVL_DEBUG);
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -31,6 +34,8 @@ main(int argc, char **argv)
 			harden = 1, child = 0;
 		else if (strcmp(argv[i], "--seccomp") == 0)
 			seccomp = 1;
+		else if (strcmp(argv[i], "--compiled") == 0)
+			compiled = 1;
 		else if (strcmp(argv[i], "--read-only") == 0)
 			ro = 1;		/* the filter of a read-only mount's */
 		else if (strcmp(argv[i], "--sanitizers") == 0) {
@@ -48,7 +53,8 @@ main(int argc, char **argv)
 			break;
 		} else {
 			fprintf(stderr, "usage: blfs-child [--harden|--harden-only] "
-			    "[--seccomp [--read-only]] [--call NAME] -- COMMAND [ARG...]\n");
+			    "[--seccomp [--compiled] [--read-only]] [--call NAME] -- "
+			    "COMMAND [ARG...]\n");
 			return 2;
 		}
 	}
@@ -63,7 +69,20 @@ main(int argc, char **argv)
 	}
 	if (child)
 		sandbox_blfs_child();
-	if (seccomp && sandbox_blfs_seccomp(ro, &cause) != 0) {
+	if (seccomp && compiled) {
+		if (sandbox_blfs_filters_prepare(&cause) != 0) {
+			fprintf(stderr, "blfs-child: compiling: %s\n", cause);
+			return 1;
+		}
+		if ((fd = sandbox_blfs_filter_fd(ro, 0)) == -1) {
+			fprintf(stderr, "blfs-child: no compiled filter\n");
+			return 1;
+		}
+		if (sandbox_blfs_seccomp_fd(fd, &cause) != 0) {
+			fprintf(stderr, "blfs-child: seccomp: %s\n", cause);
+			return 1;
+		}
+	} else if (seccomp && sandbox_blfs_seccomp(ro, &cause) != 0) {
 		fprintf(stderr, "blfs-child: seccomp: %s\n", cause);
 		return 1;
 	}

@@ -48,66 +48,81 @@ is "blfs_child_securebits_locked" \
     "$("$BC" --call securebits | head -1)" "securebits 0xaf"
 is "blfs_child_not_dumpable" "$("$BC" --call dumpable | head -1)" "dumpable 0"
 
-# Under the seccomp filter: what blfs does works...
-is "blfs_seccomp_allows_threaded_file_io" \
-    "$("$BC" --seccomp --call threads)" "threads ok"
-is "blfs_seccomp_not_dumpable" \
-    "$("$BC" --seccomp --call dumpable | head -1)" "dumpable 0"
-is "blfs_seccomp_clone3_is_enosys" \
-    "$("$BC" --seccomp --call clone3)" "clone3 ENOSYS"
+# Every seccomp check twice: the filter built in place (as blfs run by
+# hand does), then compiled beforehand and handed over by fd with this
+# process's pid written in (as the agent hands it to every blfs).
+for SC in --seccomp "--seccomp --compiled"; do
+	case $SC in *--compiled) sfx=_compiled ;; *) sfx= ;; esac
+	# Under the seccomp filter: what blfs does works...
+	is "blfs_seccomp_allows_threaded_file_io$sfx" \
+	    "$("$BC" $SC --call threads)" "threads ok"
+	is "blfs_seccomp_not_dumpable$sfx" \
+	    "$("$BC" $SC --call dumpable | head -1)" "dumpable 0"
+	is "blfs_seccomp_clone3_is_enosys$sfx" \
+	    "$("$BC" $SC --call clone3)" "clone3 ENOSYS"
 
-# ... and anything else kills the whole process with SIGSYS (31).
-"$BC" --seccomp -- /bin/true 2>/dev/null
-is "blfs_seccomp_then_execve_dies_sigsys" $? 159
-killed="execve mount umount2 fsopen open_tree move_mount socket
-unshare-mnt unshare-user open_by_handle_at name_to_handle_at bpf keyctl
-process_vm_readv kcmp"
-# LeakSanitizer stops the world from a forked tracer with ptrace and makes
-# itself dumpable for it: allowed only in sanitizer builds.
-if [ "$("$BC" --sanitizers)" = no ]; then
-	killed="$killed ptrace fork set-dumpable"
-fi
-for c in $killed; do
-	out=$("$BC" --seccomp --call $c 2>/dev/null)
-	rc=$?
-	# umount2 answers EPERM instead: libfuse's unmount path calls it.
-	if [ $c = umount2 ]; then
-		is "blfs_seccomp_umount2_fails_eperm" "$out" "umount2 EPERM"
-	else
-		is "blfs_seccomp_kills_$c" "$rc $out" "159 "
+	# ... and anything else kills the whole process with SIGSYS (31).
+	"$BC" $SC -- /bin/true 2>/dev/null
+	is "blfs_seccomp_then_execve_dies_sigsys$sfx" $? 159
+	killed="execve mount umount2 fsopen open_tree move_mount socket
+	unshare-mnt unshare-user open_by_handle_at name_to_handle_at bpf keyctl
+	process_vm_readv kcmp"
+	# LeakSanitizer stops the world from a forked tracer with ptrace and
+	# makes itself dumpable for it: allowed only in sanitizer builds.
+	if [ "$("$BC" --sanitizers)" = no ]; then
+		killed="$killed ptrace fork set-dumpable"
+	fi
+	for c in $killed; do
+		out=$("$BC" $SC --call $c 2>/dev/null)
+		rc=$?
+		# umount2 answers EPERM instead: libfuse's unmount path calls it.
+		if [ $c = umount2 ]; then
+			is "blfs_seccomp_umount2_fails_eperm$sfx" "$out" \
+			    "umount2 EPERM"
+		else
+			is "blfs_seccomp_kills_$c$sfx" "$rc $out" "159 "
+		fi
+	done
+
+	# Owners live in an extended attribute, special files are regular ones:
+	# blfs never chowns, mknods or symlinks, so a compromised one cannot
+	# either. Without the filter each call is reached (and fails: the path
+	# leads nowhere); the old path forms exist only on some architectures.
+	for c in chown lchown fchown fchownat mknod mknodat symlink symlinkat; do
+		plain=$("$BC" --call $c 2>/dev/null)
+		case $plain in
+		"$c ENOSYS")
+			diag "no $c system call on $(uname -m)"
+			continue ;;
+		esac
+		like "blfs_child_without_seccomp_reaches_$c$sfx" "$plain" \
+		    "^$c (ENOENT|EBADF)\$"
+		out=$("$BC" $SC --call $c 2>/dev/null)
+		is "blfs_seccomp_kills_$c$sfx" "$? $out" "159 "
+	done
+
+	# A read-only mount's blfs changes nothing in the store, so its filter
+	# lacks every call that would, Landlock's blind spots (modes, times,
+	# extended attributes) first; a read-write mount's keeps them.
+	for c in fchmodat utimensat setxattr fsetxattr removexattr unlinkat \
+	    renameat2 mkdirat linkat truncate fallocate; do
+		like "blfs_rw_seccomp_reaches_$c$sfx" \
+		    "$("$BC" $SC --call $c 2>/dev/null)" "^$c (ENOENT|EBADF)\$"
+		out=$("$BC" $SC --read-only --call $c 2>/dev/null)
+		is "blfs_ro_seccomp_kills_$c$sfx" "$? $out" "159 "
+	done
+	# (readonly.py and the escape suite serve read-only mounts under it.)
+	is "blfs_ro_seccomp_allows_the_rest$sfx" \
+	    "$("$BC" $SC --read-only --call dumpable | head -1)" "dumpable 0"
+
+	# Signals to itself only: the pid in the filter is this process's.
+	is "blfs_seccomp_allows_kill_self$sfx" "$("$BC" $SC --call kill-self)" \
+	    "kill-self ok"
+	if [ "$("$BC" --sanitizers)" = no ]; then
+		out=$("$BC" $SC --call kill-init 2>/dev/null)
+		is "blfs_seccomp_kills_kill_init$sfx" "$? $out" "159 "
 	fi
 done
-
-# Owners live in an extended attribute, special files are regular ones:
-# blfs never chowns, mknods or symlinks, so a compromised one cannot
-# either. Without the filter each call is reached (and fails: the path
-# leads nowhere); the old path forms exist only on some architectures.
-for c in chown lchown fchown fchownat mknod mknodat symlink symlinkat; do
-	plain=$("$BC" --call $c 2>/dev/null)
-	case $plain in
-	"$c ENOSYS")
-		diag "no $c system call on $(uname -m)"
-		continue ;;
-	esac
-	like "blfs_child_without_seccomp_reaches_$c" "$plain" \
-	    "^$c (ENOENT|EBADF)\$"
-	out=$("$BC" --seccomp --call $c 2>/dev/null)
-	is "blfs_seccomp_kills_$c" "$? $out" "159 "
-done
-
-# A read-only mount's blfs changes nothing in the store, so its filter
-# lacks every call that would, Landlock's blind spots (modes, times,
-# extended attributes) first; a read-write mount's keeps them.
-for c in fchmodat utimensat setxattr fsetxattr removexattr unlinkat \
-    renameat2 mkdirat linkat truncate fallocate; do
-	like "blfs_rw_seccomp_reaches_$c" \
-	    "$("$BC" --seccomp --call $c 2>/dev/null)" "^$c (ENOENT|EBADF)\$"
-	out=$("$BC" --seccomp --read-only --call $c 2>/dev/null)
-	is "blfs_ro_seccomp_kills_$c" "$? $out" "159 "
-done
-# (readonly.py and the escape suite serve read-only mounts under it.)
-is "blfs_ro_seccomp_allows_the_rest" \
-    "$("$BC" --seccomp --read-only --call dumpable | head -1)" "dumpable 0"
 
 # Without the filter the same probes do run: the kills above are its doing.
 is "blfs_child_without_seccomp_can_fork" "$("$BC" --call fork)" "fork ok"
@@ -128,6 +143,9 @@ if [ -n "$pid" ] && st=$(cat "/proc/$pid/status"); then
 	    "$(echo "$st" | status_field NoNewPrivs)" 1
 	is "agent_started_blfs_under_seccomp_filter" \
 	    "$(echo "$st" | status_field Seccomp)" 2
+	# The filter the agent compiled once, not one built by this blfs.
+	like "agent_started_blfs_takes_the_compiled_filter" \
+	    "$(tr '\0' ' ' < "/proc/$pid/cmdline")" " --seccomp-fd=[0-9]+ "
 	is "agent_started_blfs_runs_as_uid_0" \
 	    "$(echo "$st" | awk '$1 == "Uid:" { print $2 $3 $4 $5 }')" 0000
 else

@@ -550,6 +550,19 @@ p_fork(void)
 	return 0;
 }
 
+/* Signal 0: does the filter let a signal go to this process, to init? */
+static int
+p_kill_self(void)
+{
+	RET(kill(getpid(), 0));
+}
+
+static int
+p_kill_init(void)
+{
+	RET(kill(1, 0));
+}
+
 static int
 p_securebits(void)
 {
@@ -769,6 +782,8 @@ static const struct {
 	{ "socket", p_socket },
 	{ "execve", p_execve },
 	{ "fork", p_fork },
+	{ "kill-self", p_kill_self },
+	{ "kill-init", p_kill_init },
 	{ "securebits", p_securebits },
 	{ "dumpable", p_dumpable },
 	{ "set-dumpable", p_set_dumpable },
