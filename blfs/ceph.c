@@ -751,9 +751,28 @@ ceph_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ceph_ll_releasedir(cs.cm, d);
 }
 
+/* The room the longest name takes in a READDIR(PLUS) reply. */
+static size_t
+ceph_dirent_max(fuse_req_t req, int plus)
+{
+	struct fuse_entry_param e;
+	char longest[256];
+
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	memset(&e, 0, sizeof(e));
+	return plus ? fuse_add_direntry_plus(req, NULL, 0, longest, &e, 0) :
+	    fuse_add_direntry(req, NULL, 0, longest, NULL, 0);
+}
+
 /*
  * READDIR and READDIRPLUS: entries from the directory's position off,
- * as many as fit; the one that does not fit is read again next time.
+ * read only while the longest name would still fit, so that no entry is
+ * ever read and then handed back. Seeking back costs libcephfs its
+ * cached listing: it drops what it fetched, fetches again from the MDS
+ * at every request, and never marks the directory complete, so every
+ * listing went to the MDS. The next request starts where this one
+ * stopped, which libcephfs takes as no seek at all.
  */
 static void
 ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
@@ -765,13 +784,13 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 	struct dirent de;
 	struct stat st;
 	char *buf = xmalloc(size), *at = buf;
-	size_t left = size, n;
+	size_t left = size, n, most = ceph_dirent_max(req, plus);
 	int64_t pos;
 	Inode *in;
-	int r;
+	int r = 0;
 
 	ceph_seekdir(cs.cm, d, off);
-	for (;;) {
+	while (left >= most || at == buf) {
 		pos = ceph_telldir(cs.cm, d);
 		in = NULL;
 		r = ceph_readdirplus_r(cs.cm, d, &de, &x, CEPH_WANT,
@@ -805,6 +824,7 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 			n = fuse_add_direntry(req, at, left, de.d_name, &st,
 			    ceph_telldir(cs.cm, d));
 		if (n > left) {
+			/* Only with a reply smaller than the longest name. */
 			if (in != NULL)
 				ceph_ll_put(cs.cm, in);
 			ceph_seekdir(cs.cm, d, pos);
