@@ -772,7 +772,9 @@ ceph_dirent_max(fuse_req_t req, int plus)
  * cached listing: it drops what it fetched, fetches again from the MDS
  * at every request, and never marks the directory complete, so every
  * listing went to the MDS. The next request starts where this one
- * stopped, which libcephfs takes as no seek at all.
+ * stopped, which libcephfs takes as no seek at all. An entry's position
+ * is its d_off (where libcephfs stands after it): one call per entry,
+ * and libcephfs's lock taken once for it.
  */
 static void
 ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
@@ -790,8 +792,8 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 	int r = 0;
 
 	ceph_seekdir(cs.cm, d, off);
+	pos = off;
 	while (left >= most || at == buf) {
-		pos = ceph_telldir(cs.cm, d);
 		in = NULL;
 		r = ceph_readdirplus_r(cs.cm, d, &de, &x, CEPH_WANT,
 		    plus ? 0 : AT_STATX_DONT_SYNC, plus ? &in : NULL);
@@ -800,6 +802,7 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 		if (strcmp(de.d_name, ".snap") == 0) {
 			if (in != NULL)
 				ceph_ll_put(cs.cm, in);
+			pos = de.d_off;
 			continue;
 		}
 		ceph_to_stat(&x, &st);
@@ -819,10 +822,10 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 				e.entry_timeout = blfs_cfg.entry_timeout;
 			}
 			n = fuse_add_direntry_plus(req, at, left, de.d_name,
-			    &e, ceph_telldir(cs.cm, d));
+			    &e, de.d_off);
 		} else
 			n = fuse_add_direntry(req, at, left, de.d_name, &st,
-			    ceph_telldir(cs.cm, d));
+			    de.d_off);
 		if (n > left) {
 			/* Only with a reply smaller than the longest name. */
 			if (in != NULL)
@@ -834,6 +837,7 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 			ceph_remember(st.st_ino, in);
 		at += n;
 		left -= n;
+		pos = de.d_off;
 	}
 	if (r < 0 && at == buf)
 		fuse_reply_err(req, -r);
