@@ -10,14 +10,17 @@
 # Environment: CEPH_BENCH_ROUNDS (default 3), CEPH_BENCH_FILES (files of
 # the create/stat/unlink cases, default 5000), CEPH_BENCH_ONLY ("data" or
 # "meta"), BLFS_BENCH_BLFS (the blfs binary, default the build's),
-# CEPH_BENCH_ARGS (more blfs arguments), CEPH_CLUSTER_OSD_BYTES (each
-# memstore OSD's size, default here 2 GiB).
+# CEPH_BENCH_ARGS (more blfs arguments), CEPH_BENCH_FUSE_ARGS (more
+# ceph-fuse arguments, say --debug_client=0/0 to give it the debug levels
+# blfs sets), CEPH_CLUSTER_OSD_BYTES (each memstore OSD's size, default
+# here 2 GiB).
 set -u
 : "${top_builddir:?}" "${top_srcdir:?}"
 DRIVER="$top_builddir/tests/blfs/blfs-mount"
 PY=${PYTHON3:-/usr/bin/python3}
 BLFS=${BLFS_BENCH_BLFS:-$top_builddir/blfs/blfs}
 ARGS=${CEPH_BENCH_ARGS:-}
+FUSE_ARGS=${CEPH_BENCH_FUSE_ARGS:-}
 CLUSTER=$top_srcdir/contrib/ceph-cluster.sh
 
 skip() {
@@ -96,9 +99,12 @@ fs.shutdown()
 EOF
 
 mkdir -p "$tmp/fuse" "$tmp/blfs"
-# ceph-fuse with its defaults, in the foreground under our pid.
+# ceph-fuse with its defaults (plus $FUSE_ARGS), in the foreground under
+# our pid.
+# shellcheck disable=SC2086
 ceph-fuse -f -c "$C/ceph.conf" -k "$C/admin.keyring" --id admin \
-	--client_fs cephfs -r /bench "$tmp/fuse" >"$tmp/fuse.out" 2>&1 &
+	--client_fs cephfs -r /bench $FUSE_ARGS "$tmp/fuse" \
+	>"$tmp/fuse.out" 2>&1 &
 fuse_pid=$!
 # blfs as the agent starts it, plus $ARGS.
 # shellcheck disable=SC2086
@@ -115,8 +121,8 @@ until grep -q " $tmp/fuse fuse" /proc/mounts; do
 	i=$((i + 1))
 done
 
-echo "ceph-bench: blfs $BLFS $ARGS against $(ceph-fuse --version |
-	cut -d' ' -f1-3) on cephfs:/bench"
+echo "ceph-bench: blfs $BLFS $ARGS against ceph-fuse $FUSE_ARGS" \
+	"($(ceph-fuse --version | cut -d' ' -f1-3)) on cephfs:/bench"
 "$PY" "$top_srcdir/tests/bench/ceph-bench.py" "$tmp" "$C"
 rc=$?
 echo "ceph-bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
