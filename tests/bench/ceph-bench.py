@@ -189,15 +189,24 @@ admin.shutdown()
 
 med = {n: {s: statistics.median(v[s]) for s in SIDES}
        for n, v in results.items()}
-print("%-26s %11s %11s %16s  %s" % ("case (median)", "blfs", "ceph-fuse",
-                                    "blfs/ceph-fuse", "goal"))
+# The ratio of the medians, and the median of each round's ratio (the two
+# sides of a round ran minutes apart at most: on a loaded machine it
+# moves less with the load).
+print("%-26s %11s %11s %16s %10s  %s" % (
+    "case (median)", "blfs", "ceph-fuse", "blfs/ceph-fuse", "by round",
+    "goal"))
 for name, _, _, goal in tests:
     v = med[name]
     ratio = v["blfs"] / v["ceph-fuse"]
-    print("%-26s %11.0f %11.0f %15.2fx  %s" % (
-        name, v["blfs"], v["ceph-fuse"], ratio,
+    by_round = statistics.median(
+        b / f for b, f in zip(results[name]["blfs"],
+                              results[name]["ceph-fuse"]))
+    print("%-26s %11.0f %11.0f %15.2fx %9.2fx  %s" % (
+        name, v["blfs"], v["ceph-fuse"], ratio, by_round,
         "" if goal is None else ">= %.1fx %s" % (
-            goal, "met" if ratio >= goal else "NOT met")))
+            goal, "met" if min(ratio, by_round) >= goal else
+            "met by one measure" if max(ratio, by_round) >= goal else
+            "NOT met")))
 print()
 print("every round (blfs | ceph-fuse), ratio per round:")
 for name, *_ in tests:
