@@ -751,9 +751,30 @@ ceph_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ceph_ll_releasedir(cs.cm, d);
 }
 
+/* The room the longest name takes in a READDIR(PLUS) reply. */
+static size_t
+ceph_dirent_max(fuse_req_t req, int plus)
+{
+	struct fuse_entry_param e;
+	char longest[256];
+
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	memset(&e, 0, sizeof(e));
+	return plus ? fuse_add_direntry_plus(req, NULL, 0, longest, &e, 0) :
+	    fuse_add_direntry(req, NULL, 0, longest, NULL, 0);
+}
+
 /*
  * READDIR and READDIRPLUS: entries from the directory's position off,
- * as many as fit; the one that does not fit is read again next time.
+ * read only while the longest name would still fit, so that no entry is
+ * ever read and then handed back. Seeking back costs libcephfs its
+ * cached listing: it drops what it fetched, fetches again from the MDS
+ * at every request, and never marks the directory complete, so every
+ * listing went to the MDS. The next request starts where this one
+ * stopped, which libcephfs takes as no seek at all. An entry's position
+ * is its d_off (where libcephfs stands after it): one call per entry,
+ * and libcephfs's lock taken once for it.
  */
 static void
 ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
@@ -765,14 +786,14 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 	struct dirent de;
 	struct stat st;
 	char *buf = xmalloc(size), *at = buf;
-	size_t left = size, n;
+	size_t left = size, n, most = ceph_dirent_max(req, plus);
 	int64_t pos;
 	Inode *in;
-	int r;
+	int r = 0;
 
 	ceph_seekdir(cs.cm, d, off);
-	for (;;) {
-		pos = ceph_telldir(cs.cm, d);
+	pos = off;
+	while (left >= most || at == buf) {
 		in = NULL;
 		r = ceph_readdirplus_r(cs.cm, d, &de, &x, CEPH_WANT,
 		    plus ? 0 : AT_STATX_DONT_SYNC, plus ? &in : NULL);
@@ -781,6 +802,7 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 		if (strcmp(de.d_name, ".snap") == 0) {
 			if (in != NULL)
 				ceph_ll_put(cs.cm, in);
+			pos = de.d_off;
 			continue;
 		}
 		ceph_to_stat(&x, &st);
@@ -800,11 +822,12 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 				e.entry_timeout = blfs_cfg.entry_timeout;
 			}
 			n = fuse_add_direntry_plus(req, at, left, de.d_name,
-			    &e, ceph_telldir(cs.cm, d));
+			    &e, de.d_off);
 		} else
 			n = fuse_add_direntry(req, at, left, de.d_name, &st,
-			    ceph_telldir(cs.cm, d));
+			    de.d_off);
 		if (n > left) {
+			/* Only with a reply smaller than the longest name. */
 			if (in != NULL)
 				ceph_ll_put(cs.cm, in);
 			ceph_seekdir(cs.cm, d, pos);
@@ -814,6 +837,7 @@ ceph_readdir_fill(fuse_req_t req, size_t size, off_t off,
 			ceph_remember(st.st_ino, in);
 		at += n;
 		left -= n;
+		pos = de.d_off;
 	}
 	if (r < 0 && at == buf)
 		fuse_reply_err(req, -r);
@@ -1084,10 +1108,14 @@ ceph_notifier(void *arg)
 int
 ceph_attach(const struct blfs_ceph_args *a, char **cause)
 {
+	static const char *const quiet[] = { "debug_client",
+	    "debug_objectcacher", "debug_objecter", "debug_monc",
+	    "debug_auth", "debug_ms" };
 	struct ceph_client_callback_args cb;
 	struct ceph_statx x;
 	UserPerm *root;
 	char path[64];
+	size_t i;
 	int r;
 
 	/* Loaded now, never linked: a posix mount's blfs pays nothing. */
@@ -1113,6 +1141,16 @@ ceph_attach(const struct blfs_ceph_args *a, char **cause)
 	    a->mount_timeout)) != 0)
 		return cause_fail(cause, r, "setting Ceph options: %s",
 		    strerror(-r));
+	/*
+	 * Ceph keeps recent debug messages in memory (levels past the
+	 * slash), to write out with a crash, into the log file this client
+	 * has none of. Formatting them cost more than the listing itself:
+	 * a READDIR reads each name with a call that logs.
+	 */
+	for (i = 0; i < nitems(quiet); i++)
+		if ((r = ceph_conf_set(cs.cm, quiet[i], "0/0")) != 0)
+			return cause_fail(cause, r, "setting Ceph option %s: "
+			    "%s", quiet[i], strerror(-r));
 	if ((r = ceph_select_filesystem(cs.cm, a->fs)) != 0)
 		return cause_fail(cause, r, "file system %s: %s", a->fs,
 		    strerror(-r));

@@ -222,6 +222,18 @@ try:
          lambda: (os.mkdir(os.path.join(A, "sub")),
                   open(os.path.join(A, "sub", "f"), "w").write("y")),
          lambda: open(os.path.join(B, "sub", "f")).read() == "y"),
+        # Directories B has just walked: the kernel trusts their names and
+        # modes for a few milliseconds, no longer.
+        ("directory chmod", lambda: os.chmod(os.path.join(A, "sub"), 0o705),
+         lambda: os.stat(os.path.join(B, "sub")).st_mode & 0o777 == 0o705),
+        ("directory rename", lambda: os.rename(os.path.join(A, "sub"),
+                                               os.path.join(A, "sub2")),
+         lambda: os.path.exists(os.path.join(B, "sub2", "f")) and
+         not os.path.exists(os.path.join(B, "sub", "f"))),
+        ("directory removal",
+         lambda: (os.unlink(os.path.join(A, "sub2", "f")),
+                  os.rmdir(os.path.join(A, "sub2"))),
+         lambda: not os.path.exists(os.path.join(B, "sub2"))),
     ]
     times = []
     for name, act, check in cases:

@@ -17,3 +17,7 @@ endif
 # blfs serving CephFS through libcephfs, against a cluster it starts.
 TESTS += tests/ceph/blfs-ceph.py tests/ceph/agent.py
 EXTRA_DIST += tests/ceph/blfs-ceph.py tests/ceph/agent.py
+
+# make bench: blfs on a ceph store against ceph-fuse, one cluster.
+bench_list += tests/bench/ceph-bench.sh
+EXTRA_DIST += tests/bench/ceph-bench.sh tests/bench/ceph-bench.py
