@@ -33,6 +33,13 @@ struct blfs_config {
 	int	 read_only;
 	int	 writeback;	/* FUSE_CAP_WRITEBACK_CACHE, never when ro */
 	int	 keep_cache;	/* FOPEN_KEEP_CACHE on every open */
+	/*
+	 * Any request may wait on others of this mount (a ceph store: the
+	 * cluster revokes a capability only once requests still queued
+	 * here are served): the loop hands the reading over before serving
+	 * each one (loop.c).
+	 */
+	int	 serve_apart;
 	unsigned max_request;	/* max_write and max_read, bytes */
 	int	 max_read_set;	/* --buffer-size given: the mount has max_read */
 	unsigned readahead;	/* max_readahead, bytes */

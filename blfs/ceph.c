@@ -1151,6 +1151,20 @@ ceph_attach(const struct blfs_ceph_args *a, char **cause)
 		if ((r = ceph_conf_set(cs.cm, quiet[i], "0/0")) != 0)
 			return cause_fail(cause, r, "setting Ceph option %s: "
 			    "%s", quiet[i], strerror(-r));
+	/*
+	 * No object cache in libcephfs: the kernel's page cache is the one
+	 * cache (kept by the invalidation callbacks). With it, a read that
+	 * wants Fc while Fc is being revoked (another client writes the
+	 * file) waits for a wakeup libcephfs 16.2 never sends when the
+	 * revoke completes as its readahead drops its last Fc reference:
+	 * the reader hung for good, and our invalidation of the kernel's
+	 * pages with it (tests/ceph/agent.py, a reader beside a writer).
+	 * Without it no Fc reference outlives a call, so a revoke
+	 * completes as it arrives.
+	 */
+	if ((r = ceph_conf_set(cs.cm, "client_oc", "false")) != 0)
+		return cause_fail(cause, r, "setting Ceph option client_oc: %s",
+		    strerror(-r));
 	if ((r = ceph_select_filesystem(cs.cm, a->fs)) != 0)
 		return cause_fail(cause, r, "file system %s: %s", a->fs,
 		    strerror(-r));

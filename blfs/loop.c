@@ -145,6 +145,8 @@ loop_must_hand_over(const struct fuse_buf *buf)
 	const struct fuse_in_header *in = buf->mem;
 	struct pollfd pfd;
 
+	if (blfs_cfg.serve_apart)
+		return 1;
 	if (!(buf->flags & FUSE_BUF_IS_FD) && buf->size >= sizeof(*in)) {
 		switch (in->opcode) {
 		case FUSE_FSYNC:

@@ -698,6 +698,7 @@ blfs_prepare_ceph(const struct blfs_args *a)
 	 */
 	blfs_cfg.entry_timeout = blfs_cfg.attr_timeout =
 	    blfs_cfg.negative_timeout = 0.0;
+	blfs_cfg.serve_apart = 1;
 	if (a->ceph.store != NULL)
 		blfs_ceph_lock(a);
 	if (ceph_attach(&a->ceph, &cause) != 0)
