@@ -791,6 +791,7 @@ inode_file_close(struct blfs_file *f)
 {
 	struct blfs_inode *in = f->in;
 
+	backing_close(f);
 	pthread_mutex_lock(&itab.lock);
 	TAILQ_REMOVE(&in->files, f, entry);
 	in->refs--;

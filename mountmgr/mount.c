@@ -52,6 +52,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "mountmgr/backing.h"
 #include "mountmgr/drive.h"
 #include "mountmgr/handoff.h"
 #include "mountmgr/mount.h"
@@ -227,6 +228,8 @@ mount_unref(struct mount *m)
 		close(m->sock);
 	if (m->passed_fd != -1)
 		close(m->passed_fd);
+	if (m->fusefd != -1)
+		close(m->fusefd);
 	mm_child_orphan(m->mm, &m->blfs);
 	mount_probe_stop(m);
 	paths_mount_target_clear(&m->target);
@@ -463,6 +466,11 @@ mount_stop_io(struct mount *m)
 	if (m->sock != -1) {
 		close(m->sock);
 		m->sock = -1;
+	}
+	/* The last fd but a dead blfs's: the kernel aborts the connection. */
+	if (m->fusefd != -1) {
+		close(m->fusefd);
+		m->fusefd = -1;
 	}
 	if (m->timer != NULL)
 		evtimer_del(m->timer);
@@ -737,9 +745,12 @@ mount_handoff(struct mount *m)
 		    strerror(errno));
 		return;
 	}
-	/* blfs holds the only fd now: when it dies the kernel aborts the
-	 * connection instead of waiting on us. */
-	close(fusefd);
+	/*
+	 * Kept to register backing files for blfs (mountmgr/backing.c);
+	 * closed as soon as blfs is gone, so that the kernel then aborts
+	 * the connection instead of waiting on us.
+	 */
+	m->fusefd = fusefd;
 }
 
 /*
@@ -791,7 +802,21 @@ mount_line(struct mount *m, const char *line)
 	} else if (strcmp(line, "ready") == 0 && m->child_ok && !m->ready) {
 		m->ready = 1;
 		mount_probe(m);
-	} else if (strncmp(line, "error ", 6) == 0) {
+	} else if (strcmp(line, BACKING_ASK) == 0 && m->child_ok) {
+		char answer[32];
+
+		/* blfs asks for passthrough to the file it sent. */
+		backing_answer(m->fusefd, m->passed_fd, m->read_only, answer,
+		    sizeof(answer));
+		if (m->passed_fd != -1)
+			close(m->passed_fd);
+		m->passed_fd = -1;
+		if (write_full(m->sock, answer, strlen(answer)) == -1)
+			log_warn("mount %s: answering blfs", m->id);
+	} else if (strncmp(line, BACKING_DROP, strlen(BACKING_DROP)) == 0 &&
+	    m->child_ok)
+		backing_unregister(m->fusefd, line + strlen(BACKING_DROP));
+	else if (strncmp(line, "error ", 6) == 0) {
 		const char *code = "EIO", *text = line + 6;
 		static const char *const codes[] = { "ENOENT", "EACCES",
 		    "EINVAL", "EIO", "ENOTDIR", "EBUSY", "ELOOP", "EPERM",
@@ -1036,6 +1061,7 @@ mount_alloc(struct mountmgr *mm)
 	m->target.fd = -1;
 	m->stats_fd = -1;
 	m->passed_fd = -1;
+	m->fusefd = -1;
 	m->loop = -1;
 	m->timer = evtimer_new(mm->base, on_mount_timer, m);
 	return m;
