@@ -49,8 +49,6 @@ backing_register(int fusefd, int fd, int read_only)
 	struct stat st;
 	int fl, id;
 
-	if (fusefd == -1)
-		return -ENOTCONN;
 	if (fd == -1)
 		return -EBADF;
 	if (fstat(fd, &st) == -1 || (fl = fcntl(fd, F_GETFL)) == -1)
@@ -60,6 +58,8 @@ backing_register(int fusefd, int fd, int read_only)
 	if ((fl & O_PATH) || !((fl & O_ACCMODE) == O_RDWR ||
 	    (read_only && (fl & O_ACCMODE) == O_RDONLY)))
 		return -EACCES;
+	if (fusefd == -1)
+		return -ENOTCONN;
 	memset(&map, 0, sizeof(map));
 	map.fd = fd;
 	if ((id = ioctl(fusefd, BACKING_IOC_OPEN, &map)) == -1)
