@@ -27,6 +27,8 @@
  *    bypass).
  *  - An id is only good on its own connection, and the agent holds the
  *    fd of that one mount only.
+ *  - Each registration keeps a file open in the kernel, which no limit
+ *    of blfs's counts: a mount holds BACKING_MAX at most.
  */
 #include "config.h"
 
@@ -68,7 +70,7 @@ backing_register(int fusefd, int fd, int read_only)
 }
 
 void
-backing_unregister(int fusefd, const char *s)
+backing_unregister(int fusefd, const char *s, unsigned *held)
 {
 	uint64_t id;
 	uint32_t v;
@@ -76,12 +78,19 @@ backing_unregister(int fusefd, const char *s)
 	if (fusefd == -1 || parse_u64(s, INT32_MAX, &id) == -1)
 		return;
 	v = (uint32_t)id;
-	(void)ioctl(fusefd, BACKING_IOC_CLOSE, &v);
+	/* Only a registration that was there is counted out. */
+	if (ioctl(fusefd, BACKING_IOC_CLOSE, &v) == 0 && *held > 0)
+		(*held)--;
 }
 
 void
-backing_answer(int fusefd, int fd, int read_only, char *buf, size_t len)
+backing_answer(int fusefd, int fd, int read_only, unsigned *held,
+    char *buf, size_t len)
 {
-	snprintf(buf, len, BACKING_ASK " %d\n",
-	    backing_register(fusefd, fd, read_only));
+	int id = -EMFILE;
+
+	if (*held < BACKING_MAX &&
+	    (id = backing_register(fusefd, fd, read_only)) >= 0)
+		(*held)++;
+	snprintf(buf, len, BACKING_ASK " %d\n", id);
 }

@@ -32,15 +32,25 @@ struct backing_fuse_map {
 #define BACKING_DROP	"unbacking "
 
 /*
+ * Registrations one mount may hold at once: each keeps a file open in
+ * the kernel, counted against no limit of blfs's own.
+ */
+#define BACKING_MAX	16384
+
+/*
  * Register fd, which blfs sent, as a backing file on fusefd: the id, or
  * -errno. Only a regular file opened for reading and writing (for
  * reading only on a read-only mount) is taken: see backing.c.
  */
 int	backing_register(int fusefd, int fd, int read_only);
-/* Let go of a registration (the kernel keeps files open on it). */
-void	backing_unregister(int fusefd, const char *id);
-/* The answer to one "backing" line, with its newline, in buf. */
-void	backing_answer(int fusefd, int fd, int read_only, char *buf,
-	    size_t len);
+/*
+ * The answer to one "backing" line, with its newline, in buf; *held
+ * counts the mount's registrations (EMFILE past BACKING_MAX).
+ */
+void	backing_answer(int fusefd, int fd, int read_only, unsigned *held,
+	    char *buf, size_t len);
+/* An "unbacking" line: the registration goes (the kernel keeps files
+ * open on it); *held counts it out if it was one. */
+void	backing_unregister(int fusefd, const char *id, unsigned *held);
 
 #endif

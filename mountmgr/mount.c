@@ -806,8 +806,8 @@ mount_line(struct mount *m, const char *line)
 		char answer[32];
 
 		/* blfs asks for passthrough to the file it sent. */
-		backing_answer(m->fusefd, m->passed_fd, m->read_only, answer,
-		    sizeof(answer));
+		backing_answer(m->fusefd, m->passed_fd, m->read_only,
+		    &m->backings, answer, sizeof(answer));
 		if (m->passed_fd != -1)
 			close(m->passed_fd);
 		m->passed_fd = -1;
@@ -815,7 +815,8 @@ mount_line(struct mount *m, const char *line)
 			log_warn("mount %s: answering blfs", m->id);
 	} else if (strncmp(line, BACKING_DROP, strlen(BACKING_DROP)) == 0 &&
 	    m->child_ok)
-		backing_unregister(m->fusefd, line + strlen(BACKING_DROP));
+		backing_unregister(m->fusefd, line + strlen(BACKING_DROP),
+		    &m->backings);
 	else if (strncmp(line, "error ", 6) == 0) {
 		const char *code = "EIO", *text = line + 6;
 		static const char *const codes[] = { "ENOENT", "EACCES",

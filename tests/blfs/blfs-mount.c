@@ -291,6 +291,7 @@ registrar(int fusefd, int sock, int read_only)
 	struct cmsghdr *c;
 	size_t len = 0;
 	ssize_t n, i;
+	unsigned held = 0;
 	int fd = -1;
 
 	switch (fork()) {
@@ -344,8 +345,8 @@ registrar(int fusefd, int sock, int read_only)
 			line[len] = '\0';
 			len = 0;
 			if (strcmp(line, BACKING_ASK) == 0) {
-				backing_answer(fusefd, fd, read_only, answer,
-				    sizeof(answer));
+				backing_answer(fusefd, fd, read_only, &held,
+				    answer, sizeof(answer));
 				if (fd != -1)
 					close(fd);
 				fd = -1;
@@ -354,7 +355,7 @@ registrar(int fusefd, int sock, int read_only)
 			} else if (strncmp(line, BACKING_DROP,
 			    strlen(BACKING_DROP)) == 0)
 				backing_unregister(fusefd,
-				    line + strlen(BACKING_DROP));
+				    line + strlen(BACKING_DROP), &held);
 		}
 	}
 }

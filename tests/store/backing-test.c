@@ -28,6 +28,7 @@ main(void)
 {
 	char dir[] = "/tmp/backing-test.XXXXXX", path[64], answer[64];
 	int rw, ro, wo, op, d, sfd;
+	unsigned held;
 
 	if (mkdtemp(dir) == NULL)
 		perror("mkdtemp"), exit(99);
@@ -56,8 +57,16 @@ main(void)
 	is(backing_register(-1, d, 0), -EINVAL, "a directory is refused");
 	is(backing_register(-1, sfd, 0), -EINVAL, "a device is refused");
 	is(backing_register(-1, -1, 0), -EBADF, "no fd came");
-	backing_answer(-1, ro, 0, answer, sizeof(answer));
+	held = 0;
+	backing_answer(-1, ro, 0, &held, answer, sizeof(answer));
 	tap_is_str(answer, BACKING_ASK " -13\n", "the answer line");
+	held = BACKING_MAX;
+	backing_answer(-1, rw, 0, &held, answer, sizeof(answer));
+	tap_is_str(answer, BACKING_ASK " -24\n",
+	    "past BACKING_MAX registrations a mount gets EMFILE");
+	backing_unregister(-1, "1", &held);
+	tap_ok(held == BACKING_MAX, "an unbacking the kernel did not take "
+	    "counts nothing out");
 
 	unlink(path);
 	rmdir(dir);
