@@ -27,8 +27,12 @@
  * The kernel wants one backing file per inode at a time, and no open in
  * passthrough while a cached one is open (it fails the open with EIO).
  * So each inode counts its open handles of either kind: the first open
- * decides, later ones follow while any is open, and the registration
- * goes when the last passthrough handle of the inode is released.
+ * decides, later ones follow while any is open. When the last passed
+ * through handle is released the registration is kept, for the
+ * BACKING_KEEP inodes released last, so that opening the file again
+ * costs no round trip to the registrar; it goes when the inode goes or
+ * falls off that list. (It keeps the backing file open in the kernel,
+ * as the fd cache of inode.c keeps an O_PATH fd.)
  */
 #include "config.h"
 
@@ -51,12 +55,17 @@
 
 /* How long a registration may take before passthrough is given up. */
 #define BACKING_TIMEOUT_MS 5000
+/* Registrations kept for inodes with no open handle. */
+#define BACKING_KEEP	1024
 
 static struct {
 	pthread_mutex_t	 lock;		/* guards all, and the counts */
 	int		 sock;		/* to the registrar; -1: off */
 	int		 wanted;	/* asked of the kernel at INIT */
-} bk = { PTHREAD_MUTEX_INITIALIZER, -1, 0 };
+	TAILQ_HEAD(, blfs_inode) kept;	/* released first at the head */
+	unsigned	 nkept;
+} bk = { PTHREAD_MUTEX_INITIALIZER, -1, 0, TAILQ_HEAD_INITIALIZER(bk.kept),
+    0 };
 
 void
 backing_setup(int status_fd, int ceph)
@@ -210,13 +219,35 @@ backing_fd(int fd, int *fresh)
 	return fd;
 }
 
+/* A kept registration is in use again, or goes. Under bk.lock. */
+static void
+backing_unkeep(struct blfs_inode *in, int drop)
+{
+	TAILQ_REMOVE(&bk.kept, in, kept);
+	bk.nkept--;
+	in->backing_kept = 0;
+	if (drop)
+		backing_drop(in->backing_id);
+}
+
 int
 backing_open(struct blfs_file *f)
 {
 	struct blfs_inode *in = f->in;
-	int id = -1, rfd, fresh;
+	int id = -1, rfd, fresh, setid;
 
 	pthread_mutex_lock(&bk.lock);
+	if (in->backing_kept) {
+		/* Set-id bits may have come since: then it goes. */
+		setid = backing_setid(f->fd);
+		backing_unkeep(in, setid);
+		if (!setid) {
+			in->backing_opens = 1;
+			f->passthrough = BACKING_PASSED;
+			id = in->backing_id;
+			goto out;
+		}
+	}
 	if (in->backing_opens > 0) {
 		in->backing_opens++;
 		f->passthrough = BACKING_PASSED;
@@ -259,7 +290,28 @@ backing_close(struct blfs_file *f)
 	if (f->passthrough == BACKING_CACHED)
 		in->cached_opens--;
 	else if (f->passthrough == BACKING_PASSED &&
-	    --in->backing_opens == 0)
-		backing_drop(in->backing_id);
+	    --in->backing_opens == 0) {
+		if (bk.sock == -1) {
+			backing_drop(in->backing_id);
+			goto out;
+		}
+		in->backing_kept = 1;
+		TAILQ_INSERT_TAIL(&bk.kept, in, kept);
+		if (++bk.nkept > BACKING_KEEP)
+			backing_unkeep(TAILQ_FIRST(&bk.kept), 1);
+	}
+out:
+	pthread_mutex_unlock(&bk.lock);
+}
+
+void
+backing_forget(struct blfs_inode *in)
+{
+	/* Only an open and a close of the inode set it, and none can come. */
+	if (!in->backing_kept)
+		return;
+	pthread_mutex_lock(&bk.lock);
+	if (in->backing_kept)
+		backing_unkeep(in, 1);
 	pthread_mutex_unlock(&bk.lock);
 }

@@ -97,7 +97,9 @@ struct blfs_inode {
 	/* Open handles by kind, and the registration (backing.c's lock). */
 	unsigned	 cached_opens;
 	unsigned	 backing_opens;
-	int		 backing_id;	/* while backing_opens > 0 */
+	int		 backing_id;	/* while backing_opens > 0, or kept */
+	int		 backing_kept;	/* registered, no handle open */
+	TAILQ_ENTRY(blfs_inode) kept;	/* on backing.c's list while kept */
 };
 
 void	inode_table_init(int root_fd, const struct stat *root_st,
@@ -336,6 +338,8 @@ void	backing_negotiated(int on);
 int	backing_enabled(void);
 int	backing_open(struct blfs_file *);
 void	backing_close(struct blfs_file *);
+/* The inode goes: so does a registration kept for it. */
+void	backing_forget(struct blfs_inode *);
 
 /*
  * Serve requests with up to max_threads workers until the session ends:

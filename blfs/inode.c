@@ -258,6 +258,7 @@ inode_maybe_free(struct blfs_inode *in)
 			close(in->fd);
 			itab.nfds--;
 		}
+		backing_forget(in);
 		parent = in->parent;
 		free(in->name);
 		free(in);

@@ -1,7 +1,7 @@
 """FUSE passthrough, with a real agent and real mounts: on a drive without
 a capacity the kernel reads and writes files straight from the store
 (blfs counts no byte of it), the agent registering the backing files for
-blfs; what is written is read back natively in the store and from a
+blfs; registrations kept after a close serve reopens; what is written is read back natively in the store and from a
 second mount, while the writer still holds the file open, mmap included;
 a read-only mount is passed through for reading and still refuses every
 write; a drive with a capacity is never passed through (blfs counts
@@ -108,6 +108,19 @@ try:
          "a shared mapping's write reaches the store")
     t.ok(read(os.path.join(mb, "live"))[4096:4101] == b"mmap!",
          "and the second mount")
+
+    # Closed, the registration is kept for a reopen: the file reopened,
+    # removed and made again under its name is each time the right one.
+    p = os.path.join(ma, "again")
+    for i in range(3):
+        with open(p, "wb") as f:
+            f.write(pattern(64 * 1024, i))
+        t.ok(read(p) == pattern(64 * 1024, i) and
+             read(os.path.join(data, "again")) == pattern(64 * 1024, i),
+             "round %d: rewritten after a close, read back" % i)
+        os.unlink(p)
+    t.ok(not os.path.exists(os.path.join(data, "again")),
+         "and removed from the store")
 
     # Written in the store directly: read through the mount.
     with open(os.path.join(data, "native"), "wb") as f:
