@@ -63,6 +63,7 @@ struct blfs_file {
 	int		 fd;		/* immutable */
 	struct blfs_inode *in;		/* immutable */
 	int		 wrote;		/* written through: restamp at close */
+	int		 passthrough;	/* BACKING_*, set once at open */
 	TAILQ_ENTRY(blfs_file) entry;	/* guarded by the table lock */
 };
 TAILQ_HEAD(blfs_files, blfs_file);
@@ -100,6 +101,12 @@ struct blfs_inode {
 	int		 stamped;
 	off_t		 size;
 	struct timespec	 mtim, ctim;
+	/* Open handles by kind, and the registration (backing.c's lock). */
+	unsigned	 cached_opens;
+	unsigned	 backing_opens;
+	int		 backing_id;	/* while backing_opens > 0, or kept */
+	int		 backing_kept;	/* registered, no handle open */
+	TAILQ_ENTRY(blfs_inode) kept;	/* on backing.c's list while kept */
 };
 
 void	inode_table_init(int root_fd, const struct stat *root_st,
@@ -322,6 +329,24 @@ void	share_unwatch(int wd);
  */
 int	devio_attach(struct fuse_session *, int fd);
 int	devio_kill_suidgid(void);
+/* The OPEN or CREATE reply this thread sends next: passthrough to id. */
+void	devio_reply_backing(int id);
+
+/*
+ * FUSE passthrough (backing.c). backing_open decides for a new handle:
+ * the backing id for the open reply, or -1 (served by blfs); every
+ * handle it saw is let go with backing_close (inode_file_close).
+ */
+#define BACKING_CACHED	1
+#define BACKING_PASSED	2
+void	backing_setup(int status_fd, int ceph);
+int	backing_wanted(void);
+void	backing_negotiated(int on);
+int	backing_enabled(void);
+int	backing_open(struct blfs_file *);
+void	backing_close(struct blfs_file *);
+/* The inode goes: so does a registration kept for it. */
+void	backing_forget(struct blfs_inode *);
 
 /*
  * Serve requests with up to max_threads workers until the session ends:

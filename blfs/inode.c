@@ -258,6 +258,7 @@ inode_maybe_free(struct blfs_inode *in)
 			close(in->fd);
 			itab.nfds--;
 		}
+		backing_forget(in);
 		parent = in->parent;
 		free(in->name);
 		free(in);
@@ -791,6 +792,7 @@ inode_file_close(struct blfs_file *f)
 {
 	struct blfs_inode *in = f->in;
 
+	backing_close(f);
 	pthread_mutex_lock(&itab.lock);
 	TAILQ_REMOVE(&in->files, f, entry);
 	in->refs--;

@@ -765,6 +765,7 @@ main(int argc, char **argv)
 		blfs_prepare_posix(&a);
 	if (stats_init(a.stats_fd, &cause) != 0)
 		blfs_fail(1, "%s", cause);
+	backing_setup(a.status_fd, ceph);
 
 	if (fuse_opt_add_arg(&fargs, "blfs") == -1)
 		blfs_fail(1, "out of memory");

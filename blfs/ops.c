@@ -944,6 +944,22 @@ ops_revalidate(fuse_ino_t ino, struct blfs_inode *in, int fd)
 	return 0;
 }
 
+/*
+ * Whether a new handle keeps the pages, and the reply marked for
+ * passthrough to backing id (-1: none). With passthrough on, a handle
+ * that is not passed through drops the pages at open: the kernel's page
+ * cache of the file is not kept up to date by writes passed through
+ * (backing.c), which skip it.
+ */
+static int
+ops_keep(fuse_ino_t ino, struct blfs_inode *in, int fd, int id)
+{
+	devio_reply_backing(id);
+	if (backing_enabled())
+		return 0;
+	return ops_revalidate(ino, in, fd);
+}
+
 /* A handle for fi->fh. */
 static uint64_t
 ops_new_fh(struct blfs_inode *in, int fd)
@@ -986,8 +1002,8 @@ ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flags & O_TRUNC)
 		ops_kill_setid(ofd, 0);
 	fi->fh = ops_new_fh(in, ofd);
-	ops_set_open_flags(fi, fi->flags & O_ACCMODE,
-	    ops_revalidate(ino, in, ofd));
+	ops_set_open_flags(fi, fi->flags & O_ACCMODE, ops_keep(ino, in, ofd,
+	    backing_open(ops_file(fi))));
 	if (fuse_reply_open(req, fi) != 0)
 		inode_file_close(ops_file(fi));
 }
@@ -1068,8 +1084,8 @@ ops_create(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode,
 	in = inode_learn(parent, name, &st, -1);
 	ops_fill_entry(&e, in, &st);
 	fi->fh = ops_new_fh(in, fd);
-	ops_set_open_flags(fi, fi->flags & O_ACCMODE,
-	    ops_revalidate(inode_id(in), in, fd));
+	ops_set_open_flags(fi, fi->flags & O_ACCMODE, ops_keep(inode_id(in),
+	    in, fd, backing_open(ops_file(fi))));
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		inode_file_close(ops_file(fi));
 		inode_forget(in, 1);

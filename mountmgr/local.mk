@@ -10,6 +10,7 @@ mountmgr_libmountmgr_a_SOURCES += mountmgr/mountlock.c mountmgr/store-posix.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/handoff.c mountmgr/handoff.h mountmgr/mount.c mountmgr/mount.h mountmgr/mount-int.h mountmgr/mount-child.c mountmgr/mount-state.c mountmgr/resolve.c mountmgr/resolve.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/owners.c mountmgr/owners.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/stats.c mountmgr/stats.h
+mountmgr_libmountmgr_a_SOURCES += mountmgr/backing.c mountmgr/backing.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/usage.c mountmgr/usage.h
 mountmgr_libmountmgr_a_SOURCES += mountmgr/volume.c mountmgr/volume-mount.c mountmgr/volume.h
 # The ceph store kind, when configure found libcephfs and librados.

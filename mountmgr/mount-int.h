@@ -61,6 +61,8 @@ struct mount {
 	int			 volume;	/* blfs is a volume's holder */
 	int			 loop;		/* the volume's /dev/loopN */
 	int			 passed_fd;	/* came with a line, or -1 */
+	int			 fusefd;	/* backing files' registrar */
+	unsigned		 backings;	/* registered on it */
 	const struct stats_file	*stats;		/* blfs's metrics, or NULL */
 	int			 stats_fd;	/* for the child, then -1 */
 };

@@ -55,6 +55,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "mountmgr/backing.h"
 #include "mountmgr/drive.h"
 #include "mountmgr/handoff.h"
 #include "mountmgr/mount.h"
@@ -230,6 +231,8 @@ mount_unref(struct mount *m)
 		close(m->sock);
 	if (m->passed_fd != -1)
 		close(m->passed_fd);
+	if (m->fusefd != -1)
+		close(m->fusefd);
 	mm_child_orphan(m->mm, &m->blfs);
 	mount_probe_stop(m);
 	paths_mount_target_clear(&m->target);
@@ -466,6 +469,11 @@ mount_stop_io(struct mount *m)
 	if (m->sock != -1) {
 		close(m->sock);
 		m->sock = -1;
+	}
+	/* The last fd but a dead blfs's: the kernel aborts the connection. */
+	if (m->fusefd != -1) {
+		close(m->fusefd);
+		m->fusefd = -1;
 	}
 	if (m->timer != NULL)
 		evtimer_del(m->timer);
@@ -782,9 +790,12 @@ mount_handoff(struct mount *m)
 		    strerror(errno));
 		return;
 	}
-	/* blfs holds the only fd now: when it dies the kernel aborts the
-	 * connection instead of waiting on us (and fails the probe). */
-	close(fusefd);
+	/*
+	 * Kept to register backing files for blfs (mountmgr/backing.c);
+	 * closed as soon as blfs is gone, so that the kernel then aborts
+	 * the connection instead of waiting on us.
+	 */
+	m->fusefd = fusefd;
 	mount_probe(m);
 }
 
@@ -841,7 +852,22 @@ mount_line(struct mount *m, const char *line)
 			    "got no answer from blfs", m->mount_path);
 		else if (!m->probed)
 			mount_probe(m);	/* a volume's, attached by now */
-	} else if (strncmp(line, "error ", 6) == 0) {
+	} else if (strcmp(line, BACKING_ASK) == 0 && m->child_ok) {
+		char answer[32];
+
+		/* blfs asks for passthrough to the file it sent. */
+		backing_answer(m->fusefd, m->passed_fd, m->read_only,
+		    &m->backings, answer, sizeof(answer));
+		if (m->passed_fd != -1)
+			close(m->passed_fd);
+		m->passed_fd = -1;
+		if (write_full(m->sock, answer, strlen(answer)) == -1)
+			log_warn("mount %s: answering blfs", m->id);
+	} else if (strncmp(line, BACKING_DROP, strlen(BACKING_DROP)) == 0 &&
+	    m->child_ok)
+		backing_unregister(m->fusefd, line + strlen(BACKING_DROP),
+		    &m->backings);
+	else if (strncmp(line, "error ", 6) == 0) {
 		const char *code = "EIO", *text = line + 6;
 		static const char *const codes[] = { "ENOENT", "EACCES",
 		    "EINVAL", "EIO", "ENOTDIR", "EBUSY", "ELOOP", "EPERM",
@@ -1086,6 +1112,7 @@ mount_alloc(struct mountmgr *mm)
 	m->target.fd = -1;
 	m->stats_fd = -1;
 	m->passed_fd = -1;
+	m->fusefd = -1;
 	m->loop = -1;
 	m->timer = evtimer_new(mm->base, on_mount_timer, m);
 	return m;

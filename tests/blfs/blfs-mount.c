@@ -2,7 +2,9 @@
  * Test driver doing what the agent does for a mount: handoff_mount, fork,
  * open the drive directory beneath the store with openat2, drop every
  * capability (blfs stays uid 0 and holds none), exec blfs, wait for
- * "ready". Silent on success.
+ * "ready", then leave a registrar behind that registers backing files for
+ * FUSE passthrough as the agent does (mountmgr/backing.c), until blfs
+ * closes its socket. Silent on success.
  *
  *   blfs-mount mount [--blfs PATH] [--ro] [--blfs-ro] [--pidfile F]
  *       [--log F] [--nofile N] [--buffer-size N] [--stats F]
@@ -19,6 +21,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -36,8 +39,11 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "mountmgr/backing.h"
 #include "mountmgr/handoff.h"
 #include "mountmgr/stats.h"
+
+static void	registrar(int fusefd, int sock, int read_only);
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -157,8 +163,8 @@ cmd_mount(int argc, char **argv)
 	if (statsfile != NULL && (err = -stats_create(statsfile, &statsfd,
 	    &smap)) != 0)
 		die("%s: %s", statsfile, strerror(err));
-	if (pipe2(st, O_CLOEXEC) == -1)
-		die("pipe: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) == -1)
+		die("socketpair: %s", strerror(errno));
 	if ((pid = fork()) == -1)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -232,7 +238,6 @@ opened:
 		die("exec %s: %s", blfs, strerror(errno));
 	}
 	close(st[1]);
-	close(fusefd);	/* blfs holds the only one now */
 
 	/* One line: "ready" or "error ..."; 20 s is plenty. */
 	pfd.fd = st[0];
@@ -249,6 +254,10 @@ opened:
 		len += (size_t)r;
 	}
 	line[len] = '\0';
+	if (strncmp(line, "ready\n", 6) == 0)
+		registrar(fusefd, st[0], ro || blfs_ro);
+	close(fusefd);	/* blfs and the registrar hold it now */
+	close(st[0]);
 	if (strncmp(line, "ready\n", 6) != 0) {
 		waitpid(pid, NULL, WNOHANG);
 		handoff_detach(mnt);
@@ -261,6 +270,94 @@ opened:
 		fclose(f);
 	}
 	return 0;
+}
+
+/*
+ * What the agent does for its blfs (mount.c): answer "backing" lines
+ * with a registration on the mount's /dev/fuse fd, drop "unbacking" ones,
+ * until blfs closes the socket (then the connection is blfs's alone, and
+ * is aborted when it dies). In a process of its own, left running.
+ */
+static void
+registrar(int fusefd, int sock, int read_only)
+{
+	char buf[256], line[64], answer[64];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	size_t len = 0;
+	ssize_t n, i;
+	unsigned held = 0;
+	int fd = -1;
+
+	switch (fork()) {
+	case -1:
+		die("fork: %s", strerror(errno));
+	case 0:
+		break;
+	default:
+		return;
+	}
+	/*
+	 * Nothing of the caller's but the two fds: a test reading our
+	 * output to its end must not wait on the registrar.
+	 */
+	(void)setsid();
+	if ((fd = open("/dev/null", O_RDWR)) == -1 || dup2(fd, 0) == -1 ||
+	    dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
+		_exit(1);
+	if ((fusefd = fcntl(fusefd, F_DUPFD, 1000)) == -1 ||
+	    (sock = fcntl(sock, F_DUPFD, 1000)) == -1 ||
+	    syscall(SYS_close_range, 3, 999, 0) == -1 ||
+	    syscall(SYS_close_range, (fusefd > sock ? fusefd : sock) + 1,
+	    ~0U, 0) == -1)
+		_exit(1);
+	fd = -1;
+	for (;;) {
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) <= 0)
+			_exit(0);
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_type != SCM_RIGHTS ||
+			    c->cmsg_len != CMSG_LEN(sizeof(int)))
+				continue;
+			if (fd != -1)
+				close(fd);
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		}
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			len = 0;
+			if (strcmp(line, BACKING_ASK) == 0) {
+				backing_answer(fusefd, fd, read_only, &held,
+				    answer, sizeof(answer));
+				if (fd != -1)
+					close(fd);
+				fd = -1;
+				if (write(sock, answer, strlen(answer)) == -1)
+					_exit(1);
+			} else if (strncmp(line, BACKING_DROP,
+			    strlen(BACKING_DROP)) == 0)
+				backing_unregister(fusefd,
+				    line + strlen(BACKING_DROP), &held);
+		}
+	}
 }
 
 static int

@@ -8,6 +8,7 @@ mount_tests = \
 	tests/mount/store-fuse.py \
 	tests/mount/stats.py \
 	tests/mount/capacity.py \
+	tests/mount/passthrough.py \
 	tests/mount/access-modes.sh \
 	tests/mount/volume.py \
 	tests/mount/contrib-init.sh

@@ -1,4 +1,5 @@
-# tests/store: path rules, the posix drive store, `blctl drive`.
+# tests/store: path rules, the posix drive store, `blctl drive`, the backing
+# files the agent registers for blfs.
 STORE_TEST_LDADD = mountmgr/libmountmgr.a common/libcommon.a $(JANSSON_LIBS)
 
 check_PROGRAMS += tests/store/paths-test
@@ -20,3 +21,8 @@ tests_store_access_test_SOURCES = tests/store/access-test.c tests/tap.h
 tests_store_access_test_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_store_access_test_LDADD = $(STORE_TEST_LDADD)
 TESTS += tests/store/access-test
+
+check_PROGRAMS += tests/store/backing-test
+tests_store_backing_test_SOURCES = tests/store/backing-test.c tests/tap.h
+tests_store_backing_test_LDADD = $(STORE_TEST_LDADD)
+TESTS += tests/store/backing-test
