@@ -299,7 +299,7 @@ try:
          r.stdout + r.stderr)
     r = subprocess.run(jail + ["cat", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
-    t.ok(r.returncode == 0 and "mon_host" in r.stdout, "(the jail runs, "
+    t.ok(r.returncode == 0 and "mon host" in r.stdout, "(the jail runs, "
          "and bljail takes the ceph store: ceph.conf is readable)",
          r.stderr)
 
