@@ -127,28 +127,15 @@ backing_give_up(const char *why, int err)
 static int
 backing_ask(int fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	char word[] = BACKING_ASK "\n", line[64];
-	struct iovec iov = { .iov_base = word, .iov_len = sizeof(word) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c;
+	static const char word[] = BACKING_ASK "\n";
 	struct pollfd pfd = { .fd = bk.sock, .events = POLLIN };
+	char line[64];
 	size_t len = 0;
 	ssize_t n;
 	long id;
 	char *end;
 
-	memset(&cm, 0, sizeof(cm));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(bk.sock, &msg, MSG_NOSIGNAL) != (ssize_t)iov.iov_len) {
+	if (send_fd(bk.sock, word, sizeof(word) - 1, fd) == -1) {
 		backing_give_up("sending to the registrar", errno);
 		return -EIO;
 	}

@@ -148,37 +148,40 @@ blfs_status(const char *fmt, ...)
 }
 
 /*
- * Fails with the word of an errno the agent gives the Mount ("EBUSY"),
- * for what the store refused.
+ * Says why on stderr and to the agent ("error [WORD ]why", WORD the
+ * errno word the Mount's error takes, or none: EIO), then exits.
  */
+static void __attribute__((noreturn))
+blfs_vfail(int code, const char *word, const char *fmt, va_list ap)
+{
+	char msg[400];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "blfs: %s\n", msg);
+	blfs_status("error %s%s%s", word != NULL ? word : "", word != NULL ?
+	    " " : "", msg);
+	if (code == BLFS_EXIT_USAGE)
+		fprintf(stderr, "%s", usage_text);
+	exit(code);
+}
+
+/* What the store refused, with the errno's word ("EBUSY"). */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 blfs_fail_errno(int err, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "blfs: %s\n", msg);
-	blfs_status("error %s %s", resolve_code(err), msg);
-	exit(1);
+	blfs_vfail(1, resolve_code(err), fmt, ap);
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
 blfs_fail(int code, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "blfs: %s\n", msg);
-	blfs_status("error %s", msg);
-	if (code == BLFS_EXIT_USAGE)
-		fprintf(stderr, "%s", usage_text);
-	exit(code);
+	blfs_vfail(code, NULL, fmt, ap);
 }
 
 /* "1048576", "64k", "256M", "1G" (powers of 1024). */

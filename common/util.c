@@ -1,6 +1,8 @@
 /* Small helpers shared by every program. */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -207,4 +209,28 @@ proc_fd_path(struct proc_fd_path *p, int fd, const char *name)
 	else
 		snprintf(p->s, sizeof(p->s), "/proc/self/fd/%d", fd);
 	return p->s;
+}
+
+int
+send_fd(int sock, const void *data, size_t len, int fd)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)data,
+	    .iov_len = len };
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&cm, 0, sizeof(cm));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	return n == (ssize_t)len ? 0 : -1;
 }

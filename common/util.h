@@ -59,6 +59,8 @@ int	fd_set_cloexec(int fd, int on);
 /* Blocking helpers for clients and children, retrying on EINTR. */
 ssize_t	read_full(int fd, void *buf, size_t len);
 ssize_t	write_full(int fd, const void *buf, size_t len);
+/* len bytes of data, with fd beside them (SCM_RIGHTS); 0 or -1. */
+int	send_fd(int sock, const void *data, size_t len, int fd);
 
 /*
  * getxattrat(2), Linux 6.13, which the C library headers of Debian 12 do

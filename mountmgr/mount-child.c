@@ -27,29 +27,6 @@
 #include "mountmgr/resolve.h"
 #include "mountmgr/volume.h"
 
-/* Sends len bytes of data with fd beside them (SCM_RIGHTS); 0 or -1. */
-int
-mm_send_fd(int sock, const char *data, size_t len, int fd)
-{
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)data,
-	    .iov_len = len };
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c;
-
-	memset(&cm, 0, sizeof(cm));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == -1 ? -1 : 0;
-}
-
 /*
  * Writes a line to the agent and exits: the child's only way to fail.
  * Everything but the socket is closed first: the agent answers the
@@ -116,7 +93,7 @@ child_volume(struct mount *m, int sock, struct resolve_out *out,
 	close(out->dirfd);	/* the loop device has the image now */
 	out->dirfd = -1;
 	n = snprintf(line, sizeof(line), "volume %d\n", va.loop);
-	if (mm_send_fd(sock, line, (size_t)n, va.treefd) == -1)
+	if (send_fd(sock, line, (size_t)n, va.treefd) == -1)
 		_exit(1);
 	close(va.treefd);	/* the agent's now, or nobody's */
 	ba->volume_fd = va.loopfd;

@@ -104,8 +104,7 @@ int		 mm_child_watch(struct mount *, struct mm_child *, pid_t pid,
 void		 on_blfs_exit(evutil_socket_t, short, void *);
 void		 mount_stats_reopen(struct mount *);
 
-/* mount-child.c: the forked child, and passing fds over its socket. */
-int		 mm_send_fd(int sock, const char *data, size_t len, int fd);
+/* mount-child.c: the forked child. */
 void		 mount_child(struct mount *, int sock)
 		     __attribute__((noreturn));
 

@@ -784,7 +784,7 @@ mount_handoff(struct mount *m)
 		return;
 	}
 	m->kmounted = 1;
-	if (mm_send_fd(m->sock, "go", 2, fusefd) == -1) {
+	if (send_fd(m->sock, "go", 2, fusefd) == -1) {
 		close(fusefd);
 		mount_fail(m, "EIO", "handing the /dev/fuse fd to blfs: %s",
 		    strerror(errno));
