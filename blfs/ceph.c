@@ -579,6 +579,35 @@ ceph_open_flags(int flags)
 	    O_DSYNC | O_NOATIME);
 }
 
+/*
+ * An open file: libcephfs's handle, and whether anything was written
+ * through it (a close after none has nothing to make Ceph's: creating
+ * an empty file pays no fsync).
+ */
+struct ceph_file {
+	struct Fh	*fh;
+	int		 written;	/* atomic */
+};
+
+static uint64_t
+ceph_file_new(struct Fh *fh)
+{
+	struct ceph_file *f = xcalloc(1, sizeof(*f));
+
+	f->fh = fh;
+	return (uint64_t)(uintptr_t)f;
+}
+
+static void
+ceph_file_close(struct fuse_file_info *fi)
+{
+	struct ceph_file *f = (struct ceph_file *)(uintptr_t)fi->fh;
+
+	ceph_ll_close(cs.cm, f->fh);
+	free(f);
+	fi->fh = 0;
+}
+
 static void
 ceph_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -599,12 +628,12 @@ ceph_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -r);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->fh = ceph_file_new(fh);
 	/* Ceph's capabilities drop what another client changed (the
 	 * callbacks): the pages may stay between opens. */
 	fi->keep_cache = blfs_cfg.keep_cache;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		ceph_ll_close(cs.cm, fh);
+		ceph_file_close(fi);
 }
 
 static void
@@ -638,11 +667,11 @@ ceph_op_create(fuse_req_t req, fuse_ino_t pino, const char *name,
 	ino = e.ino = ceph_node_id(x.stx_ino);
 	e.attr_timeout = blfs_cfg.attr_timeout;
 	e.entry_timeout = blfs_cfg.entry_timeout;
-	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->fh = ceph_file_new(fh);
 	fi->keep_cache = blfs_cfg.keep_cache;
 	ceph_remember(ino, in);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		ceph_ll_close(cs.cm, fh);
+		ceph_file_close(fi);
 		ceph_forget_one(ino, 1);
 	}
 }
@@ -650,7 +679,15 @@ ceph_op_create(fuse_req_t req, fuse_ino_t pino, const char *name,
 static struct Fh *
 ceph_fh(const struct fuse_file_info *fi)
 {
-	return (struct Fh *)(uintptr_t)fi->fh;
+	return ((struct ceph_file *)(uintptr_t)fi->fh)->fh;
+}
+
+/* A write went through this open: its close makes it Ceph's. */
+static void
+ceph_file_wrote(const struct fuse_file_info *fi)
+{
+	__atomic_store_n(&((struct ceph_file *)(uintptr_t)fi->fh)->written, 1,
+	    __ATOMIC_RELAXED);
 }
 
 static void
@@ -680,6 +717,7 @@ ceph_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 
 	(void)ino;
 	CEPH_WRITABLE(req);
+	ceph_file_wrote(fi);
 	r = ceph_ll_write(cs.cm, ceph_fh(fi), off, size, buf);
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -694,7 +732,9 @@ ceph_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void)ino;
 	/* Close-to-open: what was written is Ceph's before close returns. */
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+	if ((fi->flags & O_ACCMODE) != O_RDONLY &&
+	    __atomic_load_n(&((struct ceph_file *)(uintptr_t)fi->fh)->written,
+	    __ATOMIC_RELAXED))
 		r = ceph_ll_fsync(cs.cm, ceph_fh(fi), 1);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
@@ -703,7 +743,7 @@ static void
 ceph_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	ceph_ll_close(cs.cm, ceph_fh(fi));
+	ceph_file_close(fi);
 	fuse_reply_err(req, 0);
 }
 
@@ -726,6 +766,7 @@ ceph_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 
 	(void)ino;
 	CEPH_WRITABLE(req);
+	ceph_file_wrote(fi);
 	r = ceph_ll_fallocate(cs.cm, ceph_fh(fi), mode, off, len);
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }
