@@ -208,7 +208,8 @@ int
 store_drive_update(struct store *s, const char *name,
     const struct store_update *u, struct drive **out, char **cause)
 {
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	return STORE_CALL(s, drive_update, "update drives", cause, name, u,
 	    out, cause);
 }
