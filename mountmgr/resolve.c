@@ -115,7 +115,6 @@ resolve_drive(const char *store_dir, const struct store_options *opts,
 		goto done;
 	}
 	if (r != -EOPNOTSUPP) {
-		store_target_clear(&out->target);
 		*code = resolve_code(-r);
 		xasprintf(cause, "%s", why);
 		goto fail;
@@ -176,15 +175,7 @@ fail:
 	free(why);
 	if (datafd != -1)
 		close(datafd);
-	if (out->dirfd != -1)
-		close(out->dirfd);
-	if (out->lockfd != -1)
-		close(out->lockfd);
-	if (out->mountsfd != -1)
-		close(out->mountsfd);
-	if (out->usagefd != -1)
-		close(out->usagefd);
-	out->dirfd = out->lockfd = out->mountsfd = out->usagefd = -1;
+	resolve_out_clear(out);
 	drive_free(d);
 	store_free(st);
 	return -1;
